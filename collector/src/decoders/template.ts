@@ -1,0 +1,241 @@
+import type { ElementRegistry } from '../ie/registry.js';
+import { unknownElementName, type InformationElement, type ValueType } from '../ie/types.js';
+import * as values from './values.js';
+import type { RecordScratch } from './values.js';
+
+/** IPFIX field length that announces a variable-length field (RFC 7011 §7). */
+export const VARIABLE_LENGTH = 65535;
+
+/** One field of a template as the exporter announced it. `scope` marks a NetFlow v9 options scope field. */
+export interface FieldSpecifier {
+  readonly enterprise: number;
+  readonly id: number;
+  readonly length: number;
+  readonly scope?: boolean;
+  /** Octets that carry nothing (NetFlow v5 padding). */
+  readonly padding?: boolean;
+}
+
+/** A template exactly as received: what the session stores and persists. */
+export interface TemplateDefinition {
+  /** 5 marks the fixed NetFlow v5 record, decoded with the v9 names of its fields. */
+  readonly version: 5 | 9 | 10;
+  readonly templateId: number;
+  readonly fields: readonly FieldSpecifier[];
+  /** Options templates: how many leading fields are scope fields. */
+  readonly scopeFieldCount: number;
+}
+
+/** Header values a record needs: they go into the document (version, sequence) or into time conversions. */
+export interface MessageHeader {
+  version: number;
+  sequence: number;
+  exportTimeSecs: number;
+  /** v5/v9 only: device uptime (ms) and the header's sub-second clock (ns, v5 only). */
+  uptimeMs: number;
+  unixNsecs: number;
+  /** v5 only: the header fields the codec copies into every event. */
+  engineType?: number;
+  engineId?: number;
+  samplingAlgorithm?: number;
+  samplingInterval?: number;
+  recordCount?: number;
+}
+
+export type DecodedRecord = Record<string, unknown>;
+
+/** A template compiled once into a specialised function: no per-field lookups on the hot path. */
+export interface CompiledTemplate {
+  readonly definition: TemplateDefinition;
+  /** Smallest possible record: a set with fewer octets left holds only padding. */
+  readonly minRecordLength: number;
+  /** Decodes the record at scratch.pos (advancing it); throws RecordOverrun when the set ends inside the record. */
+  readonly decode: (b: Buffer, scratch: RecordScratch, header: MessageHeader) => DecodedRecord;
+}
+
+/** Why a template cannot be used, or undefined when it can. */
+export function templateProblem(definition: TemplateDefinition): string | undefined {
+  if (definition.version !== 5 && definition.templateId < 256) return 'template ids below 256 are reserved';
+  if (!definition.fields.some((f) => f.length > 0)) return 'every field has length 0, so records would be empty';
+  return undefined;
+}
+
+/** The record runs past the end of its set: the packet is malformed. */
+export class RecordOverrun extends Error {}
+
+export interface CompileOptions {
+  registry: ElementRegistry;
+  /** Emit `flowset_id` for IPFIX too (the codec's include_flowset_id; v9 always has it). */
+  includeFlowsetId: boolean;
+}
+
+const V9_SCOPE_NAMES: Record<number, string> = {
+  1: 'scope_system', 2: 'scope_interface', 3: 'scope_line_card', 4: 'scope_netflow_cache', 5: 'scope_template',
+};
+
+const IPFIX_TIME = /^flow(?:Start|End)(Seconds|Milliseconds|Microseconds|Nanoseconds)$/;
+
+interface ResolvedField {
+  name: string;
+  type: ValueType | 'switched' | 'unknown';
+  length: number;
+}
+
+function resolve(field: FieldSpecifier, definition: TemplateDefinition, registry: ElementRegistry): ResolvedField {
+  if (field.padding) return { name: '', type: 'skip', length: field.length };
+  if (field.scope) {
+    return { name: V9_SCOPE_NAMES[field.id] ?? `scope_${field.id}`, type: 'unsigned64', length: field.length };
+  }
+  const element: InformationElement | undefined =
+    definition.version === 10 ? registry.ipfixElement(field.enterprise, field.id) : registry.netflowElement(field.id);
+  if (!element) {
+    return { name: unknownElementName(field.enterprise, field.id), type: 'unknown', length: field.length };
+  }
+  let type: ResolvedField['type'] = element.type;
+  if (definition.version !== 10 && element.name.endsWith('_switched')) type = 'switched';
+  // The codec renders IPFIX flowStart*/flowEnd* by name, whatever type the definition file gives them.
+  if (definition.version === 10 && !type.startsWith('dateTime')) {
+    const time = IPFIX_TIME.exec(element.name);
+    if (time) type = `dateTime${time[1]}` as ValueType;
+  }
+  return { name: element.name, type, length: field.length };
+}
+
+/** Expression that reads a value of `type` from `length` octets at offset expression `at`. */
+function readExpression(type: ResolvedField['type'], length: number, at: string): string {
+  const fixed = length !== VARIABLE_LENGTH;
+  const n = fixed ? String(length) : 'n';
+  switch (type) {
+    case 'unsigned8': case 'unsigned16': case 'unsigned32': case 'unsigned64':
+      if (length === 1) return `b[${at}]`;
+      if (length === 2) return `b.readUInt16BE(${at})`;
+      if (length === 4) return `b.readUInt32BE(${at})`;
+      return `V.uint(b, ${at}, ${n}, s)`;
+    case 'signed8': case 'signed16': case 'signed32': case 'signed64':
+      if (length === 1) return `b.readInt8(${at})`;
+      if (length === 2) return `b.readInt16BE(${at})`;
+      if (length === 4) return `b.readInt32BE(${at})`;
+      return `V.int(b, ${at}, ${n}, s)`;
+    case 'float32': case 'float64':
+      if (length === 4) return `b.readFloatBE(${at})`;
+      if (length === 8) return `b.readDoubleBE(${at})`;
+      break;
+    case 'boolean':
+      if (length === 1) return `V.bool(b[${at}])`;
+      break;
+    case 'ipv4Address':
+      if (length === 4) return `V.ip4(b, ${at})`;
+      break;
+    case 'ipv6Address':
+      if (length === 16) return `V.ip6(b, ${at})`;
+      break;
+    case 'macAddress':
+      if (length === 6) return `V.mac(b, ${at})`;
+      break;
+    case 'string':
+      return `V.str(b, ${at}, ${n})`;
+    case 'dateTimeSeconds':
+      if (length >= 1 && length <= 6) return `V.isoMillis(b.readUIntBE(${at}, ${length}) * 1000, s)`;
+      break;
+    case 'dateTimeMilliseconds':
+      if (length >= 1 && length <= 8) return `V.isoMillis(V.uint(b, ${at}, ${length}, s), s)`;
+      break;
+    case 'dateTimeMicroseconds': case 'dateTimeNanoseconds':
+      if (length === 8) return `V.isoNtp(b.readUInt32BE(${at}), b.readUInt32BE(${at} + 4), s)`;
+      break;
+    case 'switched':
+      if (length >= 1 && length <= 6) return `V.switched(b.readUIntBE(${at}, ${length}), h.uptimeMs, h.exportTimeSecs, h.unixNsecs, s)`;
+      break;
+    case 'forwardingStatus':
+      if (length >= 1) return `V.forwardingStatus(b[${at}])`;
+      break;
+    case 'applicationId':
+      return `V.applicationId(b, ${at}, ${n}, s)`;
+    case 'aclIdAsa':
+      return `V.aclIdAsa(b, ${at}, ${n})`;
+    case 'mplsLabelStackOctets':
+      if (length >= 3 && fixed) return `V.mplsLabelStackOctets(b, ${at}, ${length})`;
+      break;
+  }
+  // Unknown elements, and values whose length does not fit their type, are kept as hex rather than lost.
+  return `V.hex(b, ${at}, ${n})`;
+}
+
+function headerFields(definition: TemplateDefinition, options: CompileOptions): string[] {
+  const fsid = JSON.stringify(definition.templateId);
+  if (definition.version === 5) {
+    return [
+      'version: h.version', 'flow_seq_num: h.sequence', 'engine_type: h.engineType', 'engine_id: h.engineId',
+      'sampling_algorithm: h.samplingAlgorithm', 'sampling_interval: h.samplingInterval', 'flow_records: h.recordCount',
+    ];
+  }
+  if (definition.version === 9) return ['version: h.version', 'flow_seq_num: h.sequence', `flowset_id: ${fsid}`];
+  return options.includeFlowsetId ? ['version: h.version', `flowset_id: ${fsid}`] : ['version: h.version'];
+}
+
+/**
+ * Compiles a template into a function that decodes one record into the codec's event shape.
+ * Fixed-length templates check bounds once per record; variable-length fields check their own length.
+ */
+export function compileTemplate(definition: TemplateDefinition, options: CompileOptions): CompiledTemplate {
+  const fields = definition.fields.map((f) => resolve(f, definition, options.registry));
+  const lines: string[] = [];
+  const valueNames = new Map<string, string[]>();
+  let fixedOffset = 0;
+  let variable = false;
+  let minRecordLength = 0;
+  const allFixed = fields.every((f) => f.length !== VARIABLE_LENGTH);
+  if (allFixed) {
+    const total = fields.reduce((sum, f) => sum + f.length, 0);
+    lines.push(`const p = s.pos; if (p + ${total} > s.end) throw new Overrun();`);
+  } else {
+    lines.push('let p = s.pos; let n = 0;');
+  }
+  fields.forEach((field, index) => {
+    const at = variable ? 'p' : `p + ${fixedOffset}`;
+    if (field.length === VARIABLE_LENGTH) {
+      minRecordLength += 1;
+      if (!variable) {
+        lines.push(`p += ${fixedOffset};`);
+        variable = true;
+      }
+      lines.push(
+        'if (p + 1 > s.end) throw new Overrun();',
+        'n = b[p++];',
+        'if (n === 255) { if (p + 2 > s.end) throw new Overrun(); n = b.readUInt16BE(p); p += 2; }',
+        'if (p + n > s.end) throw new Overrun();',
+      );
+      if (field.type !== 'skip') {
+        lines.push(`const v${index} = ${readExpression(field.type, VARIABLE_LENGTH, 'p')};`);
+        valueNames.set(field.name, [...(valueNames.get(field.name) ?? []), `v${index}`]);
+      }
+      lines.push('p += n;');
+      return;
+    }
+    minRecordLength += field.length;
+    if (variable) {
+      lines.push(`if (p + ${field.length} > s.end) throw new Overrun();`);
+    }
+    // Zero-length fields (v9 templates have them) carry no value; skip fields only take space.
+    if (field.length > 0 && field.type !== 'skip') {
+      lines.push(`const v${index} = ${readExpression(field.type, field.length, at)};`);
+      valueNames.set(field.name, [...(valueNames.get(field.name) ?? []), `v${index}`]);
+    }
+    if (variable) lines.push(`p += ${field.length};`);
+    else fixedOffset += field.length;
+  });
+  lines.push(variable ? 's.pos = p;' : `s.pos = p + ${fixedOffset};`);
+  // An object literal gives every record of a template the same hidden class, which JSON.stringify is fastest on.
+  // The same element repeated in one template keeps every value, in order, as an array.
+  const properties = [...headerFields(definition, options)];
+  for (const [name, vars] of valueNames) {
+    properties.push(`${JSON.stringify(name)}: ${vars.length === 1 ? vars[0] : `[${vars.join(', ')}]`}`);
+  }
+  lines.push(`return { ${properties.join(', ')} };`);
+  const factory = new Function('V', 'Overrun', `return function decodeRecord(b, s, h) {\n${lines.join('\n')}\n};`);
+  return {
+    definition,
+    minRecordLength,
+    decode: factory(values, RecordOverrun) as CompiledTemplate['decode'],
+  };
+}

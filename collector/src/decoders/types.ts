@@ -1,0 +1,126 @@
+import type { DecoderSession, ExporterSessionKey, PendingSet } from '../session/template-session.js';
+import type { CompiledTemplate, DecodedRecord, MessageHeader } from './template.js';
+import { RecordOverrun } from './template.js';
+import type { RecordScratch } from './values.js';
+
+/** One decoded flow record and what the document builder needs from its message. */
+export interface FlowRecord {
+  readonly fields: DecodedRecord;
+  readonly version: number;
+  /** Export time from the message header, in milliseconds. */
+  readonly exportTimeMs: number;
+  /** A value above 2^53 is held as a bigint somewhere in `fields`. */
+  readonly hasBigInt: boolean;
+}
+
+/** Things a decoder did or met that are not records; the pipeline turns each into a log line and a metric. */
+export type DecoderNotice =
+  | { kind: 'template_learned'; domain: number; templateId: number }
+  | { kind: 'template_withdrawn'; domain: number; templateId: number | 'data' | 'options'; count: number }
+  | { kind: 'template_invalid'; domain: number; templateId: number; reason: string }
+  | { kind: 'set_held'; domain: number; templateId: number }
+  | { kind: 'pending_evicted'; sets: PendingSet[] }
+  | { kind: 'pending_set_malformed'; domain: number; templateId: number; reason: string }
+  | { kind: 'set_reserved'; domain: number; setId: number };
+
+/** Sequence number of a message, for loss accounting (records for IPFIX and v5, packets for v9). */
+export interface SequenceReport {
+  readonly domain: number;
+  readonly sequence: number;
+  /** How far the next message's sequence should advance; undefined when unknown (data held for a template). */
+  readonly advance: number | undefined;
+}
+
+export interface DecodeResult {
+  records: FlowRecord[];
+  notices: DecoderNotice[];
+  badFields: number;
+  sequence?: SequenceReport;
+}
+
+/** Why a packet was dropped. Every kind is a label of the decode-errors metric. */
+export type FlowErrorKind =
+  | 'unknown_version'
+  | 'truncated_header'
+  | 'bad_length'
+  | 'bad_set_length'
+  | 'bad_template'
+  | 'record_overrun'
+  | 'bad_record_count';
+
+/** A malformed packet: it is dropped whole and counted, carrying what identifies its origin (goflow2's FlowError). */
+export class FlowError extends Error {
+  constructor(
+    readonly kind: FlowErrorKind,
+    readonly exporter: string,
+    readonly version: number | undefined,
+    message: string,
+    readonly domain?: number,
+    readonly templateId?: number,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * A protocol decoder: bytes, the exporter they came from and a session in, records out.
+ * Pure: no sockets, no clock (the receive time is given), no knowledge of where records go.
+ */
+export interface Decoder {
+  readonly version: number;
+  decode(message: Buffer, exporter: ExporterSessionKey, session: DecoderSession, receivedAtMs: number): DecodeResult;
+}
+
+export function newScratch(): RecordScratch {
+  return { pos: 0, end: 0, bigint: false, badFields: 0 };
+}
+
+/** Decodes every record of a data set body [start, end); what is left shorter than a record is padding. */
+export function decodeRecords(
+  template: CompiledTemplate,
+  b: Buffer,
+  start: number,
+  end: number,
+  header: MessageHeader,
+  scratch: RecordScratch,
+  out: FlowRecord[],
+): void {
+  const exportTimeMs = header.exportTimeSecs * 1000 + Math.floor(header.unixNsecs / 1e6);
+  scratch.pos = start;
+  scratch.end = end;
+  const min = template.minRecordLength;
+  while (end - scratch.pos >= min) {
+    const before = scratch.pos;
+    scratch.bigint = false;
+    const fields = template.decode(b, scratch, header);
+    out.push({ fields, version: header.version, exportTimeMs, hasBigInt: scratch.bigint });
+    if (scratch.pos === before) break;
+  }
+}
+
+/**
+ * Decodes the sets held for templates a template set just brought, in arrival order; a malformed one is
+ * reported and does not stop the others.
+ */
+export function decodeReleased(
+  session: DecoderSession,
+  exporter: ExporterSessionKey,
+  domain: number,
+  learned: ReadonlySet<number>,
+  result: DecodeResult,
+): void {
+  if (learned.size === 0) return;
+  const scratch = newScratch();
+  for (const set of session.release(exporter, domain, learned)) {
+    const template = session.template(exporter, domain, set.templateId)!;
+    const records: FlowRecord[] = [];
+    try {
+      decodeRecords(template, set.body, 0, set.body.length, set.header, scratch, records);
+      result.records.push(...records);
+    } catch (error) {
+      if (!(error instanceof RecordOverrun)) throw error;
+      result.notices.push({ kind: 'pending_set_malformed', domain, templateId: set.templateId, reason: 'record overruns its set' });
+    }
+  }
+  result.badFields += scratch.badFields;
+}

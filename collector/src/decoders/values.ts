@@ -1,0 +1,162 @@
+/**
+ * Value renderers used by compiled templates: each turns bytes into the JSON value the Logstash netflow
+ * codec would emit (addresses as strings, MACs with colons, octet arrays as hex, times as ISO 8601).
+ * Hot path: no allocation beyond the result, no lookups by name.
+ */
+
+import { isUtf8 } from 'node:buffer';
+
+/** Per-record scratch state shared with compiled decoders. */
+export interface RecordScratch {
+  /** Read position; compiled decoders advance it. */
+  pos: number;
+  /** End of the current set. */
+  end: number;
+  /** Set when a value exceeded 2^53 and is held as a bigint (serialisation must then take the slow path). */
+  bigint: boolean;
+  /** Fields skipped in this message because their value could not be rendered. */
+  badFields: number;
+}
+
+const HEX: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
+export function hex(b: Buffer, start: number, length: number): string {
+  let s = '';
+  for (let i = start, end = start + length; i < end; i++) s += HEX[b[i]];
+  return s;
+}
+
+export function ip4(b: Buffer, o: number): string {
+  return `${b[o]}.${b[o + 1]}.${b[o + 2]}.${b[o + 3]}`;
+}
+
+/** RFC 5952 text form: lower case, the longest run of two or more zero groups as "::", IPv4-mapped as dotted quad. */
+export function ip6(b: Buffer, o: number): string {
+  const groups = new Array<number>(8);
+  for (let i = 0; i < 8; i++) groups[i] = (b[o + 2 * i] << 8) | b[o + 2 * i + 1];
+  if (groups[0] === 0 && groups[1] === 0 && groups[2] === 0 && groups[3] === 0 && groups[4] === 0 && groups[5] === 0xffff) {
+    return `::ffff:${b[o + 12]}.${b[o + 13]}.${b[o + 14]}.${b[o + 15]}`;
+  }
+  let bestStart = -1;
+  let bestLength = 1;
+  for (let i = 0; i < 8; ) {
+    if (groups[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && groups[j] === 0) j++;
+    if (j - i > bestLength) {
+      bestStart = i;
+      bestLength = j - i;
+    }
+    i = j;
+  }
+  if (bestStart < 0) return groups.map((g) => g.toString(16)).join(':');
+  const head = groups.slice(0, bestStart).map((g) => g.toString(16)).join(':');
+  const tail = groups.slice(bestStart + bestLength).map((g) => g.toString(16)).join(':');
+  return `${head}::${tail}`;
+}
+
+export function mac(b: Buffer, o: number): string {
+  return `${HEX[b[o]]}:${HEX[b[o + 1]]}:${HEX[b[o + 2]]}:${HEX[b[o + 3]]}:${HEX[b[o + 4]]}:${HEX[b[o + 5]]}`;
+}
+
+/**
+ * Text with trailing NUL padding removed, as the codec's `trim_padding` does. RFC 7011 strings are UTF-8;
+ * bytes that are not valid UTF-8 are read as Latin-1, one character per byte, so nothing is lost or replaced.
+ */
+export function str(b: Buffer, start: number, length: number): string {
+  let end = start + length;
+  while (end > start && b[end - 1] === 0) end--;
+  const text = b.toString('utf8', start, end);
+  // U+FFFD is rare in real text: only then pay for the validity check.
+  if (text.includes('\uFFFD') && !isUtf8(b.subarray(start, end))) return b.toString('latin1', start, end);
+  return text;
+}
+
+const TWO_32 = 4294967296;
+const SAFE_HIGH = 0x200000; // high word below 2^21 keeps hi * 2^32 + lo below 2^53
+
+/** Unsigned integer of 1 to 8 octets (reduced-size encoding); exact above 2^53 as a bigint. */
+export function uint(b: Buffer, o: number, length: number, scratch: RecordScratch): number | bigint {
+  if (length <= 6) return b.readUIntBE(o, length);
+  const hiLength = length - 4;
+  const hi = b.readUIntBE(o, hiLength);
+  const lo = b.readUInt32BE(o + hiLength);
+  if (hi < SAFE_HIGH) return hi * TWO_32 + lo;
+  scratch.bigint = true;
+  return (BigInt(hi) << 32n) | BigInt(lo);
+}
+
+export function int(b: Buffer, o: number, length: number, scratch: RecordScratch): number | bigint {
+  if (length <= 6) return b.readIntBE(o, length);
+  const value = length === 8 ? b.readBigInt64BE(o) : BigInt.asIntN(length * 8, BigInt(`0x${hex(b, o, length)}`));
+  if (value >= BigInt(Number.MIN_SAFE_INTEGER) && value <= BigInt(Number.MAX_SAFE_INTEGER)) return Number(value);
+  scratch.bigint = true;
+  return value;
+}
+
+/** ISO 8601 from milliseconds since the epoch; undefined (field skipped and counted) when out of range. */
+export function isoMillis(ms: number | bigint, scratch: RecordScratch): string | undefined {
+  const n = typeof ms === 'bigint' ? Number(ms) : ms;
+  if (!Number.isFinite(n) || Math.abs(n) > 8.64e15) {
+    scratch.badFields++;
+    return undefined;
+  }
+  return new Date(n).toISOString();
+}
+
+const NTP_EPOCH_OFFSET_SECS = 2208988800; // 1900-01-01 to 1970-01-01
+
+/** dateTimeMicroseconds/Nanoseconds are NTP timestamps (RFC 7011 §6.1.9): seconds since 1900 and a 2^-32 fraction. */
+export function isoNtp(seconds: number, fraction: number, scratch: RecordScratch): string | undefined {
+  return isoMillis((seconds - NTP_EPOCH_OFFSET_SECS) * 1000 + Math.floor((fraction / 4294967296) * 1000), scratch);
+}
+
+/**
+ * NetFlow v5/v9 `*_switched` times are the device's uptime in milliseconds; the codec turns them into absolute
+ * times from the header's uptime and clock, with Ruby's floor division (so a time past the uptime lands in the future).
+ */
+export function switched(value: number, uptimeMs: number, unixSecs: number, unixNsecs: number, scratch: RecordScratch): string | undefined {
+  const millis = uptimeMs - value;
+  let seconds = unixSecs - Math.floor(millis / 1000);
+  let micros = Math.floor(unixNsecs / 1000) - (((millis % 1000) + 1000) % 1000) * 1000;
+  if (micros < 0) {
+    seconds -= 1;
+    micros += 1_000_000;
+  }
+  return isoMillis(seconds * 1000 + Math.floor(micros / 1000), scratch);
+}
+
+/** RFC 7011 boolean: 1 is true, 2 is false; anything else is kept as the number. */
+export function bool(v: number): boolean | number {
+  return v === 1 ? true : v === 2 ? false : v;
+}
+
+export function forwardingStatus(v: number): { status: number; reason: number } {
+  return { status: v >> 6, reason: v & 0x3f };
+}
+
+/** Cisco NBAR application id: classification engine id, "..", selector id (the codec's rendering). */
+export function applicationId(b: Buffer, o: number, length: number, scratch: RecordScratch): string {
+  if (length < 2) return String(b[o] ?? '');
+  return `${b[o]}..${uint(b, o + 1, Math.min(length - 1, 8), scratch)}`;
+}
+
+/** Cisco ASA ACL id: three 32-bit words in hex, joined by '-'. */
+export function aclIdAsa(b: Buffer, o: number, length: number): string {
+  const words: string[] = [];
+  for (let i = 0; i + 4 <= length; i += 4) words.push(hex(b, o + i, 4));
+  return words.join('-');
+}
+
+export function mplsLabelStackOctets(b: Buffer, o: number, length: number) {
+  const top = (b[o] << 16) | (b[o + 1] << 8) | b[o + 2];
+  return {
+    label: top >>> 4,
+    experimental: (top >>> 1) & 0x7,
+    bottom_of_stack: top & 0x1,
+    ttl: length >= 4 ? b[o + 3] : 0,
+  };
+}

@@ -1,0 +1,128 @@
+import type { DecodedRecord } from '../decoders/template.js';
+import { ThroughputTracker } from './throughput.js';
+
+/**
+ * The enrichment Antrea's Logstash filter.rb did, rule by rule, with its defects fixed:
+ * protocol names go to their own field (filter.rb overwrote protocolIdentifier, giving it two types),
+ * the Pod-to-Service key has its ':' before the port, throughput never divides by zero, is in bits per second
+ * like the exporter's own throughput elements (which are preferred when present), and its state is bounded.
+ * Every field it adds is listed in the field catalog (document/catalog.ts).
+ */
+
+const PROTOCOL_NAMES: Record<number, string> = {
+  1: 'ICMP', 2: 'IGMP', 6: 'TCP', 17: 'UDP', 47: 'GRE', 50: 'ESP', 51: 'AH', 58: 'IPv6-ICMP', 132: 'SCTP',
+};
+const FLOW_TYPES: Record<number, string> = { 1: 'Intra-Node', 2: 'Inter-Node', 3: 'To External', 4: 'From External' };
+const RULE_ACTIONS: Record<number, string> = { 0: 'No Action', 1: 'Allow', 2: 'Drop', 3: 'Reject' };
+const POLICY_TYPES: Record<number, string> = {
+  1: 'K8s NetworkPolicy', 2: 'Antrea NetworkPolicy', 3: 'Antrea ClusterNetworkPolicy', 4: 'K8s ClusterNetworkPolicy',
+};
+const FLOW_TYPE_TO_EXTERNAL = 3;
+
+export interface EnrichmentOptions {
+  throughputMaxKeys: number;
+  throughputIdleTimeoutMs: number;
+}
+
+/** Outcome of enriching one record: fields that could not be derived (counted by the caller). */
+export interface EnrichmentIssues {
+  badLabels: number;
+}
+
+const nonEmpty = (value: unknown): value is string => typeof value === 'string' && value !== '';
+const toNumber = (value: unknown): number | undefined =>
+  typeof value === 'number' ? value : typeof value === 'bigint' ? Number(value) : undefined;
+const timeMs = (value: unknown): number | undefined => (typeof value === 'string' ? Date.parse(value) : undefined);
+
+export class AntreaEnricher {
+  private readonly throughput: ThroughputTracker;
+
+  constructor(options: EnrichmentOptions) {
+    this.throughput = new ThroughputTracker(options.throughputMaxKeys, options.throughputIdleTimeoutMs);
+  }
+
+  enrich(f: DecodedRecord, host: string, nowMs: number, issues: EnrichmentIssues): void {
+    if (f.octetTotalCount !== undefined) f.bytes = f.octetTotalCount;
+    if (f.packetTotalCount !== undefined) f.packets = f.packetTotalCount;
+    const protocol = f.protocolIdentifier;
+    const protocolName = typeof protocol === 'number' ? (PROTOCOL_NAMES[protocol] ?? String(protocol)) : undefined;
+    if (protocolName !== undefined) f.protocolName = protocolName;
+    if (typeof f.flowType === 'number') f.flowTypeStr = FLOW_TYPES[f.flowType] ?? String(f.flowType);
+    if (typeof f.ingressNetworkPolicyRuleAction === 'number') {
+      f.ingressNetworkPolicyRuleActionStr = RULE_ACTIONS[f.ingressNetworkPolicyRuleAction] ?? String(f.ingressNetworkPolicyRuleAction);
+    }
+    if (typeof f.egressNetworkPolicyRuleAction === 'number') {
+      f.egressNetworkPolicyRuleActionStr = RULE_ACTIONS[f.egressNetworkPolicyRuleAction] ?? String(f.egressNetworkPolicyRuleAction);
+    }
+    if (typeof f.ingressNetworkPolicyType === 'number') {
+      f.ingressNetworkPolicyTypeStr = POLICY_TYPES[f.ingressNetworkPolicyType] ?? String(f.ingressNetworkPolicyType);
+    }
+    if (typeof f.egressNetworkPolicyType === 'number') {
+      f.egressNetworkPolicyTypeStr = POLICY_TYPES[f.egressNetworkPolicyType] ?? String(f.egressNetworkPolicyType);
+    }
+    if (f.ingressNetworkPolicyName === '') f.ingressNetworkPolicyName = 'N/A';
+    if (f.ingressNetworkPolicyNamespace === '') f.ingressNetworkPolicyNamespace = 'N/A';
+    if (f.egressNetworkPolicyName === '') f.egressNetworkPolicyName = 'N/A';
+    if (f.egressNetworkPolicyNamespace === '') f.egressNetworkPolicyNamespace = 'N/A';
+
+    const sourceIP = nonEmpty(f.sourceIPv6Address) ? f.sourceIPv6Address : f.sourceIPv4Address;
+    const destinationIP = nonEmpty(f.destinationIPv6Address) ? f.destinationIPv6Address : f.destinationIPv4Address;
+    if (sourceIP !== undefined) f.sourceIP = sourceIP;
+    if (destinationIP !== undefined) f.destinationIP = destinationIP;
+
+    if (nonEmpty(f.sourcePodName)) {
+      const source = `${f.sourcePodName}:${f.sourceTransportPort}`;
+      if (nonEmpty(f.destinationServicePortName)) {
+        f.flowKeyPodToService = `${source}->${f.destinationServicePortName}:${f.destinationServicePort} ${protocolName}`;
+      }
+      if (f.flowType !== FLOW_TYPE_TO_EXTERNAL) {
+        f.flowKey = f.flowKeyPodToPod = `${source}->${f.destinationPodName}:${f.destinationTransportPort} ${protocolName}`;
+      } else {
+        f.flowKey = f.flowKeyPodToExternal = `${source}->${destinationIP}:${f.destinationTransportPort} ${protocolName}`;
+      }
+    }
+
+    issues.badLabels += this.parseLabels(f, 'sourcePodLabels') + this.parseLabels(f, 'destinationPodLabels');
+
+    // The Flow Aggregator exports throughput itself (bits/s); derive it only for records without it (agent records).
+    if (f.throughput === undefined) this.deriveThroughput(f, host, sourceIP, destinationIP, protocolName, nowMs);
+  }
+
+  /** Forgets throughput state of flows not seen for the idle timeout. */
+  expire(nowMs: number): void {
+    this.throughput.expire(nowMs);
+  }
+
+  private parseLabels(f: DecodedRecord, name: 'sourcePodLabels' | 'destinationPodLabels'): number {
+    const text = f[name];
+    if (typeof text !== 'string') return 0;
+    if (text === '') {
+      delete f[name];
+      return 0;
+    }
+    try {
+      const labels: unknown = JSON.parse(text);
+      if (labels === null || typeof labels !== 'object' || Array.isArray(labels)) throw new Error('not an object');
+      f[name] = labels;
+      return 0;
+    } catch {
+      // Keeping the string would give the field two types in Elasticsearch: leave it out and count it.
+      delete f[name];
+      return 1;
+    }
+  }
+
+  private deriveThroughput(
+    f: DecodedRecord, host: string, sourceIP: unknown, destinationIP: unknown, protocolName: string | undefined, nowMs: number,
+  ): void {
+    const endMs = timeMs(f.flowEndSeconds);
+    if (endMs === undefined || Number.isNaN(endMs)) return;
+    const flowKey = f.flowKey ?? `${sourceIP}:${f.sourceTransportPort}->${destinationIP}:${f.destinationTransportPort} ${protocolName}`;
+    const seconds = this.throughput.interval(`${host}|${flowKey}`, timeMs(f.flowStartSeconds), endMs, nowMs);
+    if (seconds === undefined) return;
+    const octets = toNumber(f.octetDeltaCountFromSourceNode ?? f.octetDeltaCount);
+    const reverseOctets = toNumber(f.reverseOctetDeltaCountFromSourceNode ?? f.reverseOctetDeltaCount);
+    if (octets !== undefined) f.throughput = Math.round((octets * 8) / seconds);
+    if (reverseOctets !== undefined) f.reverseThroughput = Math.round((reverseOctets * 8) / seconds);
+  }
+}

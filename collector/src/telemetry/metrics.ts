@@ -1,0 +1,43 @@
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/**
+ * Every metric the collector exports, on a registry of its own (tests run several collectors in one process).
+ * Names follow Prometheus conventions: `_total` counters, base units in the name.
+ */
+export function createMetrics() {
+  const registry = new Registry();
+  const counter = <L extends string>(name: string, help: string, labelNames: readonly L[] = []) =>
+    new Counter<L>({ name: `elkfc_${name}`, help, labelNames, registers: [registry] });
+  const gauge = (name: string, help: string) => new Gauge({ name: `elkfc_${name}`, help, registers: [registry] });
+  return {
+    registry,
+    packetsReceived: counter('packets_received_total', 'Export messages received, per input.', ['input']),
+    bytesReceived: counter('bytes_received_total', 'Octets of export messages received, per input.', ['input']),
+    recordsDecoded: counter('records_decoded_total', 'Flow records decoded, per protocol version.', ['version']),
+    decodeErrors: counter('decode_errors_total', 'Malformed packets dropped, per kind of fault.', ['kind']),
+    fieldsSkipped: counter('fields_skipped_total', 'Fields left out of a document because their value could not be rendered.', ['kind']),
+    templatesLearned: counter('templates_learned_total', 'Template records received (new or refreshed).'),
+    templatesWithdrawn: counter('templates_withdrawn_total', 'Templates withdrawn by their exporter.'),
+    templatesExpired: counter('templates_expired_total', 'UDP templates dropped after templateTimeoutSecs without refresh.'),
+    templatesInvalid: counter('templates_invalid_total', 'Template records refused (reserved id, no data).'),
+    templatesActive: gauge('templates_active', 'Templates currently known.'),
+    pendingSets: gauge('pending_sets', 'Data sets held while waiting for their template.'),
+    pendingBytes: gauge('pending_bytes', 'Octets of data sets held while waiting for their template.'),
+    pendingHeld: counter('pending_sets_held_total', 'Data sets that arrived before their template and were held.'),
+    pendingExpired: counter('pending_sets_expired_total', 'Held data sets never decoded (no template in time, bound reached, or connection closed).', ['reason']),
+    sequenceLost: counter('sequence_lost_total', 'Lost in transit by sequence numbers: records for IPFIX and v5, packets for v9.', ['version']),
+    documentsWritten: counter('sink_documents_written_total', 'Documents the sink wrote.', ['sink']),
+    documentsFailed: counter('sink_documents_failed_total', 'Documents the sink could not write.', ['sink']),
+    queueDepth: gauge('queue_depth', 'Documents decoded and not yet written by the sink.'),
+    tcpConnections: gauge('tcp_connections', 'Open exporter TCP connections.'),
+    sinkWriteSeconds: new Histogram({
+      name: 'elkfc_sink_write_seconds',
+      help: 'Time a sink write (one batch) took.',
+      labelNames: ['sink'],
+      buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
+      registers: [registry],
+    }),
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;
