@@ -70,7 +70,9 @@ export class AntreaEnricher {
     if (sourceIP !== undefined) f.sourceIP = sourceIP;
     if (destinationIP !== undefined) f.destinationIP = destinationIP;
 
-    if (nonEmpty(f.sourcePodName)) {
+    // Keys need the whole 5-tuple; records without it (test messages, partial templates) get none rather than "undefined".
+    const hasPorts = f.sourceTransportPort !== undefined && f.destinationTransportPort !== undefined && protocolName !== undefined;
+    if (hasPorts && nonEmpty(f.sourcePodName)) {
       const source = `${f.sourcePodName}:${f.sourceTransportPort}`;
       if (nonEmpty(f.destinationServicePortName)) {
         f.flowKeyPodToService = `${source}->${f.destinationServicePortName}:${f.destinationServicePort} ${protocolName}`;
@@ -85,7 +87,7 @@ export class AntreaEnricher {
     issues.badLabels += this.parseLabels(f, 'sourcePodLabels') + this.parseLabels(f, 'destinationPodLabels');
 
     // The Flow Aggregator exports throughput itself (bits/s); derive it only for records without it (agent records).
-    if (f.throughput === undefined) this.deriveThroughput(f, host, sourceIP, destinationIP, protocolName, nowMs);
+    if (f.throughput === undefined && hasPorts) this.deriveThroughput(f, host, sourceIP, destinationIP, protocolName, nowMs);
   }
 
   /** Forgets throughput state of flows not seen for the idle timeout. */

@@ -1,0 +1,127 @@
+import { parseArgs } from 'node:util';
+import { destination, pino } from 'pino';
+import { ConfigError, loadConfig } from '../config/load.js';
+import { Collector } from '../pipeline/collector.js';
+import { decodeFiles } from './decode.js';
+import { replay } from './replay.js';
+
+const USAGE = `elk-flow-collector: NetFlow v5/v9 and IPFIX collector for Antrea flows
+
+Usage:
+  elk-flow-collector [run] [--config FILE]
+      Receive on UDP and TCP 4739 and ship documents (default: _bulk files under data/flows).
+  elk-flow-collector decode [--config FILE] [--ipfix-definitions FILE]... [--netflow-definitions FILE]...
+                            [--target NAME] [--no-enrich] [--exporter ADDRESS] FILE...
+      Print, one per line, the documents run would ship for pcap files (each UDP payload is a message from
+      its source) or raw payload files (.dat: all of them one stream from one exporter, in order).
+  elk-flow-collector replay FILE... --to HOST:PORT [--protocol udp|tcp] [--rate MESSAGES_PER_SEC] [--repeat N]
+      Send the export messages of captures to a collector.
+
+Configuration: docs/configuration.md (YAML file plus ELKFC_* environment variables).`;
+
+/** Exit codes: 0 done, 1 runtime failure, 2 bad usage or configuration (start-up refused). */
+const EXIT_USAGE = 2;
+
+function fail(message: string, code = EXIT_USAGE): never {
+  process.stderr.write(`elk-flow-collector: ${message}\n`);
+  process.exit(code);
+}
+
+async function run(args: string[]): Promise<void> {
+  const { values } = parseArgs({ args, options: { config: { type: 'string', short: 'c' } }, strict: true });
+  const config = loadConfig(values.config);
+  const log = pino({ level: config.logging.level }, destination(2));
+  const collector = new Collector(config, log);
+  await collector.start();
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'stopping: no longer receiving, flushing documents, saving templates');
+    try {
+      await collector.stop();
+      log.info('stopped');
+      process.exit(0);
+    } catch (error) {
+      log.error({ err: error }, 'shutdown failed');
+      process.exit(1);
+    }
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+async function decode(args: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      config: { type: 'string', short: 'c' },
+      'ipfix-definitions': { type: 'string', multiple: true },
+      'netflow-definitions': { type: 'string', multiple: true },
+      target: { type: 'string' },
+      'no-enrich': { type: 'boolean' },
+      exporter: { type: 'string' },
+    },
+  });
+  if (positionals.length === 0) fail('decode needs at least one capture file');
+  const config = loadConfig(values.config);
+  config.decoding.ipfixDefinitions.push(...(values['ipfix-definitions'] ?? []));
+  config.decoding.netflowDefinitions.push(...(values['netflow-definitions'] ?? []));
+  if (values.target) config.decoding.target = values.target;
+  if (values['no-enrich']) config.enrichment.enabled = false;
+  const out: string[] = [];
+  const flush = () => {
+    if (out.length) process.stdout.write(out.join('\n') + '\n');
+    out.length = 0;
+  };
+  const summary = await decodeFiles(config, positionals, (line) => {
+    out.push(line);
+    if (out.length >= 1000) flush();
+  }, { address: values.exporter ?? '127.0.0.1', port: 0 });
+  flush();
+  process.stderr.write(`decoded ${summary.documents} documents from ${summary.messages} messages; ${summary.dropped} malformed packets dropped\n`);
+}
+
+async function replayCommand(args: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      to: { type: 'string' },
+      protocol: { type: 'string', default: 'udp' },
+      rate: { type: 'string', default: '0' },
+      repeat: { type: 'string', default: '1' },
+    },
+  });
+  if (positionals.length === 0) fail('replay needs at least one capture file');
+  const target = /^\[?([^\]]+?)\]?:(\d+)$/.exec(values.to ?? '');
+  if (!target) fail('replay needs --to HOST:PORT');
+  if (values.protocol !== 'udp' && values.protocol !== 'tcp') fail('--protocol is udp or tcp');
+  const rate = Number(values.rate);
+  const repeat = Number(values.repeat);
+  if (!Number.isFinite(rate) || rate < 0) fail('--rate is a number of messages per second (0: no limit)');
+  if (!Number.isInteger(repeat) || repeat < 1) fail('--repeat is a whole number, at least 1');
+  const started = Date.now();
+  const sent = await replay({ files: positionals, host: target[1], port: Number(target[2]), protocol: values.protocol, rate, repeat });
+  process.stderr.write(`sent ${sent} messages in ${((Date.now() - started) / 1000).toFixed(2)} s\n`);
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const [first, ...rest] = argv;
+  const commands: Record<string, (args: string[]) => Promise<void>> = { run, decode, replay: replayCommand };
+  try {
+    if (first === undefined || first.startsWith('-')) {
+      if (first === '--help' || first === '-h') return void process.stdout.write(USAGE + '\n');
+      return await run(argv);
+    }
+    if (first === 'help') return void process.stdout.write(USAGE + '\n');
+    const command = commands[first];
+    if (!command) fail(`unknown command ${first}\n\n${USAGE}`);
+    await command(rest);
+  } catch (error) {
+    if (error instanceof ConfigError) fail(error.message);
+    if ((error as NodeJS.ErrnoException).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') fail((error as Error).message);
+    fail((error as Error).stack ?? String(error), 1);
+  }
+}

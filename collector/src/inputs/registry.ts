@@ -1,0 +1,9 @@
+import { createTcpInput } from './tcp.js';
+import type { InputFactory } from './types.js';
+import { createUdpInput } from './udp.js';
+
+/** The inputs by configuration name (`inputs.<name>`). A new input is one file and one line here. */
+export const INPUTS = {
+  udp: createUdpInput,
+  tcp: createTcpInput,
+} satisfies Record<string, InputFactory>;

@@ -1,0 +1,38 @@
+import type { Logger } from 'pino';
+import type { CollectorConfig } from '../config/schema.js';
+import type { ExporterSessionKey } from '../session/template-session.js';
+import type { InternalEvents } from '../telemetry/events.js';
+
+/** What an input hands over: one complete export message, its exporter session, and when it arrived. */
+export interface InputHandlers {
+  message(message: Buffer, exporter: ExporterSessionKey, receivedAtMs: number): void;
+  /** A connection-oriented exporter session ended: its template state goes with it. */
+  closed(exporter: ExporterSessionKey): void;
+}
+
+/** A listener for export messages (UDP, TCP...). One file per input plus one line in inputs/registry.ts. */
+export interface Input {
+  readonly name: string;
+  start(): Promise<void>;
+  /** Stops receiving; resolves once the socket is closed. */
+  stop(): Promise<void>;
+  /** Backpressure: stop reading where the transport allows it (TCP), resume later. */
+  pause(): void;
+  resume(): void;
+  /** Bound address once started. */
+  address(): { address: string; port: number } | undefined;
+}
+
+export interface InputContext {
+  config: CollectorConfig;
+  handlers: InputHandlers;
+  events: InternalEvents;
+  log: Logger;
+}
+
+export type InputFactory = (context: InputContext) => Input;
+
+/** IPv4 peers of a dual-stack socket appear as ::ffff:a.b.c.d; documents carry the plain IPv4 form. */
+export function plainAddress(address: string): string {
+  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
+}

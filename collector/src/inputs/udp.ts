@@ -1,0 +1,75 @@
+import { createSocket, type Socket } from 'node:dgram';
+import type { ExporterSessionKey } from '../session/template-session.js';
+import { plainAddress, type Input, type InputFactory } from './types.js';
+
+/**
+ * UDP input: one datagram is one export message. The exporter session is its source address and port
+ * (RFC 7011 §8.4); session keys are cached so that a datagram costs no allocation beyond its buffer.
+ */
+export const createUdpInput: InputFactory = ({ config, handlers, events, log }) => {
+  const settings = config.inputs.udp;
+  let socket: Socket | undefined;
+  const exporters = new Map<string, ExporterSessionKey>();
+
+  const exporterFor = (address: string, port: number): ExporterSessionKey => {
+    const id = `${address}:${port}`;
+    let exporter = exporters.get(id);
+    if (!exporter) {
+      // Bounded: a flood of spoofed sources must not grow this without limit.
+      if (exporters.size >= 65536) exporters.clear();
+      const plain = plainAddress(address);
+      exporter = { key: `udp:${plain}:${port}`, address: plain, expires: true };
+      exporters.set(id, exporter);
+    }
+    return exporter;
+  };
+
+  const bind = (host: string) =>
+    new Promise<Socket>((resolve, reject) => {
+      const s = createSocket({ type: host.includes(':') ? 'udp6' : 'udp4', recvBufferSize: settings.receiveBufferBytes });
+      s.once('error', reject);
+      s.bind({ address: host, port: settings.port }, () => {
+        s.off('error', reject);
+        resolve(s);
+      });
+    });
+
+  const input: Input = {
+    name: 'udp',
+    async start() {
+      try {
+        socket = await bind(settings.host);
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (settings.host !== '::' || (code !== 'EAFNOSUPPORT' && code !== 'EADDRNOTAVAIL')) throw error;
+        log.warn({ code }, 'IPv6 is not available; UDP input binds 0.0.0.0');
+        socket = await bind('0.0.0.0');
+      }
+      const granted = socket.getRecvBufferSize();
+      // Linux doubles the requested size for bookkeeping and caps it at net.core.rmem_max.
+      if (granted < settings.receiveBufferBytes) {
+        log.warn({ requested: settings.receiveBufferBytes, granted }, 'UDP receive buffer smaller than configured: raise net.core.rmem_max');
+      }
+      socket.on('message', (message, remote) => {
+        events.messageReceived('udp', message.length);
+        handlers.message(message, exporterFor(remote.address, remote.port), Date.now());
+      });
+      socket.on('error', (error) => log.error({ err: error }, 'UDP socket error'));
+      log.info({ address: socket.address() }, 'UDP input listening');
+    },
+    stop() {
+      return new Promise((resolve) => {
+        if (!socket) return resolve();
+        socket.close(() => resolve());
+        socket = undefined;
+      });
+    },
+    // Datagrams cannot be paused: while the sink is behind they wait in the socket buffer, then the kernel drops them.
+    pause() {},
+    resume() {},
+    address() {
+      return socket?.address();
+    },
+  };
+  return input;
+};

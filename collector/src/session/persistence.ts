@@ -1,0 +1,57 @@
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import type { StoredTemplate, TemplateSession } from './template-session.js';
+
+const FORMAT_VERSION = 1;
+
+interface TemplateFile {
+  formatVersion: number;
+  savedAtMs: number;
+  templates: StoredTemplate[];
+}
+
+/**
+ * Keeps UDP templates on disk across restarts. Wraps the session (reads its stored templates, restores into it)
+ * rather than living inside it. Writes are atomic (temporary file, then rename), so a crash mid-write leaves the
+ * previous state, never a torn file.
+ */
+export class TemplatePersistence {
+  private lastWritten = '';
+
+  constructor(private readonly path: string) {}
+
+  /** Restores saved templates; a missing file is a first start, an unreadable one is reported and ignored. */
+  async load(session: TemplateSession, nowMs: number): Promise<{ restored: number; problem?: string }> {
+    let text: string;
+    try {
+      text = await readFile(this.path, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { restored: 0 };
+      return { restored: 0, problem: (error as Error).message };
+    }
+    try {
+      const file = JSON.parse(text) as TemplateFile;
+      if (file.formatVersion !== FORMAT_VERSION || !Array.isArray(file.templates)) {
+        return { restored: 0, problem: `unknown format ${file.formatVersion}` };
+      }
+      this.lastWritten = JSON.stringify(file.templates);
+      return { restored: session.restore(file.templates, nowMs) };
+    } catch (error) {
+      return { restored: 0, problem: (error as Error).message };
+    }
+  }
+
+  /** Writes the session's templates when they changed since the last write. */
+  async save(session: TemplateSession, nowMs: number): Promise<boolean> {
+    const templates = session.storedTemplates();
+    const serialised = JSON.stringify(templates);
+    if (serialised === this.lastWritten) return false;
+    const file: TemplateFile = { formatVersion: FORMAT_VERSION, savedAtMs: nowMs, templates };
+    await mkdir(dirname(this.path), { recursive: true });
+    const temporary = `${this.path}.${process.pid}.tmp`;
+    await writeFile(temporary, JSON.stringify(file));
+    await rename(temporary, this.path);
+    this.lastWritten = serialised;
+    return true;
+  }
+}
