@@ -25,7 +25,7 @@ export const ipfixDecoder: Decoder = {
       uptimeMs: 0,
       unixNsecs: 0,
     };
-    const result: DecodeResult = { records: [], notices: [], badFields: 0 };
+    const result: DecodeResult = { records: [], notices: [], badFields: 0, misfits: 0 };
     const scratch = newScratch();
     let unknownRecordCount = false;
     let ownRecords = 0;
@@ -66,6 +66,7 @@ export const ipfixDecoder: Decoder = {
       offset = setEnd;
     }
     result.badFields += scratch.badFields;
+    result.misfits += scratch.misfits;
     // IPFIX sequence numbers count data records; records held for a template leave the count unknown.
     result.sequence = { domain, sequence: header.sequence, advance: unknownRecordCount ? undefined : ownRecords };
     return result;

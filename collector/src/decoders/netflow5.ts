@@ -45,10 +45,11 @@ export function createNetflow5Decoder(registry: ElementRegistry): Decoder {
         samplingInterval: sampling & 0x3fff,
         recordCount: count,
       };
-      const result: DecodeResult = { records: [], notices: [], badFields: 0 };
+      const result: DecodeResult = { records: [], notices: [], badFields: 0, misfits: 0 };
       const scratch = newScratch();
       decodeRecords(template, message, HEADER_LENGTH, HEADER_LENGTH + count * RECORD_LENGTH, header, scratch, result.records);
       result.badFields = scratch.badFields;
+      result.misfits = scratch.misfits;
       // v5 sequence numbers count flows.
       result.sequence = { domain: (header.engineType! << 8) | header.engineId!, sequence: header.sequence, advance: count };
       return result;

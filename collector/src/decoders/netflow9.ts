@@ -21,7 +21,7 @@ export const netflow9Decoder: Decoder = {
       sequence: message.readUInt32BE(12),
       unixNsecs: 0,
     };
-    const result: DecodeResult = { records: [], notices: [], badFields: 0 };
+    const result: DecodeResult = { records: [], notices: [], badFields: 0, misfits: 0 };
     const scratch = newScratch();
     const length = message.length;
     let offset = HEADER_LENGTH;
@@ -72,6 +72,7 @@ export const netflow9Decoder: Decoder = {
       offset = end;
     }
     result.badFields += scratch.badFields;
+    result.misfits += scratch.misfits;
     // v9 sequence numbers count export packets, whatever they hold.
     result.sequence = { domain, sequence: header.sequence, advance: 1 };
     return result;

@@ -101,8 +101,11 @@ function resolve(field: FieldSpecifier, definition: TemplateDefinition, registry
   return { name: element.name, type, length: field.length };
 }
 
-/** Expression that reads a value of `type` from `length` octets at offset expression `at`. */
-function readExpression(type: ResolvedField['type'], length: number, at: string): string {
+/**
+ * Expression that reads a value of `type` from `length` octets at offset expression `at`, or undefined when
+ * that length does not fit the type (a 12-octet counter, a 5-octet address).
+ */
+function readExpression(type: ResolvedField['type'], length: number, at: string): string | undefined {
   const fixed = length !== VARIABLE_LENGTH;
   const n = fixed ? String(length) : 'n';
   switch (type) {
@@ -110,12 +113,14 @@ function readExpression(type: ResolvedField['type'], length: number, at: string)
       if (length === 1) return `b[${at}]`;
       if (length === 2) return `b.readUInt16BE(${at})`;
       if (length === 4) return `b.readUInt32BE(${at})`;
-      return `V.uint(b, ${at}, ${n}, s)`;
+      if (fixed && length <= 8) return `V.uint(b, ${at}, ${length}, s)`;
+      break;
     case 'signed8': case 'signed16': case 'signed32': case 'signed64':
       if (length === 1) return `b.readInt8(${at})`;
       if (length === 2) return `b.readInt16BE(${at})`;
       if (length === 4) return `b.readInt32BE(${at})`;
-      return `V.int(b, ${at}, ${n}, s)`;
+      if (fixed && length <= 8) return `V.int(b, ${at}, ${length}, s)`;
+      break;
     case 'float32': case 'float64':
       if (length === 4) return `b.readFloatBE(${at})`;
       if (length === 8) return `b.readDoubleBE(${at})`;
@@ -156,9 +161,22 @@ function readExpression(type: ResolvedField['type'], length: number, at: string)
     case 'mplsLabelStackOctets':
       if (length >= 3 && fixed) return `V.mplsLabelStackOctets(b, ${at}, ${length})`;
       break;
+    case 'octetArray': case 'unknown':
+      return `V.hex(b, ${at}, ${n})`;
   }
-  // Unknown elements, and values whose length does not fit their type, are kept as hex rather than lost.
-  return `V.hex(b, ${at}, ${n})`;
+  return undefined;
+}
+
+/**
+ * How a field is decoded. Unknown elements are kept as hex under ie_<enterprise>_<id>. A known element whose
+ * length does not fit its type is kept the same way (so the field keeps one type in Elasticsearch and nothing
+ * is lost) and counted as a misfit each time it is decoded.
+ */
+function fieldReader(field: ResolvedField, element: FieldSpecifier, at: string): { name: string; expression: string; misfit: boolean } {
+  const expression = readExpression(field.type, field.length, at);
+  if (expression !== undefined) return { name: field.name, expression, misfit: false };
+  const n = field.length === VARIABLE_LENGTH ? 'n' : String(field.length);
+  return { name: unknownElementName(element.enterprise, element.id), expression: `V.hex(b, ${at}, ${n})`, misfit: true };
 }
 
 function headerFields(definition: TemplateDefinition, options: CompileOptions): string[] {
@@ -206,8 +224,10 @@ export function compileTemplate(definition: TemplateDefinition, options: Compile
         'if (p + n > s.end) throw new Overrun();',
       );
       if (field.type !== 'skip') {
-        lines.push(`const v${index} = ${readExpression(field.type, VARIABLE_LENGTH, 'p')};`);
-        valueNames.set(field.name, [...(valueNames.get(field.name) ?? []), `v${index}`]);
+        const reader = fieldReader(field, definition.fields[index], 'p');
+        lines.push(`const v${index} = ${reader.expression};`);
+        if (reader.misfit) lines.push('s.misfits++;');
+        valueNames.set(reader.name, [...(valueNames.get(reader.name) ?? []), `v${index}`]);
       }
       lines.push('p += n;');
       return;
@@ -218,8 +238,10 @@ export function compileTemplate(definition: TemplateDefinition, options: Compile
     }
     // Zero-length fields (v9 templates have them) carry no value; skip fields only take space.
     if (field.length > 0 && field.type !== 'skip') {
-      lines.push(`const v${index} = ${readExpression(field.type, field.length, at)};`);
-      valueNames.set(field.name, [...(valueNames.get(field.name) ?? []), `v${index}`]);
+      const reader = fieldReader(field, definition.fields[index], at);
+      lines.push(`const v${index} = ${reader.expression};`);
+      if (reader.misfit) lines.push('s.misfits++;');
+      valueNames.set(reader.name, [...(valueNames.get(reader.name) ?? []), `v${index}`]);
     }
     if (variable) lines.push(`p += ${field.length};`);
     else fixedOffset += field.length;

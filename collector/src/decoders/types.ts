@@ -34,7 +34,10 @@ export interface SequenceReport {
 export interface DecodeResult {
   records: FlowRecord[];
   notices: DecoderNotice[];
+  /** Time fields left out (value out of range). */
   badFields: number;
+  /** Fields kept as hex because their length did not fit their type. */
+  misfits: number;
   sequence?: SequenceReport;
 }
 
@@ -46,7 +49,9 @@ export type FlowErrorKind =
   | 'bad_set_length'
   | 'bad_template'
   | 'record_overrun'
-  | 'bad_record_count';
+  | 'bad_record_count'
+  /** A decoder threw something other than a FlowError: a bug, counted apart so that it shows (the fuzz test asserts zero). */
+  | 'internal_error';
 
 /** A malformed packet: it is dropped whole and counted, carrying what identifies its origin (goflow2's FlowError). */
 export class FlowError extends Error {
@@ -72,7 +77,7 @@ export interface Decoder {
 }
 
 export function newScratch(): RecordScratch {
-  return { pos: 0, end: 0, bigint: false, badFields: 0 };
+  return { pos: 0, end: 0, bigint: false, badFields: 0, misfits: 0 };
 }
 
 /** Decodes every record of a data set body [start, end); what is left shorter than a record is padding. */
@@ -123,4 +128,5 @@ export function decodeReleased(
     }
   }
   result.badFields += scratch.badFields;
+  result.misfits += scratch.misfits;
 }

@@ -14,8 +14,10 @@ export interface RecordScratch {
   end: number;
   /** Set when a value exceeded 2^53 and is held as a bigint (serialisation must then take the slow path). */
   bigint: boolean;
-  /** Fields skipped in this message because their value could not be rendered. */
+  /** Time fields left out in this message because their value is out of range. */
   badFields: number;
+  /** Fields whose length did not fit their type, kept as hex under ie_<enterprise>_<id>. */
+  misfits: number;
 }
 
 const HEX: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));

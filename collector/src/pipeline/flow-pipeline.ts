@@ -50,13 +50,14 @@ export class FlowPipeline {
         return [];
       }
       // A decoder bug must not stop the collector or other exporters: count it as a packet of its own kind.
-      this.events.packetDropped(new FlowError('bad_length', exporter.key, message.length >= 2 ? message.readUInt16BE(0) : undefined,
+      this.events.packetDropped(new FlowError('internal_error', exporter.key, message.length >= 2 ? message.readUInt16BE(0) : undefined,
         `decoder failure: ${(error as Error).message}`));
       return [];
     }
     const version = message.readUInt16BE(0);
     this.events.decoderNotices(exporter.key, result.notices);
     this.events.fieldsSkipped('time_out_of_range', result.badFields, { exporter: exporter.key });
+    this.events.fieldsSkipped('length_mismatch', result.misfits, { exporter: exporter.key });
     if (result.sequence) {
       const { domain, sequence, advance } = result.sequence;
       const lost = this.sequences.observe(exporter.key, domain, sequence, advance);

@@ -40,7 +40,7 @@ export class InternalEvents {
   fieldsSkipped(kind: string, count: number, detail?: Record<string, unknown>): void {
     if (count === 0) return;
     this.metrics.fieldsSkipped.inc({ kind }, count);
-    this.limited(`field:${kind}`, (suppressed) => this.log.warn({ kind, suppressed, ...detail }, 'field value could not be rendered; field left out'));
+    this.limited(`field:${kind}`, (suppressed) => this.log.warn({ kind, suppressed, ...detail }, 'field value could not be rendered as its type'));
   }
 
   decoderNotices(exporter: string, notices: readonly DecoderNotice[]): void {

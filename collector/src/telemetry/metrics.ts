@@ -15,7 +15,11 @@ export function createMetrics() {
     bytesReceived: counter('bytes_received_total', 'Octets of export messages received, per input.', ['input']),
     recordsDecoded: counter('records_decoded_total', 'Flow records decoded, per protocol version.', ['version']),
     decodeErrors: counter('decode_errors_total', 'Malformed packets dropped, per kind of fault.', ['kind']),
-    fieldsSkipped: counter('fields_skipped_total', 'Fields left out of a document because their value could not be rendered.', ['kind']),
+    fieldsSkipped: counter(
+      'fields_skipped_total',
+      'Field values not rendered as their type: time_out_of_range (left out), length_mismatch (kept as hex under ie_<enterprise>_<id>), pod_labels_not_json (left out).',
+      ['kind'],
+    ),
     templatesLearned: counter('templates_learned_total', 'Template records received (new or refreshed).'),
     templatesWithdrawn: counter('templates_withdrawn_total', 'Templates withdrawn by their exporter.'),
     templatesExpired: counter('templates_expired_total', 'UDP templates dropped after templateTimeoutSecs without refresh.'),
