@@ -7,7 +7,7 @@ import { z } from 'zod';
  */
 
 const MiB = 1024 * 1024;
-const port = z.number().int().min(1).max(65535);
+const port = z.number().int().min(0).max(65535); // 0 picks a free port (tests)
 const positive = z.number().int().positive();
 
 const udp = z

@@ -1,0 +1,68 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, configLeaves, loadConfig } from '../collector/src/config/load.js';
+import { buildRegistry } from '../collector/src/pipeline/collector.js';
+
+const file = (text: string) => {
+  const path = join(mkdtempSync(join(tmpdir(), 'elkfc-config-')), 'collector.yml');
+  writeFileSync(path, text);
+  return path;
+};
+
+describe('configuration', () => {
+  it('has an embedded default: UDP and TCP 4739, the file sink, Antrea\'s target', () => {
+    const config = loadConfig(undefined, {});
+    expect(config.inputs.udp).toMatchObject({ enabled: true, port: 4739 });
+    expect(config.inputs.tcp).toMatchObject({ enabled: true, port: 4739 });
+    expect(config.output.sink).toBe('file');
+    expect(config.decoding).toMatchObject({ target: 'ipfix', templateTimeoutSecs: 1800, includeFlowsetId: true });
+  });
+
+  it('names the misspelt key and the file', () => {
+    const path = file('inputs:\n  udp:\n    prot: 2055\n');
+    expect(() => loadConfig(path, {})).toThrow(ConfigError);
+    expect(() => loadConfig(path, {})).toThrow(new RegExp(`${path}[\\s\\S]*inputs\\.udp\\.prot`));
+  });
+
+  it('names the key of a bad value', () => {
+    expect(() => loadConfig(file('decoding:\n  templateTimeoutSecs: -5\n'), {})).toThrow(/decoding\.templateTimeoutSecs/);
+    expect(() => loadConfig(file('output:\n  sink: kafka\n'), {})).toThrow(/output\.sink/);
+  });
+
+  it('refuses a file that is not YAML, or not a mapping', () => {
+    expect(() => loadConfig(file('inputs: [\n'), {})).toThrow(/not valid YAML/);
+    expect(() => loadConfig(file('- a\n'), {})).toThrow(/mapping/);
+    expect(() => loadConfig('/nonexistent/collector.yml', {})).toThrow(/cannot read/);
+  });
+
+  it('takes one ELKFC_ environment variable per key, and names the variable when its value is bad', () => {
+    const config = loadConfig(file('inputs:\n  udp:\n    port: 2055\n'), {
+      ELKFC_INPUTS_UDP_PORT: '9995',
+      ELKFC_DECODING_IPFIX_DEFINITIONS: '[/a.yml, /b.yml]',
+      ELKFC_DECODING_TEMPLATE_STATE_PATH: 'null',
+      ELKFC_HTTP_HOST: '127.0.0.1',
+    });
+    expect(config.inputs.udp.port).toBe(9995);
+    expect(config.decoding.ipfixDefinitions).toEqual(['/a.yml', '/b.yml']);
+    expect(config.decoding.templateStatePath).toBeNull();
+    expect(() => loadConfig(undefined, { ELKFC_INPUTS_UDP_PORT: 'many' })).toThrow(/inputs\.udp\.port \(from ELKFC_INPUTS_UDP_PORT\)/);
+    expect(() => loadConfig(undefined, { ELKFC_INPUTS_UPD_PORT: '1' })).toThrow(/ELKFC_INPUTS_UPD_PORT names no configuration key/);
+  });
+
+  it('derives every environment variable from the schema', () => {
+    const names = configLeaves().map((l) => l.env);
+    expect(names).toContain('ELKFC_DECODING_TEMPLATE_TIMEOUT_SECS');
+    expect(names).toContain('ELKFC_OUTPUT_FILE_FLUSH_INTERVAL_MS');
+    expect(new Set(names).size).toBe(names.length);
+  });
+
+  it('stops on a definition file that cannot be used, naming the key', () => {
+    const config = loadConfig(undefined, {});
+    config.decoding.ipfixDefinitions = [file('0:\n  1: [:no_such_type, :x]\n')];
+    expect(() => buildRegistry(config)).toThrow(/decoding\.ipfixDefinitions: .*unknown type no_such_type/);
+    config.decoding.ipfixDefinitions = ['/nonexistent/ipfix.yml'];
+    expect(() => buildRegistry(config)).toThrow(/decoding\.ipfixDefinitions/);
+  });
+});
