@@ -1,6 +1,5 @@
-import type { ElementRegistry } from '../ie/registry.js';
 import type { DecoderSession, ExporterSessionKey } from '../session/template-session.js';
-import { compileTemplate, type CompiledTemplate, type FieldSpecifier, type MessageHeader } from './template.js';
+import { compileTemplate, type CompiledTemplate, type CompileOptions, type FieldSpecifier, type MessageHeader } from './template.js';
 import { decodeRecords, FlowError, newScratch, type Decoder, type DecodeResult } from './types.js';
 
 const HEADER_LENGTH = 24;
@@ -16,12 +15,9 @@ const V5_RECORD: FieldSpecifier[] = [
   field(13, 1), pad(2),
 ];
 
-/** NetFlow version 5: a fixed record layout, compiled once per registry like any template. */
-export function createNetflow5Decoder(registry: ElementRegistry): Decoder {
-  const template: CompiledTemplate = compileTemplate(
-    { version: 5, templateId: 0, fields: V5_RECORD, scopeFieldCount: 0 },
-    { registry, includeFlowsetId: false },
-  );
+/** NetFlow version 5: a fixed record layout, compiled once with the same options as any template. */
+export function createNetflow5Decoder(options: CompileOptions): Decoder {
+  const template: CompiledTemplate = compileTemplate({ version: 5, templateId: 0, fields: V5_RECORD, scopeFieldCount: 0 }, options);
   return {
     version: 5,
     decode(message: Buffer, exporter: ExporterSessionKey, _session: DecoderSession, _receivedAtMs: number): DecodeResult {

@@ -1,17 +1,17 @@
-import type { ElementRegistry } from '../ie/registry.js';
 import type { DecoderSession, ExporterSessionKey } from '../session/template-session.js';
 import { ipfixDecoder } from './ipfix.js';
 import { createNetflow5Decoder } from './netflow5.js';
 import { netflow9Decoder } from './netflow9.js';
+import type { CompileOptions } from './template.js';
 import { FlowError, type Decoder, type DecodeResult } from './types.js';
 
 /**
  * The decoders, one per export protocol version (the first two octets of every message).
  * A new protocol is one file and one line here.
  */
-export function createDecoders(registry: ElementRegistry): ReadonlyMap<number, Decoder> {
+export function createDecoders(options: CompileOptions): ReadonlyMap<number, Decoder> {
   return new Map<number, Decoder>([
-    [5, createNetflow5Decoder(registry)],
+    [5, createNetflow5Decoder(options)],
     [9, netflow9Decoder],
     [10, ipfixDecoder],
   ]);

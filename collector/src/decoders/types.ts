@@ -1,11 +1,13 @@
 import type { DecoderSession, ExporterSessionKey, PendingSet } from '../session/template-session.js';
-import type { CompiledTemplate, DecodedRecord, MessageHeader } from './template.js';
+import type { CompiledTemplate, DecodedRecord, MessageHeader, RecordLayout } from './template.js';
 import { RecordOverrun } from './template.js';
 import type { RecordScratch } from './values.js';
 
 /** One decoded flow record and what the document builder needs from its message. */
 export interface FlowRecord {
   readonly fields: DecodedRecord;
+  /** The keys `fields` has (those of its template). */
+  readonly layout: RecordLayout;
   readonly version: number;
   /** Export time from the message header, in milliseconds. */
   readonly exportTimeMs: number;
@@ -98,7 +100,7 @@ export function decodeRecords(
     const before = scratch.pos;
     scratch.bigint = false;
     const fields = template.decode(b, scratch, header);
-    out.push({ fields, version: header.version, exportTimeMs, hasBigInt: scratch.bigint });
+    out.push({ fields, layout: template.layout, version: header.version, exportTimeMs, hasBigInt: scratch.bigint });
     if (scratch.pos === before) break;
   }
 }

@@ -71,14 +71,33 @@ export function mac(b: Buffer, o: number): string {
 export function str(b: Buffer, start: number, length: number): string {
   let end = start + length;
   while (end > start && b[end - 1] === 0) end--;
-  const text = b.toString('utf8', start, end);
-  // U+FFFD is rare in real text: only then pay for the validity check.
-  if (text.includes('\uFFFD') && !isUtf8(b.subarray(start, end))) return b.toString('latin1', start, end);
+  // Performance: Kubernetes names are ASCII; checking that and slicing as Latin-1 is much cheaper than UTF-8 decoding.
+  let ascii = true;
+  for (let i = start; i < end; i++) {
+    if (b[i] > 0x7f) {
+      ascii = false;
+      break;
+    }
+  }
+  const slices = b as Buffer & { latin1Slice(start: number, end: number): string; utf8Slice(start: number, end: number): string };
+  if (ascii) return slices.latin1Slice(start, end);
+  const text = slices.utf8Slice(start, end);
+  // Not valid UTF-8 (U+FFFD came out): one character per byte instead, so nothing is replaced.
+  if (text.includes('\uFFFD') && !isUtf8(b.subarray(start, end))) return slices.latin1Slice(start, end);
   return text;
 }
 
 const TWO_32 = 4294967296;
 const SAFE_HIGH = 0x200000; // high word below 2^21 keeps hi * 2^32 + lo below 2^53
+
+/** Unsigned 64-bit integer, the common counter size; exact above 2^53 as a bigint. */
+export function u64(b: Buffer, o: number, scratch: RecordScratch): number | bigint {
+  const hi = b.readUInt32BE(o);
+  const lo = b.readUInt32BE(o + 4);
+  if (hi < SAFE_HIGH) return hi * TWO_32 + lo;
+  scratch.bigint = true;
+  return (BigInt(hi) << 32n) | BigInt(lo);
+}
 
 /** Unsigned integer of 1 to 8 octets (reduced-size encoding); exact above 2^53 as a bigint. */
 export function uint(b: Buffer, o: number, length: number, scratch: RecordScratch): number | bigint {
@@ -99,6 +118,12 @@ export function int(b: Buffer, o: number, length: number, scratch: RecordScratch
   return value;
 }
 
+// Flow times cluster (records of one export share their end times within seconds): a small direct-mapped
+// cache of formatted times saves most of the Date allocations and formatting.
+const ISO_CACHE_SIZE = 4096;
+const isoKeys = new Float64Array(ISO_CACHE_SIZE).fill(NaN);
+const isoValues = new Array<string>(ISO_CACHE_SIZE);
+
 /** ISO 8601 from milliseconds since the epoch; undefined (field skipped and counted) when out of range. */
 export function isoMillis(ms: number | bigint, scratch: RecordScratch): string | undefined {
   const n = typeof ms === 'bigint' ? Number(ms) : ms;
@@ -106,7 +131,12 @@ export function isoMillis(ms: number | bigint, scratch: RecordScratch): string |
     scratch.badFields++;
     return undefined;
   }
-  return new Date(n).toISOString();
+  const slot = ((n / 1000) ^ n) & (ISO_CACHE_SIZE - 1);
+  if (isoKeys[slot] === n) return isoValues[slot];
+  const text = new Date(n).toISOString();
+  isoKeys[slot] = n;
+  isoValues[slot] = text;
+  return text;
 }
 
 const NTP_EPOCH_OFFSET_SECS = 2208988800; // 1900-01-01 to 1970-01-01

@@ -1,5 +1,5 @@
 import type { FlowRecord } from '../decoders/types.js';
-import type { DecodedRecord } from '../decoders/template.js';
+import type { DecodedRecord, RecordLayout } from '../decoders/template.js';
 
 /** Where `@timestamp` comes from: the message's export time (the codec's choice), the flow's end, or receipt. */
 export type TimestampSource = 'export' | 'flowEnd' | 'receive';
@@ -20,6 +20,8 @@ export interface FlowDocument {
   timestamp: string;
   host: string;
   fields: DecodedRecord;
+  /** The keys of `fields`: enrichment only sets keys its template reserved, never adds others. */
+  layout: RecordLayout;
   hasBigInt: boolean;
 }
 
@@ -53,6 +55,7 @@ export function buildDocument(record: FlowRecord, host: string, receivedAtMs: nu
     timestamp: timestamp ?? iso(record.exportTimeMs),
     host,
     fields: record.fields,
+    layout: record.layout,
     hasBigInt: record.hasBigInt,
   };
 }
@@ -70,13 +73,81 @@ export function stringifyExact(value: unknown, hasBigInt: boolean): string {
   return JSON.stringify(value, withBigInts).replace(BIGINT_PATTERN, '$1');
 }
 
+// Text JSON.stringify would escape: quotes, backslashes, control characters, and (lone) surrogates.
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+
 /**
- * Serialises a document in the Logstash event shape. The envelope is concatenated rather than built as an
- * object: one JSON.stringify over the record's stable hidden class is the cheapest way to the bytes.
+ * A value that is already JSON text (pod labels, validated by JSON.parse and free of line breaks): written as
+ * is, which spares parsing it into an object and writing that object out again.
  */
+export class JsonText {
+  constructor(readonly text: string) {}
+  toJSON(): unknown {
+    return JSON.parse(this.text);
+  }
+}
+
+/** JSON of one value other than a string, exactly as JSON.stringify writes it, but bigints as exact numbers. */
+function jsonValue(v: unknown): string {
+  switch (typeof v) {
+    case 'string':
+      return NEEDS_ESCAPE.test(v) ? JSON.stringify(v) : `"${v}"`;
+    case 'number':
+      return Number.isFinite(v) ? `${v}` : 'null';
+    case 'bigint':
+    case 'boolean':
+      return `${v}`;
+    default:
+      if (v === null) return 'null';
+      if (v instanceof JsonText) return v.text;
+      try {
+        return JSON.stringify(v);
+      } catch {
+        return stringifyExact(v, true); // an array of repeated 64-bit elements holding a bigint
+      }
+  }
+}
+
+type RecordSerializer = (fields: DecodedRecord) => string;
+const serializers = new WeakMap<RecordLayout, RecordSerializer>();
+
+/**
+ * Compiles the JSON writer of one record layout: constant, pre-escaped keys and one type switch per value.
+ * Performance: twice as fast as JSON.stringify on these 80-field records (measured by npm run bench), and it
+ * writes bigints exactly without JSON.stringify's replacer pass. Undefined values are left out, as JSON does.
+ */
+function serializerFor(layout: RecordLayout): RecordSerializer {
+  let serializer = serializers.get(layout);
+  if (serializer) return serializer;
+  // Every record starts with `version`, always set: so every later key is written with its leading comma.
+  const [first, ...rest] = layout.names;
+  if (first !== 'version') throw new Error(`record layout must start with version, not ${first}`);
+  const steps = rest.map((name, i) => {
+    const key = JSON.stringify(name);
+    const prefix = JSON.stringify(`,${key}:`);
+    switch (layout.kinds[i + 1]) {
+      case 'integer': // always set, a number or a bigint: String() is exact for both
+        return `s += ${prefix} + f[${key}];`;
+      case 'plain':
+        return `v = f[${key}]; if (v !== undefined) s += ${prefix} + '"' + v + '"';`;
+      default:
+        return `v = f[${key}]; if (v !== undefined) s += ${prefix} + (typeof v === 'string' ? (E.test(v) ? JSON.stringify(v) : '"' + v + '"') : J(v));`;
+    }
+  });
+  serializer = new Function('J', 'E', `return function writeRecord(f) {\nlet s = '{"version":' + f.version; let v;\n${steps.join('\n')}\nreturn s + '}';\n};`)(
+    jsonValue,
+    NEEDS_ESCAPE,
+  ) as RecordSerializer;
+  serializers.set(layout, serializer);
+  return serializer;
+}
+
+const envelopes = new WeakMap<DocumentOptions, string>();
+
+/** Serialises a document in the Logstash event shape: `{"@timestamp", "@version", host, type, <target>: {...}}`. */
 export function serializeDocument(doc: FlowDocument, options: DocumentOptions): string {
-  return (
-    `{"@timestamp":"${doc.timestamp}","@version":"1","host":${JSON.stringify(doc.host)},"type":${JSON.stringify(options.type)},` +
-    `${JSON.stringify(options.target)}:${stringifyExact(doc.fields, doc.hasBigInt)}}`
-  );
+  let tail = envelopes.get(options);
+  if (tail === undefined) envelopes.set(options, (tail = `,"type":${JSON.stringify(options.type)},${JSON.stringify(options.target)}:`));
+  const host = NEEDS_ESCAPE.test(doc.host) ? JSON.stringify(doc.host) : `"${doc.host}"`;
+  return `{"@timestamp":"${doc.timestamp}","@version":"1","host":${host}${tail}${serializerFor(doc.layout)(doc.fields)}}`;
 }

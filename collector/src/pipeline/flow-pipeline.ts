@@ -2,7 +2,7 @@ import { createDecoders, decodeMessage } from '../decoders/registry.js';
 import { compileTemplate } from '../decoders/template.js';
 import { FlowError, type Decoder } from '../decoders/types.js';
 import { buildDocument, type DocumentOptions, type FlowDocument } from '../document/document.js';
-import { AntreaEnricher, type EnrichmentIssues, type EnrichmentOptions } from '../enrich/antrea.js';
+import { AntreaEnricher, ENRICHMENT_FIELDS, type EnrichmentIssues, type EnrichmentOptions } from '../enrich/antrea.js';
 import type { ElementRegistry } from '../ie/registry.js';
 import { SequenceTracker } from '../session/sequence.js';
 import { TemplateSession, type ExporterSessionKey, type PendingLimits } from '../session/template-session.js';
@@ -34,9 +34,13 @@ export class FlowPipeline {
     private readonly settings: PipelineSettings,
     private readonly events: InternalEvents,
   ) {
-    const compileOptions = { registry: settings.registry, includeFlowsetId: settings.includeFlowsetId };
+    const compileOptions = {
+      registry: settings.registry,
+      includeFlowsetId: settings.includeFlowsetId,
+      reservedFields: settings.enrichment ? ENRICHMENT_FIELDS : [],
+    };
     this.session = new TemplateSession((d) => compileTemplate(d, compileOptions), settings.templateTimeoutMs, settings.pending);
-    this.decoders = createDecoders(settings.registry);
+    this.decoders = createDecoders(compileOptions);
     this.enricher = settings.enrichment ? new AntreaEnricher(settings.enrichment) : undefined;
   }
 

@@ -1,0 +1,157 @@
+import { ElementRegistry } from '../ie/registry.js';
+import { ANTREA_LEGACY_PEN, ANTREA_PEN, REVERSE_PEN, type InformationElement, type ValueType } from '../ie/types.js';
+
+/**
+ * The document contract, written once: every field a document can carry, its Elasticsearch type, where it
+ * comes from and its unit. The field tables of the docs are generated from it; the index mapping and the
+ * dashboards are checked against it.
+ */
+export type FieldType =
+  | 'keyword' | 'ip' | 'date' | 'boolean' | 'byte' | 'short' | 'integer' | 'long' | 'unsigned_long' | 'float' | 'double'
+  | 'object' | 'flattened';
+
+export type FieldSource = 'envelope' | 'header' | 'element' | 'derived';
+
+export interface CatalogField {
+  /** Path in the document; decoded fields are under the target object (`ipfix` by default). */
+  path: string;
+  type: FieldType;
+  source: FieldSource;
+  /** Where the value comes from: the element (enterprise/id), the header field, or the enrichment rule. */
+  origin: string;
+  unit?: string;
+  description: string;
+  /** Sub-fields of an object. */
+  properties?: Record<string, FieldType>;
+}
+
+const ELEMENT_TYPES: Record<ValueType, FieldType | undefined> = {
+  unsigned8: 'short', unsigned16: 'integer', unsigned32: 'long', unsigned64: 'unsigned_long',
+  signed8: 'byte', signed16: 'short', signed32: 'integer', signed64: 'long',
+  float32: 'float', float64: 'double', boolean: 'boolean', macAddress: 'keyword', octetArray: 'keyword', string: 'keyword',
+  dateTimeSeconds: 'date', dateTimeMilliseconds: 'date', dateTimeMicroseconds: 'date', dateTimeNanoseconds: 'date',
+  ipv4Address: 'ip', ipv6Address: 'ip', skip: undefined,
+  forwardingStatus: 'object', applicationId: 'keyword', aclIdAsa: 'keyword', mplsLabelStackOctets: 'object',
+};
+
+const SPECIAL_PROPERTIES: Partial<Record<ValueType, Record<string, FieldType>>> = {
+  forwardingStatus: { status: 'short', reason: 'short' },
+  mplsLabelStackOctets: { label: 'integer', experimental: 'short', bottom_of_stack: 'short', ttl: 'short' },
+};
+
+const ENTERPRISES: Record<number, string> = {
+  0: 'IANA', [REVERSE_PEN]: 'IANA reverse (RFC 5103)', [ANTREA_PEN]: 'Antrea', [ANTREA_LEGACY_PEN]: 'Antrea (legacy)',
+};
+
+export function elementType(type: ValueType): FieldType | undefined {
+  return ELEMENT_TYPES[type];
+}
+
+function unitOf(name: string): string | undefined {
+  if (/[oO]ctet.*Count|^bytes$/.test(name)) return 'octets';
+  if (/[pP]acket.*Count|^packets$/.test(name)) return 'packets';
+  if (/[tT]hroughput/.test(name)) return 'bits/s';
+  return undefined;
+}
+
+/** Fields that enrichment turns into another type than their element's. */
+const ENRICHED_TYPES: Record<string, { type: FieldType; note: string }> = {
+  sourcePodLabels: { type: 'flattened', note: 'JSON string parsed into an object when enrichment is on' },
+  destinationPodLabels: { type: 'flattened', note: 'JSON string parsed into an object when enrichment is on' },
+};
+
+const ENVELOPE: CatalogField[] = [
+  { path: '@timestamp', type: 'date', source: 'envelope', origin: 'message export time (decoding.timestampSource)', description: 'When the record was exported (or the flow ended, or it was received).' },
+  { path: '@version', type: 'keyword', source: 'envelope', origin: 'constant "1"', description: 'Logstash event version.' },
+  { path: 'host', type: 'ip', source: 'envelope', origin: 'exporter address', description: 'Address the export message came from.' },
+  { path: 'type', type: 'keyword', source: 'envelope', origin: 'decoding.type', description: 'Logstash input type (`ipfix` by default).' },
+];
+
+const HEADER: Omit<CatalogField, 'path'>[] = [
+  { type: 'short', source: 'header', origin: 'message header', description: 'Export protocol version: 5, 9 or 10 (IPFIX).' },
+  { type: 'long', source: 'header', origin: 'v5/v9 header', description: 'Sequence number of the message (v5: flows, v9: packets).' },
+  { type: 'integer', source: 'header', origin: 'set id', description: 'Template id of the record (v9 always; IPFIX with decoding.includeFlowsetId).' },
+  { type: 'short', source: 'header', origin: 'v5 header', description: 'v5 engine type.' },
+  { type: 'short', source: 'header', origin: 'v5 header', description: 'v5 engine id.' },
+  { type: 'short', source: 'header', origin: 'v5 header', description: 'v5 sampling mode.' },
+  { type: 'integer', source: 'header', origin: 'v5 header', description: 'v5 sampling interval.' },
+  { type: 'short', source: 'header', origin: 'v5 header', description: 'Records in the v5 message.' },
+];
+const HEADER_NAMES = ['version', 'flow_seq_num', 'flowset_id', 'engine_type', 'engine_id', 'sampling_algorithm', 'sampling_interval', 'flow_records'];
+const SCOPE_NAMES = ['scope_system', 'scope_interface', 'scope_line_card', 'scope_netflow_cache', 'scope_template'];
+
+const DERIVED: Omit<CatalogField, 'path' | 'source'>[] = [
+  { type: 'unsigned_long', origin: 'octetTotalCount (filter.rb rule 1)', unit: 'octets', description: 'Octets of the connection so far.' },
+  { type: 'unsigned_long', origin: 'packetTotalCount (filter.rb rule 1)', unit: 'packets', description: 'Packets of the connection so far.' },
+  { type: 'keyword', origin: 'protocolIdentifier (rule 2)', description: 'Protocol name (TCP, UDP, ICMP, IPv6-ICMP, SCTP...) or the number as text. protocolIdentifier stays a number.' },
+  { type: 'keyword', origin: 'flowType (rule 3)', description: 'Intra-Node, Inter-Node, To External, From External.' },
+  { type: 'keyword', origin: 'ingressNetworkPolicyRuleAction (rule 4)', description: 'No Action, Allow, Drop, Reject.' },
+  { type: 'keyword', origin: 'egressNetworkPolicyRuleAction (rule 4)', description: 'No Action, Allow, Drop, Reject.' },
+  { type: 'ip', origin: 'sourceIPv6Address, else sourceIPv4Address (rule 5)', description: 'Source address of either family.' },
+  { type: 'ip', origin: 'destinationIPv6Address, else destinationIPv4Address (rule 5)', description: 'Destination address of either family.' },
+  { type: 'keyword', origin: 'rule 6', description: 'flowKeyPodToPod, or flowKeyPodToExternal for flows to external addresses.' },
+  { type: 'keyword', origin: 'rule 6', description: '`<sourcePod>:<sourcePort>-><destinationPod>:<destinationPort> <protocol>` (flowType not 3).' },
+  { type: 'keyword', origin: 'rule 6', description: '`<sourcePod>:<sourcePort>-><servicePortName>:<servicePort> <protocol>` (the legacy filter left out this `:`).' },
+  { type: 'keyword', origin: 'rule 6', description: '`<sourcePod>:<sourcePort>-><destinationIP>:<destinationPort> <protocol>` (flowType 3).' },
+  { type: 'keyword', origin: 'ingressNetworkPolicyType (rule 8)', description: 'K8s NetworkPolicy, Antrea NetworkPolicy, Antrea ClusterNetworkPolicy, K8s ClusterNetworkPolicy.' },
+  { type: 'keyword', origin: 'egressNetworkPolicyType (rule 8)', description: 'As ingressNetworkPolicyTypeStr.' },
+];
+const DERIVED_NAMES = [
+  'bytes', 'packets', 'protocolName', 'flowTypeStr', 'ingressNetworkPolicyRuleActionStr', 'egressNetworkPolicyRuleActionStr',
+  'sourceIP', 'destinationIP', 'flowKey', 'flowKeyPodToPod', 'flowKeyPodToService', 'flowKeyPodToExternal',
+  'ingressNetworkPolicyTypeStr', 'egressNetworkPolicyTypeStr',
+];
+
+function elementField(target: string, e: InformationElement): CatalogField | undefined {
+  const base = elementType(e.type);
+  if (!base) return undefined;
+  const enriched = ENRICHED_TYPES[e.name];
+  const field: CatalogField = {
+    path: `${target}.${e.name}`,
+    type: enriched?.type ?? base,
+    source: 'element',
+    origin: `${ENTERPRISES[e.enterprise] ?? `enterprise ${e.enterprise}`} ${e.enterprise}/${e.id} ${e.type}`,
+    description: enriched?.note ?? '',
+  };
+  const unit = unitOf(e.name);
+  if (unit) field.unit = unit;
+  if (e.enterprise === ANTREA_PEN && (e.id === 145 || e.id === 146)) {
+    field.description = 'Exported by the Flow Aggregator; derived by enrichment when absent (octet delta × 8 / interval).';
+  }
+  if (['ingressNetworkPolicyName', 'ingressNetworkPolicyNamespace', 'egressNetworkPolicyName', 'egressNetworkPolicyNamespace'].includes(e.name)) {
+    field.description = '"N/A" when empty (enrichment, rule 7).';
+  }
+  const properties = SPECIAL_PROPERTIES[e.type];
+  if (properties) field.properties = properties;
+  return field;
+}
+
+/**
+ * Every field a document can carry with this registry and target. Unknown elements (`ie_<enterprise>_<id>`,
+ * hex) are not listed one by one: they are keywords, matched by pattern.
+ */
+export function fieldCatalog(registry: ElementRegistry = ElementRegistry.builtin(), target = 'ipfix'): CatalogField[] {
+  const fields: CatalogField[] = [...ENVELOPE];
+  HEADER.forEach((h, i) => fields.push({ path: `${target}.${HEADER_NAMES[i]}`, ...h }));
+  for (const name of SCOPE_NAMES) {
+    fields.push({ path: `${target}.${name}`, type: 'unsigned_long', source: 'header', origin: 'v9 options template scope', description: 'Scope of a v9 options record.' });
+  }
+  const elements = registry.ipfixElements();
+  const forward = elements.filter((e) => e.enterprise === 0);
+  const reverse = forward.map((e) => registry.ipfixElement(REVERSE_PEN, e.id)).filter((e): e is InformationElement => !!e);
+  const byName = new Map<string, CatalogField>();
+  for (const e of [...elements, ...reverse]) {
+    const field = elementField(target, e);
+    // One name, one type: a name defined twice (e.g. throughput, Antrea and derived) keeps its first definition.
+    if (field && !byName.has(field.path)) byName.set(field.path, field);
+  }
+  fields.push(...byName.values());
+  DERIVED.forEach((d, i) => {
+    const path = `${target}.${DERIVED_NAMES[i]}`;
+    if (!byName.has(path)) fields.push({ path, source: 'derived', ...d });
+  });
+  return fields;
+}
+
+/** Pattern of the names unknown elements are kept under (as hex): map them as keyword. */
+export const UNKNOWN_ELEMENT_PATTERN = 'ie_*';

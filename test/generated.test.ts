@@ -1,0 +1,21 @@
+// Generated artefacts are committed; this fails when regenerating them (npm run generate) would change them.
+import { readFileSync } from 'node:fs';
+import { relative } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { generatedArtefacts } from '../scripts/artefacts.js';
+
+const root = new URL('..', import.meta.url).pathname;
+
+describe('generated artefacts are up to date', async () => {
+  for (const artefact of await generatedArtefacts()) {
+    it(relative(root, artefact.path), () => {
+      let committed = '';
+      try {
+        committed = readFileSync(artefact.path, 'utf8');
+      } catch {
+        // missing: fails below
+      }
+      expect(committed, `${relative(root, artefact.path)} is stale: run npm run generate`).toBe(artefact.content);
+    });
+  }
+});
