@@ -42,8 +42,12 @@ const toNumber = (value: unknown): number | undefined =>
   typeof value === 'number' ? value : typeof value === 'bigint' ? Number(value) : undefined;
 const timeMs = (value: unknown): number | undefined => (typeof value === 'string' ? Date.parse(value) : undefined);
 
+/** Label texts already validated: a Pod's labels come with each of its records, so parse each text once. */
+const LABEL_CACHE_SIZE = 10_000;
+
 export class AntreaEnricher {
   private readonly throughput: ThroughputTracker;
+  private readonly knownLabels = new Map<string, JsonText | object>();
 
   constructor(options: EnrichmentOptions) {
     this.throughput = new ThroughputTracker(options.throughputMaxKeys, options.throughputIdleTimeoutMs);
@@ -111,11 +115,19 @@ export class AntreaEnricher {
       f[name] = undefined;
       return 0;
     }
+    const known = this.knownLabels.get(text);
+    if (known) {
+      f[name] = known;
+      return 0;
+    }
     try {
       const labels: unknown = JSON.parse(text);
       if (labels === null || typeof labels !== 'object' || Array.isArray(labels)) throw new Error('not an object');
       // Valid JSON on one line is written out as received (see JsonText); otherwise as the parsed object.
-      f[name] = /[\r\n]/.test(text) ? labels : new JsonText(text);
+      const value = /[\r\n]/.test(text) ? labels : new JsonText(text);
+      if (this.knownLabels.size >= LABEL_CACHE_SIZE) this.knownLabels.clear();
+      this.knownLabels.set(text, value);
+      f[name] = value;
       return 0;
     } catch {
       // Keeping the string would give the field two types in Elasticsearch: leave it out and count it.

@@ -1,18 +1,18 @@
+import { ByteBuffer } from '../document/bytes.js';
 import type { DocumentOptions, FlowDocument } from '../document/document.js';
 import type { InternalEvents } from '../telemetry/events.js';
 import type { Sink } from './types.js';
 
-/** Flush early once this much text is buffered, whatever the interval: keeps memory and write sizes bounded. */
-const FLUSH_AT_CHARS = 4 * 1024 * 1024;
+/** Flush early once this much is buffered, whatever the interval: keeps memory and write sizes bounded. */
+const FLUSH_AT_BYTES = 4 * 1024 * 1024;
 
 /**
- * Shared by the text sinks (file, stdout): documents are serialised on arrival into one buffer, written as one
- * chunk at most every `flushIntervalMs` (or sooner when large), one write at a time.
+ * Shared by the byte-stream sinks (file, stdout): documents are serialised on arrival straight into one
+ * buffer, written as one chunk at most every `flushIntervalMs` (or sooner when large), one write at a time.
  */
-export abstract class BufferedTextSink implements Sink {
+export abstract class BufferedSink implements Sink {
   abstract readonly name: string;
-  private chunks: string[] = [];
-  private chars = 0;
+  private out = new ByteBuffer(FLUSH_AT_BYTES + (1 << 20));
   private documents = 0;
   private inFlight = 0;
   private writing: Promise<void> = Promise.resolve();
@@ -26,20 +26,16 @@ export abstract class BufferedTextSink implements Sink {
     private readonly flushIntervalMs: number,
   ) {}
 
-  /** Text of one document as this sink writes it (ending in a newline). */
-  protected abstract format(document: FlowDocument): string;
+  /** Appends one document as this sink writes it (ending in a newline). */
+  protected abstract format(document: FlowDocument, out: ByteBuffer): void;
   /** Writes one chunk durably enough for this sink; rejects on failure. */
-  protected abstract writeChunk(text: string, documents: number): Promise<void>;
+  protected abstract writeChunk(chunk: Buffer, documents: number): Promise<void>;
 
   write(documents: readonly FlowDocument[]): void {
     if (this.closed) throw new Error(`${this.name} sink is closed`);
-    for (const document of documents) {
-      const text = this.format(document);
-      this.chunks.push(text);
-      this.chars += text.length;
-    }
+    for (const document of documents) this.format(document, this.out);
     this.documents += documents.length;
-    if (this.chars >= FLUSH_AT_CHARS) void this.flush();
+    if (this.out.length >= FLUSH_AT_BYTES) void this.flush();
     else if (!this.timer && this.documents > 0) this.timer = setTimeout(() => void this.flush(), this.flushIntervalMs);
   }
 
@@ -57,16 +53,14 @@ export abstract class BufferedTextSink implements Sink {
       this.timer = undefined;
     }
     if (this.documents === 0) return this.writing;
-    const text = this.chunks.join('');
+    const chunk = this.out.take();
     const count = this.documents;
-    this.chunks = [];
-    this.chars = 0;
     this.documents = 0;
     this.inFlight += count;
     this.writing = this.writing.then(async () => {
       const started = process.hrtime.bigint();
       try {
-        await this.writeChunk(text, count);
+        await this.writeChunk(chunk, count);
         this.healthy = true;
         this.events.sinkWritten(this.name, count, Number(process.hrtime.bigint() - started) / 1e9);
       } catch (error) {

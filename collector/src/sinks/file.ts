@@ -1,7 +1,8 @@
 import { mkdir, open, readdir, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { serializeDocument, type FlowDocument } from '../document/document.js';
-import { BufferedTextSink } from './buffered.js';
+import type { ByteBuffer } from '../document/bytes.js';
+import { writeDocument, type DocumentOptions, type FlowDocument } from '../document/document.js';
+import { BufferedSink } from './buffered.js';
 import type { SinkContext, SinkFactory } from './types.js';
 
 const FILE_PATTERN = /^flows-(\d{4}\.\d\d\.\d\d)-(\d{4})\.ndjson$/;
@@ -11,12 +12,19 @@ export function dailyIndex(prefix: string, timestamp: string): string {
   return `${prefix}${timestamp.slice(0, 4)}.${timestamp.slice(5, 7)}.${timestamp.slice(8, 10)}`;
 }
 
+/** One `_bulk` create action and its document, each on its own line. */
+export function writeBulkCreate(document: FlowDocument, indexPrefix: string, options: DocumentOptions, out: ByteBuffer): void {
+  out.ascii(`{"create":{"_index":"${dailyIndex(indexPrefix, document.timestamp)}"}}\n`);
+  writeDocument(document, options, out);
+  out.byte(0x0a);
+}
+
 /**
  * The embedded default: Elasticsearch `_bulk` NDJSON files (a `create` action line, then the document), one
  * series per day, a new part past maxFileBytes, the oldest parts deleted past maxTotalBytes. Any file loads with
  * `curl -H 'Content-Type: application/x-ndjson' --data-binary @FILE http://ES:9200/_bulk`.
  */
-class FileSink extends BufferedTextSink {
+class FileSink extends BufferedSink {
   readonly name = 'file';
   private handle: FileHandle | undefined;
   private day = '';
@@ -32,18 +40,17 @@ class FileSink extends BufferedTextSink {
     return this.context.config.output.file;
   }
 
-  protected format(document: FlowDocument): string {
-    const index = dailyIndex(this.settings.indexPrefix, document.timestamp);
-    return `{"create":{"_index":"${index}"}}\n${serializeDocument(document, this.documentOptions)}\n`;
+  protected format(document: FlowDocument, out: ByteBuffer): void {
+    writeBulkCreate(document, this.settings.indexPrefix, this.documentOptions, out);
   }
 
-  protected async writeChunk(text: string): Promise<void> {
-    const bytes = Buffer.byteLength(text);
+  protected async writeChunk(chunk: Buffer): Promise<void> {
+    const bytes = chunk.length;
     const today = new Date().toISOString().slice(0, 10).replaceAll('-', '.');
     if (!this.handle || today !== this.day || (this.size > 0 && this.size + bytes > this.settings.maxFileBytes)) {
       await this.rotate(today);
     }
-    await this.handle!.write(text);
+    await this.handle!.write(chunk);
     this.size += bytes;
   }
 

@@ -1,4 +1,5 @@
-import { serializeDocument, type FlowDocument } from '../document/document.js';
+import { ByteBuffer } from '../document/bytes.js';
+import { writeDocument, type FlowDocument } from '../document/document.js';
 import type { Sink, SinkFactory } from './types.js';
 
 /**
@@ -6,18 +7,24 @@ import type { Sink, SinkFactory } from './types.js';
  * serialisation every real sink pays.
  */
 export const createNullSink: SinkFactory = async ({ events, documentOptions }) => {
-  let serialisedChars = 0;
-  const sink: Sink & { serialisedChars(): number } = {
+  let serialisedBytes = 0;
+  const out = new ByteBuffer();
+  const sink: Sink & { serialisedBytes(): number } = {
     name: 'null',
     queued: 0,
     write(documents: readonly FlowDocument[]) {
-      for (const document of documents) serialisedChars += serializeDocument(document, documentOptions).length;
+      for (const document of documents) {
+        writeDocument(document, documentOptions, out);
+        out.byte(0x0a);
+      }
+      serialisedBytes += out.length;
+      out.pos = 0;
       events.sinkWritten('null', documents.length, 0);
     },
     ready: () => true,
     flush: async () => {},
     close: async () => {},
-    serialisedChars: () => serialisedChars,
+    serialisedBytes: () => serialisedBytes,
   };
   return sink;
 };

@@ -1,0 +1,64 @@
+/**
+ * A growable output buffer that documents are serialised straight into. Performance: building JSON as
+ * strings and encoding them afterwards costs twice (rope flattening, then UTF-8 encoding); writing bytes once
+ * into the buffer that goes to the file or the socket is the cheapest way out.
+ */
+export class ByteBuffer {
+  buffer: Buffer;
+  pos = 0;
+
+  constructor(initialSize = 1 << 20) {
+    this.buffer = Buffer.allocUnsafe(initialSize);
+  }
+
+  /** Makes room for `n` more bytes. */
+  ensure(n: number): void {
+    if (this.pos + n <= this.buffer.length) return;
+    let size = this.buffer.length * 2;
+    while (size < this.pos + n) size *= 2;
+    const grown = Buffer.allocUnsafe(size);
+    this.buffer.copy(grown, 0, 0, this.pos);
+    this.buffer = grown;
+  }
+
+  /** Text known to be ASCII (keys, numbers, addresses, times). */
+  ascii(text: string): void {
+    this.ensure(text.length);
+    this.pos += this.buffer.latin1Write(text, this.pos);
+  }
+
+  utf8(text: string): void {
+    this.ensure(text.length * 3);
+    this.pos += this.buffer.utf8Write(text, this.pos);
+  }
+
+  byte(value: number): void {
+    this.ensure(1);
+    this.buffer[this.pos++] = value;
+  }
+
+  get length(): number {
+    return this.pos;
+  }
+
+  /** The bytes written so far, as a copy; the buffer starts over (keeping its capacity). */
+  take(): Buffer {
+    const out = Buffer.from(this.buffer.subarray(0, this.pos));
+    this.pos = 0;
+    return out;
+  }
+
+  /** The bytes written so far as text; the buffer starts over. */
+  takeString(): string {
+    const text = this.buffer.toString('utf8', 0, this.pos);
+    this.pos = 0;
+    return text;
+  }
+}
+
+declare module 'node:buffer' {
+  interface Buffer {
+    latin1Write(text: string, offset?: number, length?: number): number;
+    utf8Write(text: string, offset?: number, length?: number): number;
+  }
+}
