@@ -13,8 +13,8 @@ export interface FlowRecord {
   readonly exportTimeMs: number;
   /** A value above 2^53 is held as a bigint somewhere in `fields`. */
   readonly hasBigInt: boolean;
-  /** Some string in `fields` holds a character JSON must escape. */
-  readonly hasEscapes: boolean;
+  /** How many strings in `fields` hold a character JSON must escape. */
+  readonly escapedStrings: number;
 }
 
 /** Things a decoder did or met that are not records; the pipeline turns each into a log line and a metric. */
@@ -81,7 +81,7 @@ export interface Decoder {
 }
 
 export function newScratch(): RecordScratch {
-  return { pos: 0, end: 0, bigint: false, escapes: false, badFields: 0, misfits: 0 };
+  return { pos: 0, end: 0, bigint: false, escapes: 0, badFields: 0, misfits: 0 };
 }
 
 /** Decodes every record of a data set body [start, end); what is left shorter than a record is padding. */
@@ -101,9 +101,9 @@ export function decodeRecords(
   while (end - scratch.pos >= min) {
     const before = scratch.pos;
     scratch.bigint = false;
-    scratch.escapes = false;
+    scratch.escapes = 0;
     const fields = template.decode(b, scratch, header);
-    out.push({ fields, layout: template.layout, version: header.version, exportTimeMs, hasBigInt: scratch.bigint, hasEscapes: scratch.escapes });
+    out.push({ fields, layout: template.layout, version: header.version, exportTimeMs, hasBigInt: scratch.bigint, escapedStrings: scratch.escapes });
     if (scratch.pos === before) break;
   }
 }

@@ -14,8 +14,8 @@ export interface RecordScratch {
   end: number;
   /** Set when a value exceeded 2^53 and is held as a bigint. */
   bigint: boolean;
-  /** Set when a string of the record holds a character JSON must escape (quote, backslash, control character). */
-  escapes: boolean;
+  /** Strings of the record holding a character JSON must escape (quote, backslash, control character). */
+  escapes: number;
   /** Time fields left out in this message because their value is out of range. */
   badFields: number;
   /** Fields whose length did not fit their type, kept as hex under ie_<enterprise>_<id>. */
@@ -70,19 +70,50 @@ export function mac(b: Buffer, o: number): string {
  * Text with trailing NUL padding removed, as the codec's `trim_padding` does. RFC 7011 strings are UTF-8;
  * bytes that are not valid UTF-8 are read as Latin-1, one character per byte, so nothing is lost or replaced.
  */
+// Interned short ASCII strings: names repeat from record to record (pods, namespaces, nodes, policies).
+// Returning the same string instance spares the native slice and its garbage, and lets later stages compare
+// values by identity. Direct-mapped by a hash of the bytes; a collision just replaces the entry.
+const INTERN_SIZE = 8192;
+const INTERN_MAX_LENGTH = 64;
+const internKeys = new Array<string>(INTERN_SIZE).fill('');
+const internLengths = new Int32Array(INTERN_SIZE).fill(-1);
+
 export function str(b: Buffer, start: number, length: number, scratch: RecordScratch): string {
   let end = start + length;
   while (end > start && b[end - 1] === 0) end--;
   // Performance: one pass over the bytes tells whether they are ASCII (Kubernetes names are; slicing them as
-  // Latin-1 is much cheaper than decoding UTF-8) and whether JSON will need to escape anything (rarely).
+  // Latin-1 is much cheaper than decoding UTF-8), whether JSON will need to escape anything, and their hash.
   let ascii = true;
+  let escapes = false;
+  let hash = 0x811c9dc5;
   for (let i = start; i < end; i++) {
     const c = b[i];
-    if (c < 0x20 || c === 0x22 || c === 0x5c) scratch.escapes = true;
+    if (c < 0x20 || c === 0x22 || c === 0x5c) escapes = true;
     else if (c > 0x7f) ascii = false;
+    hash = Math.imul(hash ^ c, 0x01000193);
   }
+  if (escapes) scratch.escapes++;
   const slices = b as Buffer & { latin1Slice(start: number, end: number): string; utf8Slice(start: number, end: number): string };
-  if (ascii) return slices.latin1Slice(start, end);
+  if (ascii) {
+    const n = end - start;
+    if (n > INTERN_MAX_LENGTH) return slices.latin1Slice(start, end);
+    const slot = (hash >>> 0) & (INTERN_SIZE - 1);
+    if (internLengths[slot] === n) {
+      const known = internKeys[slot];
+      let same = true;
+      for (let i = 0; i < n; i++) {
+        if (known.charCodeAt(i) !== b[start + i]) {
+          same = false;
+          break;
+        }
+      }
+      if (same) return known;
+    }
+    const text = slices.latin1Slice(start, end);
+    internKeys[slot] = text;
+    internLengths[slot] = n;
+    return text;
+  }
   const text = slices.utf8Slice(start, end);
   // Not valid UTF-8 (U+FFFD came out): one character per byte instead, so nothing is replaced.
   if (text.includes('\uFFFD') && !isUtf8(b.subarray(start, end))) return slices.latin1Slice(start, end);
@@ -121,6 +152,29 @@ export function int(b: Buffer, o: number, length: number, scratch: RecordScratch
   return value;
 }
 
+const TWO_DIGITS = Array.from({ length: 100 }, (_, i) => String(i).padStart(2, '0'));
+const THREE_DIGITS = Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, '0'));
+let dayNumber = NaN;
+let dayText = '';
+
+/** toISOString without a Date: the day's text is kept, the time of day built from digit tables. */
+function formatIso(ms: number): string {
+  const day = Math.floor(ms / 86_400_000);
+  if (day !== dayNumber) {
+    const iso = new Date(day * 86_400_000).toISOString();
+    // Years outside 0000-9999 are written with a sign by toISOString: leave those to it entirely.
+    if (iso.length !== 24) return new Date(ms).toISOString();
+    dayNumber = day;
+    dayText = iso.slice(0, 11);
+  }
+  let rest = ms - day * 86_400_000;
+  const millis = rest % 1000;
+  rest = (rest - millis) / 1000;
+  const seconds = rest % 60;
+  rest = (rest - seconds) / 60;
+  return `${dayText}${TWO_DIGITS[(rest - (rest % 60)) / 60]}:${TWO_DIGITS[rest % 60]}:${TWO_DIGITS[seconds]}.${THREE_DIGITS[millis]}Z`;
+}
+
 // Flow times cluster (records of one export share their end times within seconds): a small direct-mapped
 // cache of formatted times saves most of the Date allocations and formatting.
 const ISO_CACHE_SIZE = 4096;
@@ -136,7 +190,7 @@ export function isoMillis(ms: number | bigint, scratch: RecordScratch): string |
   }
   const slot = ((n / 1000) ^ n) & (ISO_CACHE_SIZE - 1);
   if (isoKeys[slot] === n) return isoValues[slot];
-  const text = new Date(n).toISOString();
+  const text = formatIso(n);
   isoKeys[slot] = n;
   isoValues[slot] = text;
   return text;

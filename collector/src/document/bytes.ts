@@ -41,9 +41,10 @@ export class ByteBuffer {
     return this.pos;
   }
 
-  /** The bytes written so far, as a copy; the buffer starts over (keeping its capacity). */
+  /** The bytes written so far; writing continues in a fresh buffer of the same capacity (no copy). */
   take(): Buffer {
-    const out = Buffer.from(this.buffer.subarray(0, this.pos));
+    const out = this.buffer.subarray(0, this.pos);
+    this.buffer = Buffer.allocUnsafe(this.buffer.length);
     this.pos = 0;
     return out;
   }

@@ -24,8 +24,8 @@ export interface FlowDocument {
   /** The keys of `fields`: enrichment only sets keys its template reserved, never adds others. */
   layout: RecordLayout;
   hasBigInt: boolean;
-  /** A string of the record needs JSON escaping; otherwise the writer skips the escape checks. */
-  hasEscapes: boolean;
+  /** Strings of the record that need JSON escaping; at zero the writer skips the escape checks. */
+  escapedStrings: number;
 }
 
 const FLOW_END_FIELDS = ['flowEndMilliseconds', 'flowEndSeconds', 'flowEndMicroseconds', 'flowEndNanoseconds', 'last_switched'];
@@ -60,7 +60,7 @@ export function buildDocument(record: FlowRecord, host: string, receivedAtMs: nu
     fields: record.fields,
     layout: record.layout,
     hasBigInt: record.hasBigInt,
-    hasEscapes: record.hasEscapes,
+    escapedStrings: record.escapedStrings,
   };
 }
 
@@ -78,7 +78,7 @@ export function stringifyExact(value: unknown, hasBigInt: boolean): string {
 }
 
 // Text JSON.stringify would escape: quotes, backslashes, control characters, and (lone) surrogates.
-const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+export const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
 
 /**
  * A value that is already JSON text (pod labels, validated by JSON.parse and free of line breaks): written as
@@ -128,25 +128,31 @@ function serializerFor(layout: RecordLayout, escapeFree: boolean): RecordSeriali
   // Every record starts with `version`, always set: so every later key is written with its leading comma.
   const [first, ...rest] = layout.names;
   if (first !== 'version') throw new Error(`record layout must start with version, not ${first}`);
+  // Per field, the last value and its JSON fragment (`,"key":value`), flattened once: values repeat from one
+  // record to the next (namespaces, nodes, policies, ports), and a repeated fragment is one flat piece instead
+  // of several small ones that must be concatenated, then flattened again when the document is encoded.
   const steps = rest.map((name, i) => {
     const key = JSON.stringify(name);
     const prefix = JSON.stringify(`,${key}:`);
+    let fragment: string;
     switch (layout.kinds[i + 1]) {
-      case 'integer': // always set, a number or a bigint: String() is exact for both
-        return `s += ${prefix} + f[${key}];`;
+      case 'integer': // always set, a number or a bigint: its text is exact for both
+        return `v = f[${key}]; if (v !== L[${i}]) { L[${i}] = v; F[${i}] = ${prefix} + v; F[${i}].charCodeAt(0); } s += F[${i}];`;
       case 'plain':
-        return `v = f[${key}]; if (v !== undefined) s += ${prefix} + '"' + v + '"';`;
+        fragment = `${prefix} + '"' + v + '"'`;
+        break;
       default:
         // Strings of a record the decoder found escape-free (and what enrichment derives from them) skip the check.
-        return escapeFree
-          ? `v = f[${key}]; if (v !== undefined) s += ${prefix} + (typeof v === 'string' ? '"' + v + '"' : J(v));`
-          : `v = f[${key}]; if (v !== undefined) s += ${prefix} + (typeof v === 'string' ? (E.test(v) ? JSON.stringify(v) : '"' + v + '"') : J(v));`;
+        fragment = escapeFree
+          ? `${prefix} + (typeof v === 'string' ? '"' + v + '"' : J(v))`
+          : `${prefix} + (typeof v === 'string' ? (E.test(v) ? JSON.stringify(v) : '"' + v + '"') : J(v))`;
     }
+    return `v = f[${key}]; if (v !== undefined) { if (v !== L[${i}]) { L[${i}] = v; F[${i}] = ${fragment}; F[${i}].charCodeAt(0); } s += F[${i}]; }`;
   });
-  serializer = new Function('J', 'E', `return function writeRecord(f) {\nlet s = '{"version":' + f.version; let v;\n${steps.join('\n')}\nreturn s + '}';\n};`)(
-    jsonValue,
-    NEEDS_ESCAPE,
-  ) as RecordSerializer;
+  serializer = new Function(
+    'J', 'E', 'L', 'F',
+    `return function writeRecord(f) {\nlet s = '{"version":' + f.version; let v;\n${steps.join('\n')}\nreturn s + '}';\n};`,
+  )(jsonValue, NEEDS_ESCAPE, new Array(rest.length).fill(undefined), new Array<string>(rest.length).fill('')) as RecordSerializer;
   cache.set(layout, serializer);
   return serializer;
 }
@@ -158,7 +164,7 @@ export function serializeDocument(doc: FlowDocument, options: DocumentOptions): 
   let tail = envelopes.get(options);
   if (tail === undefined) envelopes.set(options, (tail = `,"type":${JSON.stringify(options.type)},${JSON.stringify(options.target)}:`));
   const host = NEEDS_ESCAPE.test(doc.host) ? JSON.stringify(doc.host) : `"${doc.host}"`;
-  return `{"@timestamp":"${doc.timestamp}","@version":"1","host":${host}${tail}${serializerFor(doc.layout, !doc.hasEscapes)(doc.fields)}}`;
+  return `{"@timestamp":"${doc.timestamp}","@version":"1","host":${host}${tail}${serializerFor(doc.layout, doc.escapedStrings === 0)(doc.fields)}}`;
 }
 
 /**

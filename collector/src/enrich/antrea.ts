@@ -1,5 +1,5 @@
 import type { DecodedRecord } from '../decoders/template.js';
-import { JsonText } from '../document/document.js';
+import { JsonText, NEEDS_ESCAPE, type FlowDocument } from '../document/document.js';
 import { ThroughputTracker } from './throughput.js';
 
 /**
@@ -53,7 +53,9 @@ export class AntreaEnricher {
     this.throughput = new ThroughputTracker(options.throughputMaxKeys, options.throughputIdleTimeoutMs);
   }
 
-  enrich(f: DecodedRecord, host: string, nowMs: number, issues: EnrichmentIssues): void {
+  enrich(doc: FlowDocument, nowMs: number, issues: EnrichmentIssues): void {
+    const f = doc.fields;
+    const host = doc.host;
     if (f.octetTotalCount !== undefined) f.bytes = f.octetTotalCount;
     if (f.packetTotalCount !== undefined) f.packets = f.packetTotalCount;
     const protocol = f.protocolIdentifier;
@@ -96,7 +98,7 @@ export class AntreaEnricher {
       }
     }
 
-    issues.badLabels += this.parseLabels(f, 'sourcePodLabels') + this.parseLabels(f, 'destinationPodLabels');
+    issues.badLabels += this.parseLabels(doc, 'sourcePodLabels') + this.parseLabels(doc, 'destinationPodLabels');
 
     // The Flow Aggregator exports throughput itself (bits/s); derive it only for records without it (agent records).
     if (f.throughput === undefined && hasPorts) this.deriveThroughput(f, host, sourceIP, destinationIP, protocolName, nowMs);
@@ -107,9 +109,12 @@ export class AntreaEnricher {
     this.throughput.expire(nowMs);
   }
 
-  private parseLabels(f: DecodedRecord, name: 'sourcePodLabels' | 'destinationPodLabels'): number {
+  private parseLabels(doc: FlowDocument, name: 'sourcePodLabels' | 'destinationPodLabels'): number {
+    const f = doc.fields;
     const text = f[name];
     if (typeof text !== 'string') return 0;
+    // The JSON text's quotes counted as a string to escape; written as JSON (or left out) it no longer is one.
+    if (text !== '' && NEEDS_ESCAPE.test(text)) doc.escapedStrings--;
     // Assigning undefined (JSON leaves the field out) rather than `delete`, which would make the object slow.
     if (text === '') {
       f[name] = undefined;

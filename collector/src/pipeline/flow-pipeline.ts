@@ -72,7 +72,7 @@ export class FlowPipeline {
     const options = this.settings.document;
     for (let i = 0; i < result.records.length; i++) {
       const doc = buildDocument(result.records[i], exporter.address, receivedAtMs, options);
-      this.enricher?.enrich(doc.fields, exporter.address, receivedAtMs, this.issues);
+      this.enricher?.enrich(doc, receivedAtMs, this.issues);
       documents[i] = doc;
     }
     if (this.issues.badLabels > 0) {

@@ -1,0 +1,76 @@
+// The running collector (the installed command, null sink: it still serialises every document) under a steady
+// UDP stream of Antrea records from another process: the highest record rate it holds with zero loss, and its
+// peak memory. Loss is what was sent minus what was decoded; the collector's sequence counter must agree.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const BIN = new URL('../bin/elk-flow-collector.js', import.meta.url).pathname;
+
+async function metric(port: number, name: string): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  return text.split('\n').filter((l) => l.startsWith(name)).reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
+}
+
+function peakRssMiB(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmHWM:\s+(\d+) kB/.exec(status)![1]) / 1024;
+}
+
+export interface UdpStep {
+  rate: number;
+  sent: number;
+  decoded: number;
+  lost: number;
+  sequenceLost: number;
+}
+
+export async function benchUdp(rates: number[], seconds: number): Promise<{ steps: UdpStep[]; peakRssMiB: number; best: number }> {
+  const dir = mkdtempSync(join(tmpdir(), 'elkfc-bench-'));
+  const port = 47390;
+  const httpPort = 47391;
+  writeFileSync(join(dir, 'collector.yml'), [
+    `inputs: { udp: { host: 127.0.0.1, port: ${port} }, tcp: { enabled: false } }`,
+    `http: { host: 127.0.0.1, port: ${httpPort} }`,
+    `decoding: { templateStatePath: null }`,
+    `output: { sink: 'null' }`,
+    `logging: { level: warn }`,
+  ].join('\n'));
+  const collector = spawn('node', [BIN, 'run', '--config', join(dir, 'collector.yml')], { stdio: ['ignore', 'inherit', 'inherit'] });
+  try {
+    for (let i = 0; ; i++) {
+      try {
+        await fetch(`http://127.0.0.1:${httpPort}/readyz`);
+        break;
+      } catch {
+        if (i > 100) throw new Error('collector did not start');
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+    const steps: UdpStep[] = [];
+    let best = 0;
+    for (const rate of rates) {
+      const before = await metric(httpPort, 'elkfc_records_decoded_total');
+      const sequenceBefore = await metric(httpPort, 'elkfc_sequence_lost_total');
+      const sender = spawn('node', ['--import', 'tsx', new URL('./sender.ts', import.meta.url).pathname, String(port), String(rate), String(seconds)], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      let output = '';
+      sender.stdout.on('data', (c) => (output += c));
+      await new Promise((resolve) => sender.on('exit', resolve));
+      await new Promise((r) => setTimeout(r, 1500)); // let the collector drain its socket buffer
+      const { records } = JSON.parse(output) as { records: number };
+      const decoded = (await metric(httpPort, 'elkfc_records_decoded_total')) - before;
+      const sequenceLost = (await metric(httpPort, 'elkfc_sequence_lost_total')) - sequenceBefore;
+      const step = { rate, sent: records, decoded, lost: records - decoded, sequenceLost };
+      steps.push(step);
+      console.error(`  ${rate} records/s for ${seconds} s: sent ${records}, decoded ${decoded}, lost ${step.lost}`);
+      if (step.lost > 0) break;
+      best = rate;
+    }
+    return { steps, peakRssMiB: peakRssMiB(collector.pid!), best };
+  } finally {
+    collector.kill('SIGTERM');
+  }
+}

@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import { ip6, isoMillis, str, type RecordScratch } from '../collector/src/decoders/values.js';
+import { serializeDocument, type FlowDocument } from '../collector/src/document/document.js';
+
+const scratch = (): RecordScratch => ({ pos: 0, end: 0, bigint: false, escapes: 0, badFields: 0, misfits: 0 });
+
+describe('value rendering', () => {
+  it('formats times exactly as Date.prototype.toISOString, across days and years', () => {
+    const s = scratch();
+    const next = (() => { let x = 12345; return () => ((x = (x * 1103515245 + 12345) % 2147483648) / 2147483648); })();
+    const samples = [0, 1, 999, 86_399_999, 86_400_000, -1, 1_700_000_000_123, 253_402_300_799_999, 253_402_300_800_000, -62_167_219_200_001];
+    for (let i = 0; i < 20_000; i++) samples.push(Math.floor((next() - 0.3) * 4e12));
+    for (const t of samples) expect(isoMillis(t, s)).toBe(new Date(t).toISOString());
+    expect(isoMillis(9e15, s)).toBeUndefined();
+    expect(s.badFields).toBe(1);
+  });
+
+  it('writes IPv6 addresses in RFC 5952 form', () => {
+    const cases: [string, string][] = [
+      ['20010db8000000000000000000000001', '2001:db8::1'],
+      ['00000000000000000000000000000001', '::1'],
+      ['00000000000000000000000000000000', '::'],
+      ['20010db8000000010000000000000001', '2001:db8:0:1::1'],
+      ['20010db8000000000001000000000001', '2001:db8::1:0:0:1'],
+      ['00000000000000000000ffffc0000201', '::ffff:192.0.2.1'],
+      ['fe800000000000005187 5cd8d750cdc9'.replace(' ', ''), 'fe80::5187:5cd8:d750:cdc9'],
+    ];
+    for (const [hex, text] of cases) expect(ip6(Buffer.from(hex, 'hex'), 0)).toBe(text);
+  });
+
+  it('reads strings: trims NUL padding, keeps invalid UTF-8 byte for byte, interns without mixing up collisions', () => {
+    const s = scratch();
+    expect(str(Buffer.from('pod-a\0\0', 'latin1'), 0, 7, s)).toBe('pod-a');
+    expect(str(Buffer.from('café', 'utf8'), 0, 5, s)).toBe('café');
+    expect(str(Buffer.from([0x41, 0xc1, 0x42]), 0, 3, s)).toBe('A\u00c1B');
+    const seen = new Map<string, string>();
+    for (let i = 0; i < 50_000; i++) {
+      const text = `ns-${i % 9000}`;
+      const value = str(Buffer.from(text), 0, text.length, s);
+      expect(value).toBe(text);
+      seen.set(text, value);
+    }
+    expect(s.escapes).toBe(0);
+    str(Buffer.from('a"b'), 0, 3, s);
+    expect(s.escapes).toBe(1);
+  });
+});
+
+describe('document writer', () => {
+  it('writes what JSON.stringify writes, bigints exact, for awkward values', () => {
+    const fields: Record<string, unknown> = {
+      version: 10, flowset_id: 256, text: 'quote " back \\ tab \t nl \n', unicode: 'é ☃ 😀', lone: '\ud800x', empty: '',
+      nan: NaN, inf: Infinity, neg: -0, float: 1.5, big: 2n ** 64n - 1n, list: [1n, 2], object: { a: 'b' }, nil: null, bool: true,
+      gone: undefined,
+    };
+    const names = Object.keys(fields);
+    const kinds = names.map((n) => (n === 'version' || n === 'flowset_id' ? 'integer' : 'any') as 'integer' | 'any');
+    // escapedStrings 1: the decoder saw strings to escape, so the writer checks every string.
+    const doc: FlowDocument = {
+      timestamp: '2024-01-01T00:00:00.000Z', host: '192.0.2.1', fields, layout: { names, kinds }, hasBigInt: true, escapedStrings: 1,
+    };
+    const text = serializeDocument(doc, { target: 'ipfix', type: 'ipfix', timestampSource: 'export' });
+    const expected = JSON.stringify({ ...fields, big: 0, list: 0 }).replace('"big":0', `"big":${2n ** 64n - 1n}`).replace('"list":0', '"list":[1,2]');
+    expect(text).toBe(`{"@timestamp":"2024-01-01T00:00:00.000Z","@version":"1","host":"192.0.2.1","type":"ipfix","ipfix":${expected}}`);
+    // Written twice: the second time from the writer's per-field cache of fragments.
+    expect(serializeDocument(doc, { target: 'ipfix', type: 'ipfix', timestampSource: 'export' })).toBe(text);
+  });
+});
