@@ -22,7 +22,7 @@ export function antreaMessages(count: number, domain = 1): Buffer[] {
   return messages;
 }
 
-export function benchDecode(seconds: number): { recordsPerSec: number; octetsPerRecord: number; messageOctets: number } {
+export function benchDecode(seconds: number) {
   const events = new InternalEvents(createMetrics(), pino({ level: 'silent' }));
   const documentOptions = { target: 'ipfix', type: 'ipfix', timestampSource: 'export' as const };
   const pipeline = new FlowPipeline({
@@ -53,12 +53,27 @@ export function benchDecode(seconds: number): { recordsPerSec: number; octetsPer
     }
   };
   run(Date.now() + 1000); // warm-up: let the JIT settle
-  records = 0;
-  octets = 0;
-  const started = process.hrtime.bigint();
-  run(Date.now() + seconds * 1000);
-  const elapsed = Number(process.hrtime.bigint() - started) / 1e9;
-  return { recordsPerSec: records / elapsed, octetsPerRecord: octets / records, messageOctets: data[0].length };
+  // Five trials, the median reported: this shared machine's speed varies by several percent from second to second.
+  const trials: number[] = [];
+  let totalRecords = 0;
+  let totalOctets = 0;
+  for (let trial = 0; trial < 5; trial++) {
+    records = 0;
+    octets = 0;
+    const started = process.hrtime.bigint();
+    run(Date.now() + (seconds * 1000) / 5);
+    trials.push(records / (Number(process.hrtime.bigint() - started) / 1e9));
+    totalRecords += records;
+    totalOctets += octets;
+  }
+  trials.sort((a, b) => a - b);
+  return {
+    recordsPerSec: trials[2],
+    minPerSec: trials[0],
+    maxPerSec: trials[4],
+    octetsPerRecord: totalOctets / totalRecords,
+    messageOctets: data[0].length,
+  };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
 import { destination, pino } from 'pino';
 import { ConfigError, loadConfig } from '../config/load.js';
@@ -65,6 +66,7 @@ async function decode(args: string[]): Promise<void> {
     },
   });
   if (positionals.length === 0) fail('decode needs at least one capture file');
+  if (values.exporter !== undefined && isIP(values.exporter) === 0) fail(`--exporter takes an IP address, not ${values.exporter}`);
   const config = loadConfig(values.config);
   config.decoding.ipfixDefinitions.push(...(values['ipfix-definitions'] ?? []));
   config.decoding.netflowDefinitions.push(...(values['netflow-definitions'] ?? []));

@@ -15,6 +15,8 @@ export interface FlowRecord {
   readonly hasBigInt: boolean;
   /** How many strings in `fields` hold a character JSON must escape. */
   readonly escapedStrings: number;
+  /** Every string in `fields` is ASCII. */
+  readonly ascii: boolean;
 }
 
 /** Things a decoder did or met that are not records; the pipeline turns each into a log line and a metric. */
@@ -81,7 +83,7 @@ export interface Decoder {
 }
 
 export function newScratch(): RecordScratch {
-  return { pos: 0, end: 0, bigint: false, escapes: 0, badFields: 0, misfits: 0 };
+  return { pos: 0, end: 0, bigint: false, escapes: 0, nonAscii: 0, badFields: 0, misfits: 0 };
 }
 
 /** Decodes every record of a data set body [start, end); what is left shorter than a record is padding. */
@@ -102,8 +104,9 @@ export function decodeRecords(
     const before = scratch.pos;
     scratch.bigint = false;
     scratch.escapes = 0;
+    scratch.nonAscii = 0;
     const fields = template.decode(b, scratch, header);
-    out.push({ fields, layout: template.layout, version: header.version, exportTimeMs, hasBigInt: scratch.bigint, escapedStrings: scratch.escapes });
+    out.push({ fields, layout: template.layout, version: header.version, exportTimeMs, hasBigInt: scratch.bigint, escapedStrings: scratch.escapes, ascii: scratch.nonAscii === 0 });
     if (scratch.pos === before) break;
   }
 }

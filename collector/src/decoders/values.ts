@@ -16,6 +16,8 @@ export interface RecordScratch {
   bigint: boolean;
   /** Strings of the record holding a character JSON must escape (quote, backslash, control character). */
   escapes: number;
+  /** Strings of the record holding non-ASCII characters. */
+  nonAscii: number;
   /** Time fields left out in this message because their value is out of range. */
   badFields: number;
   /** Fields whose length did not fit their type, kept as hex under ie_<enterprise>_<id>. */
@@ -114,6 +116,7 @@ export function str(b: Buffer, start: number, length: number, scratch: RecordScr
     internLengths[slot] = n;
     return text;
   }
+  scratch.nonAscii++;
   const text = slices.utf8Slice(start, end);
   // Not valid UTF-8 (U+FFFD came out): one character per byte instead, so nothing is replaced.
   if (text.includes('\uFFFD') && !isUtf8(b.subarray(start, end))) return slices.latin1Slice(start, end);

@@ -26,6 +26,8 @@ export interface FlowDocument {
   hasBigInt: boolean;
   /** Strings of the record that need JSON escaping; at zero the writer skips the escape checks. */
   escapedStrings: number;
+  /** The record's strings are all ASCII (and so, then, is the whole document). */
+  ascii: boolean;
 }
 
 const FLOW_END_FIELDS = ['flowEndMilliseconds', 'flowEndSeconds', 'flowEndMicroseconds', 'flowEndNanoseconds', 'last_switched'];
@@ -61,6 +63,7 @@ export function buildDocument(record: FlowRecord, host: string, receivedAtMs: nu
     layout: record.layout,
     hasBigInt: record.hasBigInt,
     escapedStrings: record.escapedStrings,
+    ascii: record.ascii,
   };
 }
 
@@ -134,18 +137,19 @@ function serializerFor(layout: RecordLayout, escapeFree: boolean): RecordSeriali
   const steps = rest.map((name, i) => {
     const key = JSON.stringify(name);
     const prefix = JSON.stringify(`,${key}:`);
+    const quoted = JSON.stringify(`,${key}:"`);
     let fragment: string;
     switch (layout.kinds[i + 1]) {
       case 'integer': // always set, a number or a bigint: its text is exact for both
         return `v = f[${key}]; if (v !== L[${i}]) { L[${i}] = v; F[${i}] = ${prefix} + v; F[${i}].charCodeAt(0); } s += F[${i}];`;
       case 'plain':
-        fragment = `${prefix} + '"' + v + '"'`;
+        fragment = `${quoted} + v + '"'`;
         break;
       default:
         // Strings of a record the decoder found escape-free (and what enrichment derives from them) skip the check.
         fragment = escapeFree
-          ? `${prefix} + (typeof v === 'string' ? '"' + v + '"' : J(v))`
-          : `${prefix} + (typeof v === 'string' ? (E.test(v) ? JSON.stringify(v) : '"' + v + '"') : J(v))`;
+          ? `(typeof v === 'string' ? ${quoted} + v + '"' : ${prefix} + J(v))`
+          : `(typeof v === 'string' && !E.test(v) ? ${quoted} + v + '"' : ${prefix} + J(v))`;
     }
     return `v = f[${key}]; if (v !== undefined) { if (v !== L[${i}]) { L[${i}] = v; F[${i}] = ${fragment}; F[${i}].charCodeAt(0); } s += F[${i}]; }`;
   });
@@ -163,15 +167,18 @@ const envelopes = new WeakMap<DocumentOptions, string>();
 export function serializeDocument(doc: FlowDocument, options: DocumentOptions): string {
   let tail = envelopes.get(options);
   if (tail === undefined) envelopes.set(options, (tail = `,"type":${JSON.stringify(options.type)},${JSON.stringify(options.target)}:`));
-  const host = NEEDS_ESCAPE.test(doc.host) ? JSON.stringify(doc.host) : `"${doc.host}"`;
-  return `{"@timestamp":"${doc.timestamp}","@version":"1","host":${host}${tail}${serializerFor(doc.layout, doc.escapedStrings === 0)(doc.fields)}}`;
+  // host is an address the input formatted (digits, dots, colons, hex): it never needs escaping.
+  return `{"@timestamp":"${doc.timestamp}","@version":"1","host":"${doc.host}"${tail}${serializerFor(doc.layout, doc.escapedStrings === 0)(doc.fields)}}`;
 }
 
 /**
  * Appends a document to an output buffer. Performance: the document is built as one string (concatenation of
- * short constant and value strings is what V8 does fastest) and encoded with a single native write, which
- * also flattens it; writing field by field into the buffer costs a native call each and is slower.
+ * short constant and value strings is what V8 does fastest) and encoded with a single native write; writing
+ * field by field into the buffer costs a native call each and is slower. An all-ASCII document is copied as
+ * Latin-1, which V8 does straight from the concatenated pieces; UTF-8 encoding first flattens them into a copy.
  */
 export function writeDocument(doc: FlowDocument, options: DocumentOptions, out: ByteBuffer): void {
-  out.utf8(serializeDocument(doc, options));
+  const text = serializeDocument(doc, options);
+  if (doc.ascii) out.ascii(text);
+  else out.utf8(text);
 }
