@@ -8,7 +8,7 @@ import { fieldCatalog, type CatalogField } from '../collector/src/document/catal
 import { createMetrics } from '../collector/src/telemetry/metrics.js';
 import type { Artefact } from './artefacts.js';
 
-const cell = (text: string) => text.replaceAll('|', '\\|').replaceAll('\n', ' ');
+const cell = (text: string) => text.replaceAll('|', '\\|').replaceAll('\n', ' ').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
 
 function fieldRows(fields: CatalogField[]): string[] {
   return [

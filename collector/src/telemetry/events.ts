@@ -116,6 +116,7 @@ export class InternalEvents {
 
   /** Documents a bounded sink deleted to stay within its size: data loss by configuration. */
   sinkDiscarded(sink: string, what: string, octets: number): void {
+    this.metrics.sinkDiscardedBytes.inc({ sink }, octets);
     this.log.error({ sink, what, octets }, 'sink deleted old data to stay within its size bound');
   }
 

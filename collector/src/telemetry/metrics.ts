@@ -32,6 +32,7 @@ export function createMetrics() {
     sequenceLost: counter('sequence_lost_total', 'Lost in transit by sequence numbers: records for IPFIX and v5, packets for v9.', ['version']),
     documentsWritten: counter('sink_documents_written_total', 'Documents the sink wrote.', ['sink']),
     documentsFailed: counter('sink_documents_failed_total', 'Documents the sink could not write.', ['sink']),
+    sinkDiscardedBytes: counter('sink_discarded_bytes_total', 'Octets of written files the file sink deleted to stay under maxTotalBytes (data loss by configuration).', ['sink']),
     queueDepth: gauge('queue_depth', 'Documents decoded and not yet written by the sink.'),
     tcpConnections: gauge('tcp_connections', 'Open exporter TCP connections.'),
     sinkWriteSeconds: new Histogram({
