@@ -1,26 +1,11 @@
 // The long fuzz run: `npm run fuzz` (FUZZ_CASES, default 1,000,000; FUZZ_SEED to vary or replay).
 // Exits non-zero, printing the seed and the packet in hex, on the first internal error or throw.
-import { pino } from 'pino';
-import { ElementRegistry } from '../../collector/src/ie/registry.js';
-import { FlowPipeline } from '../../collector/src/pipeline/flow-pipeline.js';
-import { InternalEvents } from '../../collector/src/telemetry/events.js';
-import { createMetrics } from '../../collector/src/telemetry/metrics.js';
+import { testPipeline } from '../support/offline.js';
 import { mutate, random, seedPackets } from './mutate.js';
 
 const cases = Number(process.env.FUZZ_CASES ?? 1_000_000);
 const seed = Number(process.env.FUZZ_SEED ?? Date.now() % 2 ** 31);
-const events = new InternalEvents(createMetrics(), pino({ level: 'silent' }));
-const pipeline = new FlowPipeline(
-  {
-    registry: ElementRegistry.builtin(),
-    document: { target: 'ipfix', type: 'ipfix', timestampSource: 'export' },
-    includeFlowsetId: true,
-    templateTimeoutMs: 1_800_000,
-    pending: { maxSets: 1000, maxBytes: 1 << 22, maxAgeMs: 60_000 },
-    enrichment: { throughputMaxKeys: 10_000, throughputIdleTimeoutMs: 3_600_000 },
-  },
-  events,
-);
+const { pipeline, events } = testPipeline({ pending: { maxSets: 1000, maxBytes: 1 << 22, maxAgeMs: 60_000 } });
 const seeds = seedPackets();
 const next = random(seed);
 const exporter = { key: 'udp:198.51.100.66:2055', address: '198.51.100.66', expires: true };

@@ -1,6 +1,6 @@
 import type { DecoderSession, ExporterSessionKey } from '../session/template-session.js';
-import { decodeRecords, decodeReleased, FlowError, newScratch, type Decoder, type DecodeResult } from './types.js';
-import { RecordOverrun, templateProblem, type FieldSpecifier, type MessageHeader, type TemplateDefinition } from './template.js';
+import { decodeReleased, FlowError, handleDataSet, newScratch, type Decoder, type DecodeResult } from './types.js';
+import { templateProblem, type FieldSpecifier, type MessageHeader, type TemplateDefinition } from './template.js';
 
 const HEADER_LENGTH = 16;
 const TEMPLATE_SET = 2;
@@ -43,23 +43,9 @@ export const ipfixDecoder: Decoder = {
       if (setId === TEMPLATE_SET || setId === OPTIONS_TEMPLATE_SET) {
         readTemplates(message, bodyStart, setEnd, setId === OPTIONS_TEMPLATE_SET, domain, exporter, session, receivedAtMs, result, fail);
       } else if (setId >= 256) {
-        const template = session.template(exporter, domain, setId);
-        if (template) {
-          const before = result.records.length;
-          try {
-            decodeRecords(template, message, bodyStart, setEnd, header, scratch, result.records);
-            ownRecords += result.records.length - before;
-          } catch (error) {
-            if (error instanceof RecordOverrun) throw fail('record_overrun', `a record of template ${setId} runs past its set`, domain, setId);
-            throw error;
-          }
-        } else {
-          unknownRecordCount = true;
-          const body = Buffer.from(message.subarray(bodyStart, setEnd));
-          const evicted = session.hold(exporter, domain, { templateId: setId, body, header, receivedAtMs });
-          result.notices.push({ kind: 'set_held', domain, templateId: setId });
-          if (evicted.length > 0) result.notices.push({ kind: 'pending_evicted', sets: evicted });
-        }
+        const decoded = handleDataSet(message, setId, bodyStart, setEnd, header, domain, exporter, session, receivedAtMs, scratch, result);
+        if (decoded === undefined) unknownRecordCount = true;
+        else ownRecords += decoded;
       } else {
         result.notices.push({ kind: 'set_reserved', domain, setId });
       }

@@ -1,6 +1,6 @@
 import type { DecoderSession, ExporterSessionKey } from '../session/template-session.js';
-import { decodeRecords, decodeReleased, FlowError, newScratch, type Decoder, type DecodeResult } from './types.js';
-import { RecordOverrun, templateProblem, type FieldSpecifier, type MessageHeader } from './template.js';
+import { decodeReleased, FlowError, handleDataSet, newScratch, type Decoder, type DecodeResult } from './types.js';
+import { templateProblem, type FieldSpecifier, type MessageHeader } from './template.js';
 
 const HEADER_LENGTH = 20;
 const TEMPLATE_FLOWSET = 0;
@@ -52,20 +52,7 @@ export const netflow9Decoder: Decoder = {
         }
         decodeReleased(session, exporter, domain, learned, result);
       } else if (flowsetId >= 256) {
-        const template = session.template(exporter, domain, flowsetId);
-        if (template) {
-          try {
-            decodeRecords(template, message, bodyStart, end, header, scratch, result.records);
-          } catch (error) {
-            if (error instanceof RecordOverrun) throw fail('record_overrun', `a record of template ${flowsetId} runs past its flowset`, domain, flowsetId);
-            throw error;
-          }
-        } else {
-          const body = Buffer.from(message.subarray(bodyStart, end));
-          const evicted = session.hold(exporter, domain, { templateId: flowsetId, body, header, receivedAtMs });
-          result.notices.push({ kind: 'set_held', domain, templateId: flowsetId });
-          if (evicted.length > 0) result.notices.push({ kind: 'pending_evicted', sets: evicted });
-        }
+        handleDataSet(message, flowsetId, bodyStart, end, header, domain, exporter, session, receivedAtMs, scratch, result);
       } else {
         result.notices.push({ kind: 'set_reserved', domain, setId: flowsetId });
       }

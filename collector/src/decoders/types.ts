@@ -86,6 +86,35 @@ export function newScratch(): RecordScratch {
   return { pos: 0, end: 0, bigint: false, escapes: 0, nonAscii: 0, badFields: 0, misfits: 0 };
 }
 
+/**
+ * A data set: decoded with its template, or held until the template arrives. Returns the records it decoded,
+ * or undefined when it was held (so the message's record count is unknown). A record running past the set
+ * throws the FlowError that drops the packet.
+ */
+export function handleDataSet(
+  b: Buffer, setId: number, bodyStart: number, end: number, header: MessageHeader, domain: number,
+  exporter: ExporterSessionKey, session: DecoderSession, receivedAtMs: number, scratch: RecordScratch, result: DecodeResult,
+): number | undefined {
+  const template = session.template(exporter, domain, setId);
+  if (!template) {
+    const body = Buffer.from(b.subarray(bodyStart, end));
+    const evicted = session.hold(exporter, domain, { templateId: setId, body, header, receivedAtMs });
+    result.notices.push({ kind: 'set_held', domain, templateId: setId });
+    if (evicted.length > 0) result.notices.push({ kind: 'pending_evicted', sets: evicted });
+    return undefined;
+  }
+  const before = result.records.length;
+  try {
+    decodeRecords(template, b, bodyStart, end, header, scratch, result.records);
+  } catch (error) {
+    if (error instanceof RecordOverrun) {
+      throw new FlowError('record_overrun', exporter.key, header.version, `a record of template ${setId} runs past its set`, domain, setId);
+    }
+    throw error;
+  }
+  return result.records.length - before;
+}
+
 /** Decodes every record of a data set body [start, end); what is left shorter than a record is padding. */
 export function decodeRecords(
   template: CompiledTemplate,

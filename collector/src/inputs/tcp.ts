@@ -1,6 +1,6 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import type { ExporterSessionKey } from '../session/template-session.js';
-import { plainAddress, type Input, type InputFactory } from './types.js';
+import { bindDualStack, plainAddress, type InputFactory } from './types.js';
 
 const IPFIX_VERSION = 10;
 const IPFIX_HEADER_LENGTH = 16;
@@ -66,14 +66,7 @@ export const createTcpInput: InputFactory = ({ config, handlers, events, log }) 
   return {
     name: 'tcp',
     async start() {
-      try {
-        server = await listen(settings.host);
-      } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code;
-        if (settings.host !== '::' || (code !== 'EAFNOSUPPORT' && code !== 'EADDRNOTAVAIL')) throw error;
-        log.warn({ code }, 'IPv6 is not available; TCP input binds 0.0.0.0');
-        server = await listen('0.0.0.0');
-      }
+      server = await bindDualStack(settings.host, listen, log, 'TCP input');
       server.on('error', (error) => log.error({ err: error }, 'TCP server error'));
       log.info({ address: server.address() }, 'TCP input listening');
     },

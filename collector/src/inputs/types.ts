@@ -36,3 +36,20 @@ export type InputFactory = (context: InputContext) => Input;
 export function plainAddress(address: string): string {
   return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
 }
+
+/**
+ * Binds on the configured host; where that is the default `::` and the machine has no IPv6 (some clusters),
+ * falls back to 0.0.0.0 with a warning rather than refusing to start.
+ */
+export async function bindDualStack<T>(
+  host: string, bind: (host: string) => Promise<T>, log: Logger, what: string,
+): Promise<T> {
+  try {
+    return await bind(host);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (host !== '::' || (code !== 'EAFNOSUPPORT' && code !== 'EADDRNOTAVAIL')) throw error;
+    log.warn({ code }, `IPv6 is not available; ${what} binds 0.0.0.0`);
+    return bind('0.0.0.0');
+  }
+}

@@ -1,6 +1,6 @@
 import { createSocket, type Socket } from 'node:dgram';
 import type { ExporterSessionKey } from '../session/template-session.js';
-import { plainAddress, type Input, type InputFactory } from './types.js';
+import { bindDualStack, plainAddress, type Input, type InputFactory } from './types.js';
 
 /**
  * UDP input: one datagram is one export message. The exporter session is its source address and port
@@ -37,14 +37,7 @@ export const createUdpInput: InputFactory = ({ config, handlers, events, log }) 
   const input: Input = {
     name: 'udp',
     async start() {
-      try {
-        socket = await bind(settings.host);
-      } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code;
-        if (settings.host !== '::' || (code !== 'EAFNOSUPPORT' && code !== 'EADDRNOTAVAIL')) throw error;
-        log.warn({ code }, 'IPv6 is not available; UDP input binds 0.0.0.0');
-        socket = await bind('0.0.0.0');
-      }
+      socket = await bindDualStack(settings.host, bind, log, 'UDP input');
       const granted = socket.getRecvBufferSize();
       // Linux doubles the requested size for bookkeeping and caps it at net.core.rmem_max.
       if (granted < settings.receiveBufferBytes) {
