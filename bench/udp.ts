@@ -65,7 +65,7 @@ export async function benchUdp(rates: number[], seconds: number): Promise<{ step
       const sequenceLost = (await metric(httpPort, 'elkfc_sequence_lost_total')) - sequenceBefore;
       const step = { rate, sent: records, decoded, lost: records - decoded, sequenceLost };
       steps.push(step);
-      console.error(`  ${rate} records/s for ${seconds} s: sent ${records}, decoded ${decoded}, lost ${step.lost}`);
+      console.error(`  ${rate} records/s for ${seconds} s: sent ${records}, decoded ${decoded}, lost ${step.lost} (collector counted ${sequenceLost} by sequence numbers)`);
       if (step.lost > 0) break;
       best = rate;
     }

@@ -65,4 +65,29 @@ describe('document writer', () => {
     // Written twice: the second time from the writer's per-field cache of fragments.
     expect(serializeDocument(doc, { target: 'ipfix', type: 'ipfix', timestampSource: 'export' })).toBe(text);
   });
+
+  it('stays exact while it learns which fields are stable and when they change after that', () => {
+    const names = ['version', 'flowset_id', 'namespace', 'node', 'octets', 'port', 'labels', 'maybe'];
+    const kinds = ['integer', 'integer', 'any', 'plain', 'integer', 'integer', 'any', 'any'] as const;
+    const options = { target: 'ipfix', type: 'ipfix', timestampSource: 'export' as const };
+    const layout = { names, kinds: [...kinds] }; // one layout object, as one compiled template gives
+    for (let i = 0; i < 200_000; i++) {
+      const fields: Record<string, unknown> = {
+        version: 10, flowset_id: 256,
+        namespace: i < 150_000 ? 'shop' : `ns-${i % 3}`, // stable, then changing every record
+        node: i % 5000 === 0 ? `10.0.0.${i % 7}` : '10.0.0.1', // stable with rare changes
+        octets: i * 7, port: 30000 + (i % 3),
+        labels: i % 2 ? { app: 'a' } : { app: 'b' },
+        maybe: i % 1000 < 3 ? undefined : 'x',
+      };
+      const doc: FlowDocument = {
+        timestamp: '2024-01-01T00:00:00.000Z', host: '192.0.2.1', fields, layout, hasBigInt: false, escapedStrings: 0, ascii: true,
+      };
+      if (i % 997 === 0 || (i > 149_990 && i < 150_010)) {
+        expect(JSON.parse(serializeDocument(doc, options)).ipfix).toEqual(JSON.parse(JSON.stringify(fields)));
+      } else {
+        serializeDocument(doc, options);
+      }
+    }
+  });
 });
