@@ -26,7 +26,16 @@ export interface UdpStep {
   sequenceLost: number;
 }
 
-export async function benchUdp(rates: number[], seconds: number): Promise<{ steps: UdpStep[]; peakRssMiB: number; best: number }> {
+/**
+ * `null`: the collector serialises and discards. An Elasticsearch URL: the collector ships to it with its
+ * Elasticsearch output, and `indexed` (read at the server) counts what arrived.
+ */
+export interface UdpTarget {
+  elasticsearchUrl?: string;
+  indexed?: () => number;
+}
+
+export async function benchUdp(rates: number[], seconds: number, target: UdpTarget = {}): Promise<{ steps: UdpStep[]; peakRssMiB: number; best: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'elkfc-bench-'));
   const port = 47390;
   const httpPort = 47391;
@@ -34,10 +43,13 @@ export async function benchUdp(rates: number[], seconds: number): Promise<{ step
     `inputs: { udp: { host: 127.0.0.1, port: ${port} }, tcp: { enabled: false } }`,
     `http: { host: 127.0.0.1, port: ${httpPort} }`,
     `decoding: { templateStatePath: null }`,
-    `output: { sink: 'null' }`,
+    target.elasticsearchUrl
+      ? `output: { sink: elasticsearch }\nelasticsearch: { urls: ['${target.elasticsearchUrl}'], spoolDirectory: ${join(dir, 'spool')}, maxInFlightRequests: 4, batchMaxDocuments: 2000, batchMaxBytes: 5242880 }`
+      : `output: { sink: 'null' }`,
     `logging: { level: warn }`,
   ].join('\n'));
-  const collector = spawn('node', [BIN, 'run', '--config', join(dir, 'collector.yml')], { stdio: ['ignore', 'inherit', 'inherit'] });
+  const collector = spawn('node', [...(process.env.COLLECTOR_NODE_OPTIONS ? process.env.COLLECTOR_NODE_OPTIONS.split(' ') : []), BIN, 'run', '--config', join(dir, 'collector.yml')], { stdio: ['ignore', process.env.COLLECTOR_NODE_OPTIONS ? 'pipe' : 'inherit', 'inherit'] });
+  if (process.env.COLLECTOR_NODE_OPTIONS) collector.stdout!.pipe(process.stdout);
   try {
     for (let i = 0; ; i++) {
       try {
@@ -51,7 +63,7 @@ export async function benchUdp(rates: number[], seconds: number): Promise<{ step
     const steps: UdpStep[] = [];
     let best = 0;
     for (const rate of rates) {
-      const before = await metric(httpPort, 'elkfc_records_decoded_total');
+      const before = target.indexed ? target.indexed() : await metric(httpPort, 'elkfc_records_decoded_total');
       const sequenceBefore = await metric(httpPort, 'elkfc_sequence_lost_total');
       const sender = spawn('node', ['--import', 'tsx', new URL('./sender.ts', import.meta.url).pathname, String(port), String(rate), String(seconds)], {
         stdio: ['ignore', 'pipe', 'inherit'],
@@ -59,13 +71,15 @@ export async function benchUdp(rates: number[], seconds: number): Promise<{ step
       let output = '';
       sender.stdout.on('data', (c) => (output += c));
       await new Promise((resolve) => sender.on('exit', resolve));
-      await new Promise((r) => setTimeout(r, 1500)); // let the collector drain its socket buffer
+      await new Promise((r) => setTimeout(r, target.indexed ? 3000 : 1500)); // let the collector drain its buffers
       const { records } = JSON.parse(output) as { records: number };
-      const decoded = (await metric(httpPort, 'elkfc_records_decoded_total')) - before;
+      const decoded = (target.indexed ? target.indexed() : await metric(httpPort, 'elkfc_records_decoded_total')) - before;
       const sequenceLost = (await metric(httpPort, 'elkfc_sequence_lost_total')) - sequenceBefore;
+      const lagMax = await metric(httpPort, 'elkfc_nodejs_eventloop_lag_max_seconds');
+      if (process.env.BENCH_VERBOSE) console.error(`  event loop lag max ${(lagMax * 1000).toFixed(0)} ms`);
       const step = { rate, sent: records, decoded, lost: records - decoded, sequenceLost };
       steps.push(step);
-      console.error(`  ${rate} records/s for ${seconds} s: sent ${records}, decoded ${decoded}, lost ${step.lost} (collector counted ${sequenceLost} by sequence numbers)`);
+      console.error(`  ${rate} records/s for ${seconds} s: sent ${records}, ${target.indexed ? 'indexed' : 'decoded'} ${decoded}, ${target.indexed ? 'not indexed 3 s after the sender stopped' : 'lost'} ${step.lost} (collector counted ${sequenceLost} by sequence numbers)`);
       if (step.lost > 0) break;
       best = rate;
     }

@@ -38,5 +38,7 @@ export async function generatedArtefacts(): Promise<Artefact[]> {
   // Later artefacts import collector modules that need the generated elements to exist first.
   const { documentationArtefacts } = await import('./docs.js');
   artefacts.push(...(await documentationArtefacts(root)));
+  const { elasticsearchArtefacts } = await import('./elasticsearch.js');
+  artefacts.push(...elasticsearchArtefacts(root));
   return artefacts;
 }

@@ -49,6 +49,8 @@ async function metricRows(): Promise<string[]> {
   const { registry } = createMetrics();
   const rows = ['| metric | type | labels | meaning |', '| --- | --- | --- | --- |'];
   for (const metric of await registry.getMetricsAsJSON()) {
+    // prom-client's process and Node.js metrics are described by prom-client; the README names them in one line.
+    if (/^elkfc_(process|nodejs)_/.test(metric.name)) continue;
     const labels = new Set<string>();
     const m = registry.getSingleMetric(metric.name) as unknown as { labelNames?: string[] };
     for (const l of m.labelNames ?? []) labels.add(l);

@@ -16,7 +16,8 @@ describe('configuration', () => {
     const config = loadConfig(undefined, {});
     expect(config.inputs.udp).toMatchObject({ enabled: true, port: 4739 });
     expect(config.inputs.tcp).toMatchObject({ enabled: true, port: 4739 });
-    expect(config.output.sink).toBe('file');
+    expect(config.output.sink).toBe('auto'); // the file sink unless an Elasticsearch URL is configured
+    expect(config.elasticsearch.urls).toEqual([]);
     expect(config.decoding).toMatchObject({ target: 'ipfix', templateTimeoutSecs: 1800, includeFlowsetId: true });
   });
 

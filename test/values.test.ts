@@ -58,6 +58,7 @@ describe('document writer', () => {
     // escapedStrings 1: the decoder saw strings to escape, so the writer checks every string.
     const doc: FlowDocument = {
       timestamp: '2024-01-01T00:00:00.000Z', host: '192.0.2.1', fields, layout: { names, kinds }, hasBigInt: true, escapedStrings: 1, ascii: false,
+      origin: { domain: 1, sequence: 0, setOffset: 16, index: 0, exportTimeMs: 0 },
     };
     const text = serializeDocument(doc, { target: 'ipfix', type: 'ipfix', timestampSource: 'export' });
     const expected = JSON.stringify({ ...fields, big: 0, list: 0 }).replace('"big":0', `"big":${2n ** 64n - 1n}`).replace('"list":0', '"list":[1,2]');
@@ -82,6 +83,7 @@ describe('document writer', () => {
       };
       const doc: FlowDocument = {
         timestamp: '2024-01-01T00:00:00.000Z', host: '192.0.2.1', fields, layout, hasBigInt: false, escapedStrings: 0, ascii: true,
+        origin: { domain: 1, sequence: i, setOffset: 16, index: 0, exportTimeMs: 0 },
       };
       if (i % 997 === 0 || (i > 149_990 && i < 150_010)) {
         expect(JSON.parse(serializeDocument(doc, options)).ipfix).toEqual(JSON.parse(JSON.stringify(fields)));

@@ -2,7 +2,10 @@ import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
 import { destination, pino } from 'pino';
 import { ConfigError, loadConfig } from '../config/load.js';
+import { installAssets, stampedAssets } from '../../../elasticsearch/src/install.js';
+import { buildRegistry } from '../ie/configured.js';
 import { Collector } from '../pipeline/collector.js';
+import { createElasticsearchClient } from '../sinks/elasticsearch/client.js';
 import { decodeFiles } from './decode.js';
 import { replay } from './replay.js';
 
@@ -17,6 +20,8 @@ Usage:
       its source) or raw payload files (.dat: all of them one stream from one exporter, in order).
   elk-flow-collector replay FILE... --to HOST:PORT [--protocol udp|tcp] [--rate MESSAGES_PER_SEC] [--repeat N]
       Send the export messages of captures to a collector.
+  elk-flow-collector setup [--config FILE] [--dry-run]
+      Install or update the Elasticsearch lifecycle policies and templates (ELASTICSEARCH_URL), saying what changed.
 
 Configuration: docs/configuration.md (YAML file plus ELKFC_* environment variables).`;
 
@@ -109,9 +114,23 @@ async function replayCommand(args: string[]): Promise<void> {
   process.stderr.write(`sent ${sent} messages in ${((Date.now() - started) / 1000).toFixed(2)} s\n`);
 }
 
+async function setup(args: string[]): Promise<void> {
+  const { values } = parseArgs({ args, options: { config: { type: 'string', short: 'c' }, 'dry-run': { type: 'boolean' } } });
+  const config = loadConfig(values.config);
+  const client = createElasticsearchClient(config);
+  try {
+    const report = await installAssets(client, stampedAssets(config, buildRegistry(config)), values['dry-run'] ?? false);
+    for (const r of report) process.stdout.write(`${values['dry-run'] && r.action !== 'unchanged' ? `would be ${r.action}` : r.action}: ${r.kind} ${r.name}\n`);
+  } catch (error) {
+    fail(`Elasticsearch at ${config.elasticsearch.urls.join(', ')}: ${(error as Error).message}`, 1);
+  } finally {
+    await client.close();
+  }
+}
+
 export async function main(argv: string[]): Promise<void> {
   const [first, ...rest] = argv;
-  const commands: Record<string, (args: string[]) => Promise<void>> = { run, decode, replay: replayCommand };
+  const commands: Record<string, (args: string[]) => Promise<void>> = { run, decode, replay: replayCommand, setup };
   try {
     if (first === undefined || first.startsWith('-')) {
       if (first === '--help' || first === '-h') return void process.stdout.write(USAGE + '\n');

@@ -81,6 +81,21 @@ export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = pr
     setPath(raw as Record<string, unknown>, leaf.path, parsed);
     fromEnv.set(leaf.path.join('.'), name);
   }
+  // The names Elastic's own tools use, for the connection only (ELKFC_ELASTICSEARCH_* work as for any key).
+  const es = ((raw as Record<string, unknown>).elasticsearch ??= {}) as Record<string, unknown>;
+  const wellKnown: [string, string, (v: string) => unknown][] = [
+    ['ELASTICSEARCH_URL', 'urls', (v) => v.split(',').map((u) => u.trim()).filter(Boolean)],
+    ['ELASTICSEARCH_USERNAME', 'username', (v) => v],
+    ['ELASTICSEARCH_PASSWORD', 'password', (v) => v],
+    ['ELASTICSEARCH_API_KEY', 'apiKey', (v) => v],
+    ['ELASTICSEARCH_CA_CERT', 'caCertPath', (v) => v],
+  ];
+  for (const [name, key, convert] of wellKnown) {
+    const value = env[name];
+    if (value === undefined || value === '' || fromEnv.has(`elasticsearch.${key}`)) continue;
+    es[key] = convert(value);
+    fromEnv.set(`elasticsearch.${key}`, name);
+  }
   const result = configSchema.safeParse(raw);
   if (!result.success) {
     const problems = result.error.issues.map((issue) => {

@@ -73,10 +73,46 @@ const file = z
   })
   .strict();
 
+const elasticsearch = z
+  .object({
+    urls: z.array(z.string().url()).default([])
+      .describe('Elasticsearch node URLs (environment: ELASTICSEARCH_URL, comma-separated). Empty: no Elasticsearch, the file sink is used.'),
+    username: z.string().nullable().default(null).describe('Basic authentication user (ELASTICSEARCH_USERNAME).'),
+    password: z.string().nullable().default(null).describe('Basic authentication password (ELASTICSEARCH_PASSWORD). Never logged.'),
+    passwordFile: z.string().nullable().default(null).describe('File holding the password (a mounted Secret), instead of password.'),
+    apiKey: z.string().nullable().default(null).describe('API key, base64 id:key as Elasticsearch returns it (ELASTICSEARCH_API_KEY). Never logged.'),
+    apiKeyFile: z.string().nullable().default(null).describe('File holding the API key, instead of apiKey.'),
+    caCertPath: z.string().nullable().default(null).describe('PEM file of the CA that signed the cluster\'s certificate (ELASTICSEARCH_CA_CERT).'),
+    tlsVerify: z.boolean().default(true).describe('Verify the cluster\'s TLS certificate. Turn off only for tests.'),
+    requestTimeoutMs: positive.default(30_000).describe('A bulk request not answered within this time is retried.'),
+    indexMode: z.enum(['dataStream', 'daily']).default('dataStream')
+      .describe('`dataStream` (rollover and retention by ILM) or `daily` indices flow-YYYY.MM.dd as the Logstash pipeline wrote.'),
+    dataStream: z.string().regex(/^flow-[a-z0-9._-]+$/).default('flow-antrea').describe('Data stream name; must match flow-* for the dashboards.'),
+    dailyIndexPrefix: z.string().regex(/^flow-/).default('flow-').describe('Prefix of daily indices (indexMode daily).'),
+    retentionDays: positive.default(30).describe('Documents older than this are deleted by the lifecycle policy.'),
+    rolloverMaxPrimaryShardSizeGb: positive.default(50).describe('The data stream rolls over to a new backing index at this primary shard size...'),
+    rolloverMaxAgeHours: positive.default(24).describe('...or at this age.'),
+    installTemplates: z.boolean().default(true)
+      .describe('At start, install or update the lifecycle policies and templates when they are missing or older (setup does the same).'),
+    batchMaxDocuments: positive.default(5000).describe('Documents per bulk request at most.'),
+    batchMaxBytes: z.number().int().min(65_536).default(10 * MiB).describe('Octets per bulk request at most.'),
+    batchMaxWaitMs: positive.default(1000).describe('Longest time a document waits for its batch to fill.'),
+    maxInFlightRequests: positive.default(2).describe('Bulk requests under way at once.'),
+    maxMemoryBatches: positive.default(8).describe('Sealed batches held in memory; further ones go to the disk spool.'),
+    retryInitialBackoffMs: positive.default(250).describe('First wait before a retry; doubles each time, with jitter.'),
+    retryMaxBackoffMs: positive.default(30_000).describe('Longest wait between retries.'),
+    spoolDirectory: z.string().default('data/spool').describe('Where batches wait on disk while Elasticsearch is down or slow; survives restarts.'),
+    spoolMaxBytes: z.number().int().min(MiB).default(4096 * MiB)
+      .describe('Spool size bound: past it the oldest spooled batch is deleted, counted and logged as data loss. Size it as records/s × 3 kB × the outage to ride out (1,000 records/s for 10 minutes: 1.8 GB).'),
+    deadLetterPath: z.string().default('data/dead-letter.ndjson')
+      .describe('Documents Elasticsearch refuses for good (mapping errors, 400s), one JSON line each with the reason.'),
+  })
+  .strict();
+
 const output = z
   .object({
-    sink: z.enum(['file', 'stdout', 'null']).default('file')
-      .describe('Where documents go: `file` (Elasticsearch _bulk NDJSON files, the embedded default), `stdout` (NDJSON), `null` (serialise and discard; benchmarks).'),
+    sink: z.enum(['auto', 'elasticsearch', 'file', 'stdout', 'null']).default('auto')
+      .describe('Where documents go: `auto` (Elasticsearch when elasticsearch.urls is set, else the file sink), `elasticsearch`, `file` (_bulk NDJSON files, the embedded default), `stdout` (NDJSON), `null` (serialise and discard; benchmarks).'),
     file: file.default(file.parse({})),
     maxQueueDocuments: positive.default(100_000)
       .describe('Decoded documents waiting for the sink. Past it TCP exporters are paused; UDP datagrams wait in the socket buffer.'),
@@ -103,6 +139,7 @@ export const configSchema = z
     decoding: decoding.default(decoding.parse({})),
     enrichment: enrichment.default(enrichment.parse({})),
     output: output.default(output.parse({})),
+    elasticsearch: elasticsearch.default(elasticsearch.parse({})),
     http: http.default(http.parse({})),
     logging: logging.default(logging.parse({})),
   })

@@ -20,6 +20,7 @@ export const ipfixDecoder: Decoder = {
     const domain = message.readUInt32BE(12);
     const header: MessageHeader = {
       version: 10,
+      domain,
       exportTimeSecs: message.readUInt32BE(4),
       sequence: message.readUInt32BE(8),
       uptimeMs: 0,

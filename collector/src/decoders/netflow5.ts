@@ -31,6 +31,7 @@ export function createNetflow5Decoder(options: CompileOptions): Decoder {
       const sampling = message.readUInt16BE(22);
       const header: MessageHeader = {
         version: 5,
+        domain: (message[20] << 8) | message[21],
         uptimeMs: message.readUInt32BE(4),
         exportTimeSecs: message.readUInt32BE(8),
         unixNsecs: message.readUInt32BE(12),
@@ -47,7 +48,7 @@ export function createNetflow5Decoder(options: CompileOptions): Decoder {
       result.badFields = scratch.badFields;
       result.misfits = scratch.misfits;
       // v5 sequence numbers count flows.
-      result.sequence = { domain: (header.engineType! << 8) | header.engineId!, sequence: header.sequence, advance: count };
+      result.sequence = { domain: header.domain, sequence: header.sequence, advance: count };
       return result;
     },
   };

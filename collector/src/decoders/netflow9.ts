@@ -16,6 +16,7 @@ export const netflow9Decoder: Decoder = {
     const domain = message.readUInt32BE(16);
     const header: MessageHeader = {
       version: 9,
+      domain,
       uptimeMs: message.readUInt32BE(4),
       exportTimeSecs: message.readUInt32BE(8),
       sequence: message.readUInt32BE(12),

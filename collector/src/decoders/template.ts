@@ -29,6 +29,8 @@ export interface TemplateDefinition {
 /** Header values a record needs: they go into the document (version, sequence) or into time conversions. */
 export interface MessageHeader {
   version: number;
+  /** Observation domain (IPFIX), source id (v9), engine type and id (v5). */
+  domain: number;
   sequence: number;
   exportTimeSecs: number;
   /** v5/v9 only: device uptime (ms) and the header's sub-second clock (ns, v5 only). */

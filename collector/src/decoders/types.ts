@@ -17,6 +17,14 @@ export interface FlowRecord {
   readonly escapedStrings: number;
   /** Every string in `fields` is ASCII. */
   readonly ascii: boolean;
+  /**
+   * Where the record sits in what the exporter sent: its message (domain, sequence, export time), the offset of
+   * its set in that message and its index in the set. Identifies the record, for deduplication downstream.
+   */
+  readonly domain: number;
+  readonly sequence: number;
+  readonly setOffset: number;
+  readonly index: number;
 }
 
 /** Things a decoder did or met that are not records; the pipeline turns each into a log line and a metric. */
@@ -98,7 +106,7 @@ export function handleDataSet(
   const template = session.template(exporter, domain, setId);
   if (!template) {
     const body = Buffer.from(b.subarray(bodyStart, end));
-    const evicted = session.hold(exporter, domain, { templateId: setId, body, header, receivedAtMs });
+    const evicted = session.hold(exporter, domain, { templateId: setId, body, header, receivedAtMs, setOffset: bodyStart });
     result.notices.push({ kind: 'set_held', domain, templateId: setId });
     if (evicted.length > 0) result.notices.push({ kind: 'pending_evicted', sets: evicted });
     return undefined;
@@ -124,18 +132,24 @@ export function decodeRecords(
   header: MessageHeader,
   scratch: RecordScratch,
   out: FlowRecord[],
+  setOffset = start,
 ): void {
   const exportTimeMs = header.exportTimeSecs * 1000 + Math.floor(header.unixNsecs / 1e6);
   scratch.pos = start;
   scratch.end = end;
   const min = template.minRecordLength;
+  let index = 0;
   while (end - scratch.pos >= min) {
     const before = scratch.pos;
     scratch.bigint = false;
     scratch.escapes = 0;
     scratch.nonAscii = 0;
     const fields = template.decode(b, scratch, header);
-    out.push({ fields, layout: template.layout, version: header.version, exportTimeMs, hasBigInt: scratch.bigint, escapedStrings: scratch.escapes, ascii: scratch.nonAscii === 0 });
+    out.push({
+      fields, layout: template.layout, version: header.version, exportTimeMs, hasBigInt: scratch.bigint,
+      escapedStrings: scratch.escapes, ascii: scratch.nonAscii === 0,
+      domain: header.domain, sequence: header.sequence, setOffset, index: index++,
+    });
     if (scratch.pos === before) break;
   }
 }
@@ -157,7 +171,7 @@ export function decodeReleased(
     const template = session.template(exporter, domain, set.templateId)!;
     const records: FlowRecord[] = [];
     try {
-      decodeRecords(template, set.body, 0, set.body.length, set.header, scratch, records);
+      decodeRecords(template, set.body, 0, set.body.length, set.header, scratch, records, set.setOffset);
       result.records.push(...records);
     } catch (error) {
       if (!(error instanceof RecordOverrun)) throw error;

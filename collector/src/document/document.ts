@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { FlowRecord } from '../decoders/types.js';
 import type { DecodedRecord, RecordLayout } from '../decoders/template.js';
 import type { ByteBuffer } from './bytes.js';
@@ -5,6 +6,9 @@ import { compileRecordWriter, type RecordSerializer } from './record-writer.js';
 
 /** Where `@timestamp` comes from: the message's export time (the codec's choice), the flow's end, or receipt. */
 export type TimestampSource = 'export' | 'flowEnd' | 'receive';
+
+/** Where a record came from in its exporter's stream (FlowRecord has these). */
+export type RecordOrigin = Pick<FlowRecord, 'domain' | 'sequence' | 'setOffset' | 'index' | 'exportTimeMs'>;
 
 export interface DocumentOptions {
   /** Object the decoded record goes under (`ipfix` as Antrea's pipeline had it, `netflow` is Logstash's default). */
@@ -29,6 +33,8 @@ export interface FlowDocument {
   escapedStrings: number;
   /** The record's strings are all ASCII (and so, then, is the whole document). */
   ascii: boolean;
+  /** The record's origin (see FlowRecord): what its deterministic document id is made of. */
+  origin: RecordOrigin;
 }
 
 const FLOW_END_FIELDS = ['flowEndMilliseconds', 'flowEndSeconds', 'flowEndMicroseconds', 'flowEndNanoseconds', 'last_switched'];
@@ -65,6 +71,7 @@ export function buildDocument(record: FlowRecord, host: string, receivedAtMs: nu
     hasBigInt: record.hasBigInt,
     escapedStrings: record.escapedStrings,
     ascii: record.ascii,
+    origin: record,
   };
 }
 
@@ -147,4 +154,14 @@ export function writeDocument(doc: FlowDocument, options: DocumentOptions, out: 
   const text = serializeDocument(doc, options);
   if (doc.ascii) out.ascii(text);
   else out.utf8(text);
+}
+
+/**
+ * The document's `_id`: a hash of where the record came from (exporter address, observation domain, export time,
+ * message sequence number, set offset, index in the set), so that a record sent twice (a retry after a timeout,
+ * a spool replayed after a crash, a message the exporter resent) is indexed once: `create` refuses the second.
+ */
+export function documentId(doc: FlowDocument): string {
+  const o = doc.origin;
+  return createHash('sha1').update(`${doc.host}|${o.domain}|${o.exportTimeMs}|${o.sequence}|${o.setOffset}|${o.index}`).digest('base64url');
 }

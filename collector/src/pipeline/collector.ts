@@ -1,10 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { ConfigError } from '../config/load.js';
 import type { CollectorConfig } from '../config/schema.js';
 import type { DocumentOptions } from '../document/document.js';
-import { DefinitionError, loadIpfixDefinitions, loadNetflowDefinitions } from '../ie/logstash-definitions.js';
-import { ElementRegistry } from '../ie/registry.js';
+import { buildRegistry } from '../ie/configured.js';
+import type { ElementRegistry } from '../ie/registry.js';
 import { INPUTS } from '../inputs/registry.js';
 import type { Input, InputHandlers } from '../inputs/types.js';
 import { TemplatePersistence } from '../session/persistence.js';
@@ -17,24 +16,7 @@ import { FlowPipeline, type PipelineSettings } from './flow-pipeline.js';
 
 const HOUSEKEEPING_INTERVAL_MS = 5000;
 
-/** The built-in elements extended by the configured Logstash definition files; a bad file is a configuration error. */
-export function buildRegistry(config: CollectorConfig): ElementRegistry {
-  const load = <T>(key: string, files: string[], read: (file: string) => T[]): T[] =>
-    files.flatMap((file) => {
-      try {
-        return read(file);
-      } catch (error) {
-        if (error instanceof DefinitionError || (error as NodeJS.ErrnoException).code) {
-          throw new ConfigError(`decoding.${key}: ${(error as Error).message}`);
-        }
-        throw error;
-      }
-    });
-  return ElementRegistry.builtin().extend(
-    load('ipfixDefinitions', config.decoding.ipfixDefinitions, loadIpfixDefinitions),
-    load('netflowDefinitions', config.decoding.netflowDefinitions, loadNetflowDefinitions),
-  );
-}
+export { buildRegistry };
 
 export function documentOptions(config: CollectorConfig): DocumentOptions {
   return { target: config.decoding.target, type: config.decoding.type, timestampSource: config.decoding.timestampSource };

@@ -26,6 +26,8 @@ export interface PendingSet {
   readonly body: Buffer;
   readonly header: MessageHeader;
   readonly receivedAtMs: number;
+  /** Offset of the set in its message (part of its records' identity). */
+  readonly setOffset: number;
 }
 
 export interface PendingLimits {

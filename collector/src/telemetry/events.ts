@@ -120,6 +120,46 @@ export class InternalEvents {
     this.log.error({ sink, what, octets }, 'sink deleted old data to stay within its size bound');
   }
 
+  esIndexed(count: number, duplicates: number, seconds: number, outcome: 'ok' | 'partial'): void {
+    this.metrics.esIndexed.inc(count);
+    if (duplicates > 0) this.metrics.esDuplicates.inc(duplicates);
+    this.metrics.esRequestSeconds.observe({ outcome }, seconds);
+    this.metrics.documentsWritten.inc({ sink: 'elasticsearch' }, count + duplicates);
+  }
+
+  /** A bulk request failed as a whole: it is retried later (nothing lost yet). */
+  esRequestFailed(documents: number, reason: string, retryInMs: number, seconds: number): void {
+    this.metrics.esRetried.inc(documents);
+    this.metrics.esRequestSeconds.observe({ outcome: 'failed' }, seconds);
+    this.limited('es:request', (suppressed) =>
+      this.log.warn({ documents, reason, retryInMs, suppressed }, 'Elasticsearch request failed; will retry'),
+    );
+  }
+
+  esItemsRetried(documents: number, reason: string): void {
+    this.metrics.esRetried.inc(documents);
+    this.limited('es:items', (suppressed) => this.log.warn({ documents, reason, suppressed }, 'Elasticsearch refused items for now; will retry them'));
+  }
+
+  /** Refused for good: not lost (the dead-letter file has them) but needs the operator. */
+  esDeadLettered(documents: number, reason: string, path: string): void {
+    this.metrics.esDeadLettered.inc(documents);
+    this.limited('es:dead', (suppressed) =>
+      this.log.error({ documents, reason, path, suppressed }, 'Elasticsearch refused documents; written to the dead-letter file'),
+    );
+  }
+
+  esSpooled(documents: number, spoolBytes: number): void {
+    this.metrics.esSpooled.inc(documents);
+    this.metrics.esSpoolBytes.set(spoolBytes);
+  }
+
+  /** The spool was full: the oldest spooled documents were deleted. Data loss. */
+  esSpoolDropped(documents: number, file: string): void {
+    this.metrics.esSpoolDropped.inc(documents);
+    this.log.error({ documents, file }, 'spool full (elasticsearch.spoolMaxBytes): oldest spooled documents deleted');
+  }
+
   private limited(key: string, write: (suppressed: number) => void): void {
     const now = this.now();
     const entry = this.lastLog.get(key);

@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 /**
  * Every metric the collector exports, on a registry of its own (tests run several collectors in one process).
@@ -6,6 +6,8 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
  */
 export function createMetrics() {
   const registry = new Registry();
+  // Process metrics (CPU, memory, event loop lag, GC), prefixed like ours.
+  collectDefaultMetrics({ register: registry, prefix: 'elkfc_' });
   const counter = <L extends string>(name: string, help: string, labelNames: readonly L[] = []) =>
     new Counter<L>({ name: `elkfc_${name}`, help, labelNames, registers: [registry] });
   const gauge = (name: string, help: string) => new Gauge({ name: `elkfc_${name}`, help, registers: [registry] });
@@ -33,6 +35,20 @@ export function createMetrics() {
     documentsWritten: counter('sink_documents_written_total', 'Documents the sink wrote.', ['sink']),
     documentsFailed: counter('sink_documents_failed_total', 'Documents the sink could not write.', ['sink']),
     sinkDiscardedBytes: counter('sink_discarded_bytes_total', 'Octets of written files the file sink deleted to stay under maxTotalBytes (data loss by configuration).', ['sink']),
+    esIndexed: counter('es_documents_indexed_total', 'Documents Elasticsearch indexed.'),
+    esDuplicates: counter('es_documents_duplicate_total', 'Documents Elasticsearch already had (same _id): a retry or a replay, not indexed twice.'),
+    esRetried: counter('es_documents_retried_total', 'Documents sent again (whole request failed, or their item answered 429/5xx).'),
+    esDeadLettered: counter('es_documents_dead_lettered_total', 'Documents Elasticsearch refused for good, written to the dead-letter file.'),
+    esSpooled: counter('es_documents_spooled_total', 'Documents written to the disk spool.'),
+    esSpoolDropped: counter('es_documents_spool_dropped_total', 'Documents deleted from a full spool: data loss.'),
+    esSpoolBytes: gauge('es_spool_bytes', 'Octets in the disk spool.'),
+    esRequestSeconds: new Histogram({
+      name: 'elkfc_es_request_seconds',
+      help: 'Bulk request latency, by outcome (ok, partial, failed).',
+      labelNames: ['outcome'],
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [registry],
+    }),
     queueDepth: gauge('queue_depth', 'Documents decoded and not yet written by the sink.'),
     tcpConnections: gauge('tcp_connections', 'Open exporter TCP connections.'),
     sinkWriteSeconds: new Histogram({

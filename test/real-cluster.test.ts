@@ -1,0 +1,83 @@
+// Opt-in: runs against a real Elasticsearch 8.x/9.x when ELASTICSEARCH_URL is set (with ELASTICSEARCH_USERNAME /
+// ELASTICSEARCH_PASSWORD, ELASTICSEARCH_API_KEY, ELASTICSEARCH_CA_CERT as needed); reported as skipped otherwise.
+// It installs the assets under a test-only data stream, indexes decoded Antrea records through the real output,
+// checks the mapping of every field, runs the dashboards' kinds of queries, and deletes what it created.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../collector/src/config/load.js';
+import { fieldCatalog } from '../collector/src/document/catalog.js';
+import { ElementRegistry } from '../collector/src/ie/registry.js';
+import { createElasticsearchClient } from '../collector/src/sinks/elasticsearch/client.js';
+import { createElasticsearchSink } from '../collector/src/sinks/elasticsearch/sink.js';
+import { InternalEvents } from '../collector/src/telemetry/events.js';
+import { createMetrics } from '../collector/src/telemetry/metrics.js';
+import { installAssets, stampedAssets } from '../elasticsearch/src/install.js';
+import { aggregatorLayout, aggregatorRecord, dataMessage, templateMessage } from './support/antrea-encoder.js';
+import { decodeAll, testPipeline } from './support/offline.js';
+
+const url = process.env.ELASTICSEARCH_URL;
+
+describe.skipIf(!url)(`real Elasticsearch cluster${url ? '' : ' (not run: ELASTICSEARCH_URL is not set)'}`, () => {
+  it('installs the assets, indexes records, maps every field as the catalog says, and answers dashboard queries', async () => {
+    const dataStream = `flow-elkfc-test-${Date.now()}`;
+    const dir = mkdtempSync(join(tmpdir(), 'elkfc-real-'));
+    const config = loadConfig(undefined, {
+      ...process.env,
+      ELKFC_ELASTICSEARCH_DATA_STREAM: dataStream,
+      ELKFC_ELASTICSEARCH_SPOOL_DIRECTORY: join(dir, 'spool'),
+      ELKFC_ELASTICSEARCH_DEAD_LETTER_PATH: join(dir, 'dead.ndjson'),
+      ELKFC_ELASTICSEARCH_BATCH_MAX_WAIT_MS: '100',
+    });
+    const client = createElasticsearchClient(config);
+    try {
+      await installAssets(client, stampedAssets(config, ElementRegistry.builtin()));
+      const metrics = createMetrics();
+      const sink = await createElasticsearchSink({
+        config, documentOptions: { target: 'ipfix', type: 'ipfix', timestampSource: 'export' }, events: new InternalEvents(metrics, pino({ level: 'silent' })), log: pino({ level: 'silent' }),
+      });
+      const { pipeline } = testPipeline();
+      const layout = aggregatorLayout(4);
+      const header = { exportTimeSecs: Math.floor(Date.now() / 1000), sequence: 0, domain: 1 };
+      const records = Array.from({ length: 60 }, (_, i) => aggregatorRecord(i, { flowStartSeconds: header.exportTimeSecs - 60, flowEndSeconds: header.exportTimeSecs }));
+      const docs = decodeAll(pipeline, [templateMessage(header, 300, layout), dataMessage(header, 300, layout, records.slice(0, 30)), dataMessage({ ...header, sequence: 30 }, 300, layout, records.slice(30))]);
+      sink.write(docs);
+      await sink.flush();
+      await sink.close();
+      await client.indices.refresh({ index: dataStream });
+      expect((await client.count({ index: dataStream })).count).toBe(60);
+
+      const mapping = await client.indices.getFieldMapping({ index: dataStream, fields: '*' });
+      const mapped = new Map<string, string>();
+      for (const index of Object.values(mapping)) {
+        for (const [path, field] of Object.entries(index.mappings)) mapped.set(path, Object.values(field.mapping)[0]?.type as string);
+      }
+      const sent = new Set(docs.flatMap((d) => Object.keys(d.fields).filter((k) => d.fields[k] !== undefined).map((k) => `ipfix.${k}`)));
+      for (const field of fieldCatalog().filter((f) => sent.has(f.path))) expect(`${field.path} ${mapped.get(field.path)}`).toBe(`${field.path} ${field.type}`);
+
+      const result = await client.search({
+        index: dataStream,
+        size: 0,
+        aggs: {
+          pods: { terms: { field: 'ipfix.sourcePodName', size: 100 }, aggs: { bytes: { sum: { field: 'ipfix.bytes' } } } },
+          namespaces: { terms: { field: 'ipfix.destinationPodNamespace' } },
+          nodes: { terms: { field: 'ipfix.sourceNodeName' } },
+          policies: { terms: { field: 'ipfix.ingressNetworkPolicyName' } },
+          pairs: { composite: { sources: [{ src: { terms: { field: 'ipfix.sourcePodName' } } }, { dst: { terms: { field: 'ipfix.destinationPodName' } } }] } },
+          total: { sum: { field: 'ipfix.bytes' } },
+          byEcs: { terms: { field: 'source.ip', size: 5 } },
+        },
+      });
+      const aggs = result.aggregations as Record<string, { buckets?: unknown[]; value?: number }>;
+      expect(aggs.pods.buckets).toHaveLength(50);
+      expect(aggs.total.value).toBe(records.reduce((s, r) => s + (r.octetTotalCount as number), 0));
+      expect(aggs.pairs.buckets!.length).toBeGreaterThan(0);
+      expect(aggs.byEcs.buckets!.length).toBeGreaterThan(0);
+    } finally {
+      await client.indices.deleteDataStream({ name: dataStream }).catch(() => {});
+      await client.close();
+    }
+  });
+});

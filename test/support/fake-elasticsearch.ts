@@ -1,0 +1,139 @@
+// A local server that answers the part of the Elasticsearch REST API the collector uses (info, _bulk, ILM
+// policies, component and index templates), with fault injection. Documents are kept by _id, so tests can
+// assert that every record arrived exactly once.
+import fastify, { type FastifyInstance } from 'fastify';
+
+export interface Faults {
+  /** Destroy the connection of every request (the cluster is unreachable). */
+  down: boolean;
+  /** Answer the next N bulk requests with this status as a whole. */
+  wholeStatus?: { status: number; remaining: number };
+  /** Per bulk item: a status to answer instead of indexing (429, 503, 400...), or undefined to index. */
+  itemStatus?: (id: string, document: Record<string, unknown>, attempt: number) => number | undefined;
+  /** Delay bulk responses by this much (after indexing: a timeout that still indexed). */
+  delayMs?: number;
+  delayRemaining?: number;
+  /** Benchmarks: read only the action lines and keep only the ids (the documents are not parsed). */
+  idsOnly?: boolean;
+}
+
+export interface FakeElasticsearch {
+  url: string;
+  documents: Map<string, { index: string; document: Record<string, unknown> }>;
+  /** How many times each _id was received (duplicates included). */
+  received: Map<string, number>;
+  assets: Map<string, unknown>;
+  faults: Faults;
+  bulkRequests: number;
+  close(): Promise<void>;
+}
+
+const ID = Buffer.from('"_id":"');
+
+/**
+ * The benchmark's cheap _bulk: finds each action's _id in the bytes (every other line) without decoding the
+ * documents, and writes the response as text, so that the stand-in cluster takes little of the machine's CPU.
+ */
+function idsOnlyBulk(body: Buffer, received: Map<string, number>): string {
+  const items: string[] = [];
+  let errors = false;
+  for (let line = 0; line < body.length; ) {
+    const at = body.indexOf(ID, line);
+    if (at < 0) break;
+    const start = at + ID.length;
+    const end = body.indexOf(0x22, start);
+    const id = body.toString('latin1', start, end);
+    const known = received.has(id);
+    received.set(id, (received.get(id) ?? 0) + 1);
+    errors ||= known;
+    items.push(`{"create":{"_id":"${id}","status":${known ? 409 : 201}}}`);
+    const actionEnd = body.indexOf(0x0a, end);
+    line = body.indexOf(0x0a, actionEnd + 1) + 1; // skip the document line
+    if (line === 0) break;
+  }
+  return `{"took":1,"errors":${errors},"items":[${items.join(',')}]}`;
+}
+
+export async function startFakeElasticsearch(port = 0): Promise<FakeElasticsearch> {
+  const app: FastifyInstance = fastify({ logger: false, bodyLimit: 256 * 1024 * 1024 });
+  const state: FakeElasticsearch = {
+    url: '',
+    documents: new Map(),
+    received: new Map(),
+    assets: new Map(),
+    faults: { down: false },
+    bulkRequests: 0,
+    close: () => app.close(),
+  };
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+  app.addHook('onRequest', async (request, reply) => {
+    if (state.faults.down) {
+      request.raw.socket.destroy();
+      return reply;
+    }
+    reply.header('x-elastic-product', 'Elasticsearch');
+  });
+  app.get('/', async () => ({ name: 'fake', cluster_name: 'fake', version: { number: '8.19.0' }, tagline: 'You Know, for Search' }));
+
+  for (const kind of ['_ilm/policy', '_component_template', '_index_template']) {
+    app.put(`/${kind}/:name`, async (request) => {
+      const { name } = request.params as { name: string };
+      state.assets.set(`${kind}/${name}`, JSON.parse((request.body as Buffer).toString('utf8')));
+      return { acknowledged: true };
+    });
+    app.get(`/${kind}/:name`, async (request, reply) => {
+      const { name } = request.params as { name: string };
+      const body = state.assets.get(`${kind}/${name}`) as Record<string, unknown> | undefined;
+      if (!body) return reply.code(404).send({ error: { type: 'resource_not_found_exception' }, status: 404 });
+      if (kind === '_ilm/policy') return { [name]: { version: 1, policy: body.policy } };
+      if (kind === '_component_template') return { component_templates: [{ name, component_template: body }] };
+      return { index_templates: [{ name, index_template: body }] };
+    });
+  }
+
+  const attempts = new Map<string, number>();
+  app.post('/_bulk', async (request, reply) => {
+    state.bulkRequests++;
+    const whole = state.faults.wholeStatus;
+    if (whole && whole.remaining > 0) {
+      whole.remaining--;
+      return reply.code(whole.status).send({ error: { type: 'fault_injected' }, status: whole.status });
+    }
+    if (state.faults.idsOnly) return reply.type('application/json').send(idsOnlyBulk(request.body as Buffer, state.received));
+    const lines = (request.body as Buffer).toString('utf8').split('\n').filter(Boolean);
+    const items = [];
+    let errors = false;
+    for (let i = 0; i < lines.length; i += 2) {
+      const action = JSON.parse(lines[i]).create as { _index: string; _id: string };
+      const document = JSON.parse(lines[i + 1]);
+      const attempt = (attempts.get(action._id) ?? 0) + 1;
+      attempts.set(action._id, attempt);
+      const injected = state.faults.itemStatus?.(action._id, document, attempt);
+      if (injected) {
+        errors = true;
+        const type = injected === 400 ? 'document_parsing_exception' : injected === 429 ? 'es_rejected_execution_exception' : 'unavailable_shards_exception';
+        items.push({ create: { _index: action._index, _id: action._id, status: injected, error: { type, reason: 'fault injected' } } });
+        continue;
+      }
+      state.received.set(action._id, (state.received.get(action._id) ?? 0) + 1);
+      if (state.documents.has(action._id)) {
+        errors = true;
+        items.push({ create: { _index: action._index, _id: action._id, status: 409, error: { type: 'version_conflict_engine_exception', reason: 'document already exists' } } });
+      } else {
+        state.documents.set(action._id, { index: action._index, document });
+        items.push({ create: { _index: action._index, _id: action._id, status: 201, result: 'created' } });
+      }
+    }
+    if (state.faults.delayMs && (state.faults.delayRemaining ?? 1) > 0) {
+      if (state.faults.delayRemaining !== undefined) state.faults.delayRemaining--;
+      await new Promise((r) => setTimeout(r, state.faults.delayMs));
+    }
+    return { took: 1, errors, items };
+  });
+
+  await app.listen({ host: '127.0.0.1', port });
+  const address = app.server.address() as { port: number };
+  state.url = `http://127.0.0.1:${address.port}`;
+  return state;
+}
