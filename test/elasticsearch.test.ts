@@ -104,6 +104,26 @@ describe('Elasticsearch output', () => {
     expect(es.documents.size).toBe(1000);
   });
 
+  it('with installTemplates off, holds documents until setup has installed the templates', async () => {
+    const es = await startFakeElasticsearch();
+    servers.push(es);
+    const { sink, metrics, dir } = await harness(es, { ELKFC_ELASTICSEARCH_INSTALL_TEMPLATES: 'false' });
+    sink.write(documents(50));
+    await until(async () => (await counter(metrics, 'elkfc_es_documents_spooled_total')) === 50);
+    expect(es.documents.size).toBe(0);
+    expect(es.assets.size).toBe(0);
+    // What `setup` does: install them; the held documents then go.
+    const { installAssets, stampedAssets } = await import('../elasticsearch/src/install.js');
+    const { createElasticsearchClient } = await import('../collector/src/sinks/elasticsearch/client.js');
+    const { ElementRegistry } = await import('../collector/src/ie/registry.js');
+    const config = loadConfig(undefined, { ELASTICSEARCH_URL: es.url });
+    const client = createElasticsearchClient(config);
+    await installAssets(client, stampedAssets(config, ElementRegistry.builtin()));
+    await client.close();
+    await until(settled(es, dir, 50));
+    expectExactlyOnce(es, dir, 50);
+  });
+
   it('writes daily indices flow-YYYY.MM.dd when asked', async () => {
     const es = await startFakeElasticsearch();
     servers.push(es);

@@ -93,7 +93,7 @@ const elasticsearch = z
     rolloverMaxPrimaryShardSizeGb: positive.default(50).describe('The data stream rolls over to a new backing index at this primary shard size...'),
     rolloverMaxAgeHours: positive.default(24).describe('...or at this age.'),
     installTemplates: z.boolean().default(true)
-      .describe('At start, install or update the lifecycle policies and templates when they are missing or older (setup does the same).'),
+      .describe('Before the first document, install or update the lifecycle policies and templates when missing or older (what setup does). Off: only check, and hold documents in the spool until setup has run.'),
     batchMaxDocuments: positive.default(5000).describe('Documents per bulk request at most.'),
     batchMaxBytes: z.number().int().min(65_536).default(10 * MiB).describe('Octets per bulk request at most.'),
     batchMaxWaitMs: positive.default(1000).describe('Longest time a document waits for its batch to fill.'),

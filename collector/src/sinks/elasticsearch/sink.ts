@@ -43,7 +43,7 @@ export class ElasticsearchSink implements Sink {
   private failures = 0;
   private retryAt = 0;
   private retryTimer: NodeJS.Timeout | undefined;
-  private templatesReady: boolean;
+  private templatesReady = false;
   private takingFromSpool = false;
   private pendingSpoolWrites: Promise<void> = Promise.resolve();
   private closing = false;
@@ -54,7 +54,6 @@ export class ElasticsearchSink implements Sink {
     private readonly client: Client,
     private readonly spool: DiskSpool,
   ) {
-    this.templatesReady = !context.config.elasticsearch.installTemplates;
   }
 
   private get settings() {
@@ -205,10 +204,18 @@ export class ElasticsearchSink implements Sink {
     const started = process.hrtime.bigint();
     const seconds = () => Number(process.hrtime.bigint() - started) / 1e9;
     if (!this.templatesReady) {
+      // Before the first document: the templates must be there and current, or documents would be mapped
+      // dynamically. Installed here when allowed; otherwise their absence holds documents (spooled) until setup runs.
       try {
+        const install = this.settings.installTemplates;
         const assets = stampedAssets(this.context.config, buildRegistry(this.context.config));
-        const report = await installAssets(this.client, assets);
-        for (const r of report.filter((x) => x.action !== 'unchanged')) this.context.log.info(r, 'Elasticsearch asset installed');
+        const report = await installAssets(this.client, assets, !install);
+        const changes = report.filter((x) => x.action !== 'unchanged');
+        if (!install && changes.length > 0) {
+          this.context.log.error({ missing: changes.map((c) => `${c.kind} ${c.name}`) }, 'Elasticsearch templates missing or outdated and installTemplates is off: run elk-flow-collector setup; documents wait in the spool');
+          return this.requestFailed(batch, 'templates not installed', seconds());
+        }
+        for (const r of changes) this.context.log.info(r, 'Elasticsearch asset installed');
         this.templatesReady = true;
       } catch (error) {
         return this.requestFailed(batch, classify(error).reason, seconds());
