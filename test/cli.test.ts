@@ -1,26 +1,18 @@
 // The installed command, as a process: `run` starts on a configuration, ships what it receives, and on SIGTERM
 // stops receiving, flushes, saves templates and exits 0; a bad configuration stops start-up naming the key;
 // `decode` prints the same documents `run` ships.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { replay } from '../collector/src/cli/replay.js';
 import { LOGSTASH } from './support/offline.js';
+import { BIN, killCollectors, startCollector } from './support/process.js';
 
-const BIN = new URL('../bin/elk-flow-collector.js', import.meta.url).pathname;
 const CAPTURE = `${LOGSTASH}scenario_pcaps/IPFIX_Mikrotik_RouterOS_6_39_2.pcap`;
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+afterEach(killCollectors);
 
 describe('elk-flow-collector command', () => {
   it('refuses a bad configuration, naming the key, with exit code 2', () => {
@@ -34,35 +26,28 @@ describe('elk-flow-collector command', () => {
 
   it('runs, ships what it receives, and shuts down gracefully on SIGTERM', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'elkfc-cli-'));
-    const [port, httpPort] = [await freePort(), await freePort()];
     writeFileSync(join(dir, 'collector.yml'), [
       'inputs:',
-      `  udp: { host: 127.0.0.1, port: ${port} }`,
+      '  udp: { host: 127.0.0.1, port: 0 }',
       '  tcp: { enabled: false }',
-      `http: { host: 127.0.0.1, port: ${httpPort} }`,
+      'http: { host: 127.0.0.1, port: 0 }',
       'decoding:',
       `  templateStatePath: ${join(dir, 'templates.json')}`,
       'output:',
       `  file: { directory: ${join(dir, 'flows')}, flushIntervalMs: 50 }`,
     ].join('\n'));
-    const child = spawn('node', [BIN, 'run', '--config', join(dir, 'collector.yml')], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (c) => (stderr += c));
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const collector = await startCollector(join(dir, 'collector.yml'));
+    const { udpPort: port, httpPort } = collector;
     const deadline = Date.now() + 15_000;
-    while (!stderr.includes('health and metrics server listening')) {
-      if (Date.now() > deadline) throw new Error(`collector did not start: ${stderr}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
     expect((await fetch(`http://127.0.0.1:${httpPort}/healthz`)).status).toBe(200);
     await replay({ files: [CAPTURE], host: '127.0.0.1', port, protocol: 'udp', rate: 0, repeat: 1 });
     while (!(await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text()).includes('elkfc_records_decoded_total{version="10"} 46')) {
       if (Date.now() > deadline) throw new Error('records did not arrive');
       await new Promise((r) => setTimeout(r, 50));
     }
-    child.kill('SIGTERM');
-    expect(await exited).toBe(0);
-    expect(stderr).toContain('stopped');
+    collector.child.kill('SIGTERM');
+    expect(await collector.exited).toBe(0);
+    expect(collector.log()).toContain('stopped');
 
     const shipped = readdirSync(join(dir, 'flows'))
       .flatMap((f) => readFileSync(join(dir, 'flows', f), 'utf8').split('\n').filter(Boolean))

@@ -3,17 +3,17 @@
 // start ships it, each record exactly once.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { replay } from '../collector/src/cli/replay.js';
 import { aggregatorLayout, aggregatorRecord, dataMessage, templateMessage } from './support/antrea-encoder.js';
 import { startFakeElasticsearch, type FakeElasticsearch } from './support/fake-elasticsearch.js';
+import { BIN, killCollectors, startCollector } from './support/process.js';
 
-const BIN = new URL('../bin/elk-flow-collector.js', import.meta.url).pathname;
 const servers: FakeElasticsearch[] = [];
 afterEach(async () => {
+  killCollectors();
   for (const s of servers.splice(0)) await s.close();
 });
 
@@ -26,15 +26,6 @@ function command(args: string[], env: NodeJS.ProcessEnv): Promise<{ status: numb
     child.stdout.on('data', (c) => (stdout += c));
     child.stderr.on('data', (c) => (stderr += c));
     child.on('exit', (status) => resolve({ status, stdout, stderr }));
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
   });
 }
 
@@ -76,14 +67,14 @@ describe('elk-flow-collector with Elasticsearch', () => {
     servers.push(es);
     es.faults.down = true;
     const dir = mkdtempSync(join(tmpdir(), 'elkfc-kill-'));
-    const [udpPort, httpPort] = [await freePort(), await freePort()];
     writeFileSync(join(dir, 'collector.yml'), [
-      `inputs: { udp: { host: 127.0.0.1, port: ${udpPort} }, tcp: { enabled: false } }`,
-      `http: { host: 127.0.0.1, port: ${httpPort} }`,
+      // Port 0: the collector picks free ports and logs them (no race with other tests for a port).
+      'inputs: { udp: { host: 127.0.0.1, port: 0 }, tcp: { enabled: false } }',
+      'http: { host: 127.0.0.1, port: 0 }',
       `decoding: { templateStatePath: ${join(dir, 'templates.json')} }`,
       `elasticsearch: { urls: ['${es.url}'], spoolDirectory: ${join(dir, 'spool')}, deadLetterPath: ${join(dir, 'dead.ndjson')},`,
       '  batchMaxWaitMs: 50, retryInitialBackoffMs: 20, retryMaxBackoffMs: 200 }',
-      'logging: { level: warn }',
+      'logging: { level: info }',
     ].join('\n'));
     const layout = aggregatorLayout(4);
     const header = (sequence: number) => ({ exportTimeSecs: 1_700_000_000, sequence, domain: 9 });
@@ -94,10 +85,9 @@ describe('elk-flow-collector with Elasticsearch', () => {
       writeFileSync(file, dataMessage(header(i), 300, layout, [i, i + 1, i + 2].map((n) => aggregatorRecord(n, { sourcePodName: `pod-${n}` }))));
       files.push(file);
     }
-    const start = () => spawn('node', [BIN, 'run', '--config', join(dir, 'collector.yml')], { stdio: 'ignore' });
+    const start = () => startCollector(join(dir, 'collector.yml'));
 
-    const first = start();
-    await until(async () => (await fetch(`http://127.0.0.1:${httpPort}/healthz`)).ok);
+    const { child: first, udpPort, httpPort } = await start();
     await replay({ files, host: '127.0.0.1', port: udpPort, protocol: 'udp', rate: 5000, repeat: 1 });
     await until(async () => (await metric(httpPort, 'elkfc_es_documents_spooled_total')) === 900);
     expect((await fetch(`http://127.0.0.1:${httpPort}/readyz`)).status).toBe(503);
@@ -105,7 +95,7 @@ describe('elk-flow-collector with Elasticsearch', () => {
     await new Promise((r) => first.on('exit', r));
 
     es.faults.down = false;
-    const second = start();
+    const { child: second } = await start();
     await until(() => es.documents.size === 900);
     second.kill('SIGTERM');
     expect(await new Promise((r) => second.on('exit', r))).toBe(0);

@@ -44,6 +44,8 @@ export class ElasticsearchSink implements Sink {
   private retryAt = 0;
   private retryTimer: NodeJS.Timeout | undefined;
   private templatesReady = false;
+  /** Computed once: building the 900-field mapping and its stamp takes milliseconds. */
+  private assets: ReturnType<typeof stampedAssets> | undefined;
   private takingFromSpool = false;
   private pendingSpoolWrites: Promise<void> = Promise.resolve();
   private closing = false;
@@ -132,7 +134,8 @@ export class ElasticsearchSink implements Sink {
       if (front) this.memory.unshift(batch);
       else this.memory.push(batch);
     } else {
-      this.pendingSpoolWrites = this.pendingSpoolWrites.then(() => this.toSpool(batch));
+      // Once on disk it can be sent: pump again then (the pump below may run before the write has finished).
+      this.pendingSpoolWrites = this.pendingSpoolWrites.then(() => this.toSpool(batch)).then(() => this.pump());
     }
     this.pump();
   }
@@ -173,8 +176,11 @@ export class ElasticsearchSink implements Sink {
         this.takingFromSpool = true;
         void this.spool.take().then((spooled) => {
           this.takingFromSpool = false;
-          if (spooled) this.start(spooled);
-          else this.pump();
+          // Nothing free (every spooled batch is being sent): the next settle, release or append pumps again.
+          if (spooled) {
+            this.start(spooled);
+            this.pump();
+          }
         }, (error) => {
           this.takingFromSpool = false;
           this.context.log.error({ err: error }, 'spool could not be read');
@@ -208,8 +214,8 @@ export class ElasticsearchSink implements Sink {
       // dynamically. Installed here when allowed; otherwise their absence holds documents (spooled) until setup runs.
       try {
         const install = this.settings.installTemplates;
-        const assets = stampedAssets(this.context.config, buildRegistry(this.context.config));
-        const report = await installAssets(this.client, assets, !install);
+        this.assets ??= stampedAssets(this.context.config, buildRegistry(this.context.config));
+        const report = await installAssets(this.client, this.assets, !install);
         const changes = report.filter((x) => x.action !== 'unchanged');
         if (!install && changes.length > 0) {
           this.context.log.error({ missing: changes.map((c) => `${c.kind} ${c.name}`) }, 'Elasticsearch templates missing or outdated and installTemplates is off: run elk-flow-collector setup; documents wait in the spool');

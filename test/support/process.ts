@@ -1,0 +1,50 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+
+export const BIN = new URL('../../bin/elk-flow-collector.js', import.meta.url).pathname;
+
+export interface RunningCollector {
+  child: ChildProcess;
+  udpPort: number;
+  httpPort: number;
+  /** Everything the collector logged so far. */
+  log(): string;
+  exited: Promise<number | null>;
+}
+
+/**
+ * Starts `elk-flow-collector run` on a configuration whose ports are 0 (the collector picks free ones, so tests
+ * never race each other for a port) and logs at info; resolves with the ports it logged, rejects if it exits first.
+ */
+const started = new Set<ChildProcess>();
+
+/** For afterEach: no collector outlives its test, even a failed one. */
+export function killCollectors(): void {
+  for (const child of started) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  started.clear();
+}
+
+export function startCollector(config: string): Promise<RunningCollector> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('node', [BIN, 'run', '--config', config], { stdio: ['ignore', 'ignore', 'pipe'] });
+    started.add(child);
+    let all = '';
+    let pending = '';
+    let udpPort = 0;
+    const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
+    child.stderr!.on('data', (chunk) => {
+      all += chunk;
+      pending += chunk;
+      const lines = pending.split('\n');
+      pending = lines.pop()!;
+      for (const line of lines) {
+        if (!line.startsWith('{')) continue;
+        const entry = JSON.parse(line) as { msg: string; address?: { port: number } | { port: number }[] };
+        if (entry.msg === 'UDP input listening') udpPort = (entry.address as { port: number }).port;
+        if (entry.msg === 'health and metrics server listening') {
+          resolve({ child, udpPort, httpPort: (entry.address as { port: number }[])[0].port, log: () => all, exited });
+        }
+      }
+    });
+    void exited.then((code) => reject(new Error(`collector exited with ${code}: ${all}`)));
+  });
+}
