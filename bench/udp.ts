@@ -48,8 +48,9 @@ export async function benchUdp(rates: number[], seconds: number, target: UdpTarg
       : `output: { sink: 'null' }`,
     `logging: { level: warn }`,
   ].join('\n'));
-  const collector = spawn('node', [...(process.env.COLLECTOR_NODE_OPTIONS ? process.env.COLLECTOR_NODE_OPTIONS.split(' ') : []), BIN, 'run', '--config', join(dir, 'collector.yml')], { stdio: ['ignore', process.env.COLLECTOR_NODE_OPTIONS ? 'pipe' : 'inherit', 'inherit'] });
-  if (process.env.COLLECTOR_NODE_OPTIONS) collector.stdout!.pipe(process.stdout);
+  // COLLECTOR_NODE_OPTIONS (e.g. --cpu-prof, --trace-gc) to look inside the collector under load.
+  const nodeOptions = process.env.COLLECTOR_NODE_OPTIONS?.split(' ').filter(Boolean) ?? [];
+  const collector = spawn('node', [...nodeOptions, BIN, 'run', '--config', join(dir, 'collector.yml')], { stdio: ['ignore', 'inherit', 'inherit'] });
   try {
     for (let i = 0; ; i++) {
       try {
@@ -75,8 +76,6 @@ export async function benchUdp(rates: number[], seconds: number, target: UdpTarg
       const { records } = JSON.parse(output) as { records: number };
       const decoded = (target.indexed ? target.indexed() : await metric(httpPort, 'elkfc_records_decoded_total')) - before;
       const sequenceLost = (await metric(httpPort, 'elkfc_sequence_lost_total')) - sequenceBefore;
-      const lagMax = await metric(httpPort, 'elkfc_nodejs_eventloop_lag_max_seconds');
-      if (process.env.BENCH_VERBOSE) console.error(`  event loop lag max ${(lagMax * 1000).toFixed(0)} ms`);
       const step = { rate, sent: records, decoded, lost: records - decoded, sequenceLost };
       steps.push(step);
       console.error(`  ${rate} records/s for ${seconds} s: sent ${records}, ${target.indexed ? 'indexed' : 'decoded'} ${decoded}, ${target.indexed ? 'not indexed 3 s after the sender stopped' : 'lost'} ${step.lost} (collector counted ${sequenceLost} by sequence numbers)`);
