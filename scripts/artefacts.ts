@@ -6,7 +6,9 @@ import { parseElementCsv } from '../collector/src/ie/csv.js';
 
 export interface Artefact {
   path: string;
-  content: string;
+  /** Text, or bytes whose meaning `compare` gives (a compressed file is compared by what it decompresses to). */
+  content: string | Buffer;
+  compare?: { expected: string; actual: (committed: Buffer) => string };
 }
 
 const root = new URL('..', import.meta.url).pathname;
@@ -40,5 +42,8 @@ export async function generatedArtefacts(): Promise<Artefact[]> {
   artefacts.push(...(await documentationArtefacts(root)));
   const { elasticsearchArtefacts } = await import('./elasticsearch.js');
   artefacts.push(...elasticsearchArtefacts(root));
+  const { bundleSource, compressBundle, decompressBundle, BUNDLE_PATH } = await import('./bundle.js');
+  const source = await bundleSource(root);
+  artefacts.push({ path: join(root, BUNDLE_PATH), content: compressBundle(source), compare: { expected: source, actual: decompressBundle } });
   return artefacts;
 }

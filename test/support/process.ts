@@ -23,9 +23,9 @@ export function killCollectors(): void {
   started.clear();
 }
 
-export function startCollector(config: string): Promise<RunningCollector> {
+export function startCollector(config: string, program = BIN, cwd?: string): Promise<RunningCollector> {
   return new Promise((resolve, reject) => {
-    const child = spawn('node', [BIN, 'run', '--config', config], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn('node', [program, 'run', '--config', config], { stdio: ['ignore', 'ignore', 'pipe'], cwd });
     started.add(child);
     let all = '';
     let pending = '';
