@@ -5,6 +5,7 @@ import { installAssets, stampedAssets } from '../../../../elasticsearch/src/inst
 import { ByteBuffer } from '../../document/bytes.js';
 import { documentId, writeDocument, type FlowDocument } from '../../document/document.js';
 import { buildRegistry } from '../../ie/configured.js';
+import { dailyIndex } from '../file.js';
 import type { Sink, SinkContext } from '../types.js';
 import { batchDocuments, pairText, subBatch, type Batch } from './batch.js';
 import { createElasticsearchClient } from './client.js';
@@ -55,19 +56,18 @@ export class ElasticsearchSink implements Sink {
     private readonly context: SinkContext,
     private readonly client: Client,
     private readonly spool: DiskSpool,
-  ) {
-  }
+  ) {}
 
   private get settings() {
     return this.context.config.elasticsearch;
   }
 
   write(documents: readonly FlowDocument[]): void {
-    const out = this.current;
-    const indexFor = this.settings.indexMode === 'dataStream' ? () => this.settings.dataStream : undefined;
+    const out = this.current; // seal() takes its bytes but keeps the same ByteBuffer
+    const dataStream = this.settings.indexMode === 'dataStream' ? this.settings.dataStream : undefined;
     for (const document of documents) {
       this.currentOffsets.push(out.length);
-      const index = indexFor ? indexFor() : `${this.settings.dailyIndexPrefix}${document.timestamp.slice(0, 4)}.${document.timestamp.slice(5, 7)}.${document.timestamp.slice(8, 10)}`;
+      const index = dataStream ?? dailyIndex(this.settings.dailyIndexPrefix, document.timestamp);
       const action = { create: { _index: index, _id: documentId(document) } } satisfies estypes.BulkOperationContainer;
       out.ascii(`{"create":{"_index":"${action.create._index}","_id":"${action.create._id}"}}\n`);
       writeDocument(document, this.context.documentOptions, out);
