@@ -5,6 +5,7 @@
  */
 
 import { isUtf8 } from 'node:buffer';
+import { latin1Slice, utf8Slice } from '../shared/buffer-access.js';
 
 /** Per-record scratch state shared with compiled decoders. */
 export interface RecordScratch {
@@ -95,10 +96,9 @@ export function str(b: Buffer, start: number, length: number, scratch: RecordScr
     hash = Math.imul(hash ^ c, 0x01000193);
   }
   if (escapes) scratch.escapes++;
-  const slices = b as Buffer & { latin1Slice(start: number, end: number): string; utf8Slice(start: number, end: number): string };
   if (ascii) {
     const n = end - start;
-    if (n > INTERN_MAX_LENGTH) return slices.latin1Slice(start, end);
+    if (n > INTERN_MAX_LENGTH) return latin1Slice(b, start, end);
     const slot = (hash >>> 0) & (INTERN_SIZE - 1);
     if (internLengths[slot] === n) {
       const known = internKeys[slot];
@@ -111,15 +111,15 @@ export function str(b: Buffer, start: number, length: number, scratch: RecordScr
       }
       if (same) return known;
     }
-    const text = slices.latin1Slice(start, end);
+    const text = latin1Slice(b, start, end);
     internKeys[slot] = text;
     internLengths[slot] = n;
     return text;
   }
   scratch.nonAscii++;
-  const text = slices.utf8Slice(start, end);
+  const text = utf8Slice(b, start, end);
   // Not valid UTF-8 (U+FFFD came out): one character per byte instead, so nothing is replaced.
-  if (text.includes('\uFFFD') && !isUtf8(b.subarray(start, end))) return slices.latin1Slice(start, end);
+  if (text.includes('\uFFFD') && !isUtf8(b.subarray(start, end))) return latin1Slice(b, start, end);
   return text;
 }
 

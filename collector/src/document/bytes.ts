@@ -1,3 +1,5 @@
+import { latin1Write, utf8Write } from '../shared/buffer-access.js';
+
 /**
  * A growable output buffer that documents are serialised straight into. Performance: building JSON as
  * strings and encoding them afterwards costs twice (rope flattening, then UTF-8 encoding); writing bytes once
@@ -24,12 +26,12 @@ export class ByteBuffer {
   /** Text known to be ASCII (keys, numbers, addresses, times). */
   ascii(text: string): void {
     this.ensure(text.length);
-    this.pos += this.buffer.latin1Write(text, this.pos);
+    this.pos += latin1Write(this.buffer, text, this.pos);
   }
 
   utf8(text: string): void {
     this.ensure(text.length * 3);
-    this.pos += this.buffer.utf8Write(text, this.pos);
+    this.pos += utf8Write(this.buffer, text, this.pos);
   }
 
   byte(value: number): void {
@@ -54,12 +56,5 @@ export class ByteBuffer {
     const text = this.buffer.toString('utf8', 0, this.pos);
     this.pos = 0;
     return text;
-  }
-}
-
-declare module 'node:buffer' {
-  interface Buffer {
-    latin1Write(text: string, offset?: number, length?: number): number;
-    utf8Write(text: string, offset?: number, length?: number): number;
   }
 }
