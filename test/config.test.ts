@@ -66,4 +66,20 @@ describe('configuration', () => {
     config.decoding.ipfixDefinitions = ['/nonexistent/ipfix.yml'];
     expect(() => buildRegistry(config)).toThrow(/decoding\.ipfixDefinitions/);
   });
+
+  it('takes the Elastic environment names for the cluster connection, and picks the Elasticsearch sink then', async () => {
+    const { sinkName } = await import('../collector/src/sinks/registry.js');
+    const config = loadConfig(undefined, {
+      ELASTICSEARCH_URL: 'https://es-0:9200, https://es-1:9200',
+      ELASTICSEARCH_USERNAME: 'elastic',
+      ELASTICSEARCH_PASSWORD: 'secret',
+      ELASTICSEARCH_CA_CERT: '/etc/certs/ca.crt',
+    });
+    expect(config.elasticsearch).toMatchObject({
+      urls: ['https://es-0:9200', 'https://es-1:9200'], username: 'elastic', password: 'secret', caCertPath: '/etc/certs/ca.crt',
+    });
+    expect(sinkName(config)).toBe('elasticsearch');
+    expect(sinkName(loadConfig(undefined, {}))).toBe('file');
+    expect(() => loadConfig(undefined, { ELASTICSEARCH_URL: 'not a url' })).toThrow(/elasticsearch\.urls.*\(from ELASTICSEARCH_URL\)/);
+  });
 });

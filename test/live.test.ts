@@ -3,6 +3,7 @@
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connect } from 'node:net';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { replay } from '../collector/src/cli/replay.js';
@@ -100,5 +101,21 @@ describe('live collector', () => {
     // Templates of the UDP exporter were saved at shutdown for the next start.
     const saved = JSON.parse(readFileSync(join(dir, 'templates.json'), 'utf8'));
     expect(saved.templates.length).toBeGreaterThan(0);
+  });
+
+  it('closes a TCP connection that is not IPFIX, counts it, and keeps serving other exporters', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'elkfc-live-'));
+    const collector = (running = startCollector(dir));
+    await collector.start();
+    const tcp = collector.inputAddress('tcp')!;
+    const closed = await new Promise<boolean>((resolve) => {
+      const socket = connect({ host: '127.0.0.1', port: tcp.port }, () => socket.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n'));
+      socket.on('close', () => resolve(true));
+      socket.on('error', () => {});
+    });
+    expect(closed).toBe(true);
+    expect(await counter(collector.events.metrics, 'elkfc_decode_errors_total', { kind: 'tcp_framing' })).toBe(1);
+    await replay({ files: [`${SOFTFLOWD}softflowd_ipfix_small.pcap`], host: '127.0.0.1', port: tcp.port, protocol: 'tcp', rate: 0, repeat: 1 });
+    await waitFor(async () => (await counter(collector.events.metrics, 'elkfc_records_decoded_total')) === 15);
   });
 });

@@ -100,7 +100,9 @@ export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = pr
   if (!result.success) {
     const problems = result.error.issues.map((issue) => {
       const keys = issue.code === 'unrecognized_keys' ? issue.keys.map((k) => [...issue.path, k].join('.')) : [issue.path.join('.')];
-      const where = keys.map((k) => (fromEnv.has(k) ? `${k} (from ${fromEnv.get(k)})` : k)).join(', ');
+      // A list key's issues carry the item index (elasticsearch.urls.0): name the variable of the whole key.
+      const source = (k: string) => [...fromEnv].find(([key]) => k === key || k.startsWith(`${key}.`))?.[1];
+      const where = keys.map((k) => (source(k) ? `${k} (from ${source(k)})` : k)).join(', ');
       return `${where || '(top level)'}: ${issue.message}`;
     });
     throw new ConfigError(`invalid configuration in ${source}:\n  ${problems.join('\n  ')}`);

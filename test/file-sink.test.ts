@@ -1,0 +1,50 @@
+// The file sink: parts rotate past maxFileBytes, the oldest parts are deleted past maxTotalBytes (counted and
+// logged as data loss), and every line pair is a _bulk create action and its document.
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../collector/src/config/load.js';
+import { createFileSink } from '../collector/src/sinks/file.js';
+import { InternalEvents } from '../collector/src/telemetry/events.js';
+import { createMetrics } from '../collector/src/telemetry/metrics.js';
+import { aggregatorLayout, aggregatorRecord, dataMessage, templateMessage } from './support/antrea-encoder.js';
+import { counter, decodeAll, testPipeline } from './support/offline.js';
+
+describe('file sink', () => {
+  it('rotates parts by size and deletes the oldest past the total bound, counting the loss', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'elkfc-files-'));
+    const MiB = 1024 * 1024;
+    const config = loadConfig(undefined, {
+      ELKFC_OUTPUT_FILE_DIRECTORY: dir,
+      ELKFC_OUTPUT_FILE_MAX_FILE_BYTES: String(MiB),
+      ELKFC_OUTPUT_FILE_MAX_TOTAL_BYTES: String(3 * MiB),
+    });
+    const metrics = createMetrics();
+    const events = new InternalEvents(metrics, pino({ level: 'silent' }));
+    const sink = await createFileSink({ config, documentOptions: { target: 'ipfix', type: 'ipfix', timestampSource: 'export' }, events, log: pino({ level: 'silent' }) });
+    const { pipeline } = testPipeline();
+    const layout = aggregatorLayout(4);
+    const header = (sequence: number) => ({ exportTimeSecs: 1_700_000_000, sequence, domain: 1 });
+    decodeAll(pipeline, [templateMessage(header(0), 300, layout)]);
+    // About 3.1 kB per document: 400 documents per flush, 5 flushes, ~6 MB in all.
+    for (let round = 0; round < 5; round++) {
+      const docs = decodeAll(pipeline, Array.from({ length: 134 }, (_, i) => dataMessage(header(round * 402 + i * 3), 300, layout, [0, 1, 2].map((j) => aggregatorRecord(round * 402 + i * 3 + j)))));
+      sink.write(docs);
+      await sink.flush();
+    }
+    await sink.close();
+    const files = readdirSync(dir).sort();
+    expect(files.length).toBeGreaterThanOrEqual(2);
+    for (const f of files) expect(f).toMatch(/^flows-\d{4}\.\d\d\.\d\d-\d{4}\.ndjson$/);
+    const sizes = files.map((f) => readFileSync(join(dir, f)).length);
+    expect(sizes.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(3 * MiB + 1.5 * MiB); // the open part may pass the bound
+    expect(await counter(metrics, 'elkfc_sink_discarded_bytes_total')).toBeGreaterThan(0);
+    expect(await counter(metrics, 'elkfc_sink_documents_written_total')).toBe(2010);
+    const lines = readFileSync(join(dir, files[files.length - 1]), 'utf8').split('\n').filter(Boolean);
+    expect(lines.length % 2).toBe(0);
+    expect(JSON.parse(lines[0])).toEqual({ create: { _index: 'flow-2023.11.14' } });
+    expect(JSON.parse(lines[1]).ipfix.sourcePodName).toMatch(/^client-/);
+  });
+});
