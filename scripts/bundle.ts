@@ -1,12 +1,12 @@
 // The single-file bundle of the collector for Kubernetes (manifests/): esbuild bundles collector/src/cli/entry.ts
 // and its dependencies into one ES module that plain `node` runs without node_modules; it is committed brotli-
-// compressed (manifests/bundle/elk-flow-collector.mjs.br), small enough for a ConfigMap. Checked to be current
+// compressed (manifests/elk-flow-collector/elk-flow-collector.mjs.br), small enough for a ConfigMap. Checked to be current
 // by comparing the decompressed text, so that differences between zlib versions do not matter.
 import { join } from 'node:path';
 import { brotliCompressSync, brotliDecompressSync, constants } from 'node:zlib';
 import { build } from 'esbuild';
 
-export const BUNDLE_PATH = 'manifests/bundle/elk-flow-collector.mjs.br';
+export const BUNDLE_PATH = 'manifests/elk-flow-collector/elk-flow-collector.mjs.br';
 
 export async function bundleSource(root: string): Promise<string> {
   const result = await build({

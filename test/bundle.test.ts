@@ -1,4 +1,4 @@
-// The single-file bundle Kubernetes runs (manifests/bundle): plain node, no node_modules anywhere near it,
+// The single-file bundle Kubernetes runs (manifests/elk-flow-collector/): plain node, no node_modules anywhere near it,
 // receives over UDP, decodes, answers /readyz, and stops cleanly on SIGTERM.
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

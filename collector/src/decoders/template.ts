@@ -98,7 +98,9 @@ const V9_SCOPE_NAMES: Record<number, string> = {
   1: 'scope_system', 2: 'scope_interface', 3: 'scope_line_card', 4: 'scope_netflow_cache', 5: 'scope_template',
 };
 
-const IPFIX_TIME = /^flow(?:Start|End)(Seconds|Milliseconds|Microseconds|Nanoseconds)$/;
+// The codec's rule (flowStart*/flowEnd* by name), and Antrea's two per-Node flow end times, so that a Logstash
+// definition file (which has no date type) still gives timestamps.
+const IPFIX_TIME = /^flow(?:Start|End)(Seconds|Milliseconds|Microseconds|Nanoseconds)(?:From(?:Source|Destination)Node)?$/;
 
 interface ResolvedField {
   name: string;
@@ -118,7 +120,7 @@ function resolve(field: FieldSpecifier, definition: TemplateDefinition, registry
   }
   let type: ResolvedField['type'] = element.type;
   if (definition.version !== 10 && element.name.endsWith('_switched')) type = 'switched';
-  // The codec renders IPFIX flowStart*/flowEnd* by name, whatever type the definition file gives them.
+  // Rendered as times by name, whatever type the definition file gives them.
   if (definition.version === 10 && !type.startsWith('dateTime')) {
     const time = IPFIX_TIME.exec(element.name);
     if (time) type = `dateTime${time[1]}` as ValueType;
