@@ -67,39 +67,35 @@ const ENVELOPE: CatalogField[] = [
   { path: 'type', type: 'keyword', source: 'envelope', origin: 'decoding.type', description: 'Logstash input type (`ipfix` by default).' },
 ];
 
-const HEADER: Omit<CatalogField, 'path'>[] = [
-  { type: 'short', source: 'header', origin: 'message header', description: 'Export protocol version: 5, 9 or 10 (IPFIX).' },
-  { type: 'long', source: 'header', origin: 'v5/v9 header', description: 'Sequence number of the message (v5: flows, v9: packets).' },
-  { type: 'integer', source: 'header', origin: 'set id', description: 'Template id of the record (v9 always; IPFIX with decoding.includeFlowsetId).' },
-  { type: 'short', source: 'header', origin: 'v5 header', description: 'v5 engine type.' },
-  { type: 'short', source: 'header', origin: 'v5 header', description: 'v5 engine id.' },
-  { type: 'short', source: 'header', origin: 'v5 header', description: 'v5 sampling mode.' },
-  { type: 'integer', source: 'header', origin: 'v5 header', description: 'v5 sampling interval.' },
-  { type: 'short', source: 'header', origin: 'v5 header', description: 'Records in the v5 message.' },
+/** Fields from the message header, by name (the record's own, named as the codec names them). */
+const HEADER: (Omit<CatalogField, 'path'> & { name: string })[] = [
+  { name: 'version', type: 'short', source: 'header', origin: 'message header', description: 'Export protocol version: 5, 9 or 10 (IPFIX).' },
+  { name: 'flow_seq_num', type: 'long', source: 'header', origin: 'v5/v9 header', description: 'Sequence number of the message (v5: flows, v9: packets).' },
+  { name: 'flowset_id', type: 'integer', source: 'header', origin: 'set id', description: 'Template id of the record (v9 always; IPFIX with decoding.includeFlowsetId).' },
+  { name: 'engine_type', type: 'short', source: 'header', origin: 'v5 header', description: 'v5 engine type.' },
+  { name: 'engine_id', type: 'short', source: 'header', origin: 'v5 header', description: 'v5 engine id.' },
+  { name: 'sampling_algorithm', type: 'short', source: 'header', origin: 'v5 header', description: 'v5 sampling mode.' },
+  { name: 'sampling_interval', type: 'integer', source: 'header', origin: 'v5 header', description: 'v5 sampling interval.' },
+  { name: 'flow_records', type: 'short', source: 'header', origin: 'v5 header', description: 'Records in the v5 message.' },
 ];
-const HEADER_NAMES = ['version', 'flow_seq_num', 'flowset_id', 'engine_type', 'engine_id', 'sampling_algorithm', 'sampling_interval', 'flow_records'];
 const SCOPE_NAMES = ['scope_system', 'scope_interface', 'scope_line_card', 'scope_netflow_cache', 'scope_template'];
 
-const DERIVED: Omit<CatalogField, 'path' | 'source'>[] = [
-  { type: 'unsigned_long', origin: 'octetTotalCount (filter.rb rule 1)', unit: 'octets', description: 'Octets of the connection so far.' },
-  { type: 'unsigned_long', origin: 'packetTotalCount (filter.rb rule 1)', unit: 'packets', description: 'Packets of the connection so far.' },
-  { type: 'keyword', origin: 'protocolIdentifier (rule 2)', description: 'Protocol name (TCP, UDP, ICMP, IPv6-ICMP, SCTP...) or the number as text. protocolIdentifier stays a number.' },
-  { type: 'keyword', origin: 'flowType (rule 3)', description: 'Intra-Node, Inter-Node, To External, From External.' },
-  { type: 'keyword', origin: 'ingressNetworkPolicyRuleAction (rule 4)', description: 'No Action, Allow, Drop, Reject.' },
-  { type: 'keyword', origin: 'egressNetworkPolicyRuleAction (rule 4)', description: 'No Action, Allow, Drop, Reject.' },
-  { type: 'ip', origin: 'sourceIPv6Address, else sourceIPv4Address (rule 5)', description: 'Source address of either family.' },
-  { type: 'ip', origin: 'destinationIPv6Address, else destinationIPv4Address (rule 5)', description: 'Destination address of either family.' },
-  { type: 'keyword', origin: 'rule 6', description: 'flowKeyPodToPod, or flowKeyPodToExternal for flows to external addresses.' },
-  { type: 'keyword', origin: 'rule 6', description: '`<sourcePod>:<sourcePort>-><destinationPod>:<destinationPort> <protocol>` (flowType not 3).' },
-  { type: 'keyword', origin: 'rule 6', description: '`<sourcePod>:<sourcePort>-><servicePortName>:<servicePort> <protocol>` (the legacy filter left out this `:`).' },
-  { type: 'keyword', origin: 'rule 6', description: '`<sourcePod>:<sourcePort>-><destinationIP>:<destinationPort> <protocol>` (flowType 3).' },
-  { type: 'keyword', origin: 'ingressNetworkPolicyType (rule 8)', description: 'K8s NetworkPolicy, Antrea NetworkPolicy, Antrea ClusterNetworkPolicy, K8s ClusterNetworkPolicy.' },
-  { type: 'keyword', origin: 'egressNetworkPolicyType (rule 8)', description: 'As ingressNetworkPolicyTypeStr.' },
-];
-const DERIVED_NAMES = [
-  'bytes', 'packets', 'protocolName', 'flowTypeStr', 'ingressNetworkPolicyRuleActionStr', 'egressNetworkPolicyRuleActionStr',
-  'sourceIP', 'destinationIP', 'flowKey', 'flowKeyPodToPod', 'flowKeyPodToService', 'flowKeyPodToExternal',
-  'ingressNetworkPolicyTypeStr', 'egressNetworkPolicyTypeStr',
+/** Fields enrichment adds, by name. */
+const DERIVED: (Omit<CatalogField, 'path' | 'source'> & { name: string })[] = [
+  { name: 'bytes', type: 'unsigned_long', origin: 'octetTotalCount (filter.rb rule 1)', unit: 'octets', description: 'Octets of the connection so far.' },
+  { name: 'packets', type: 'unsigned_long', origin: 'packetTotalCount (filter.rb rule 1)', unit: 'packets', description: 'Packets of the connection so far.' },
+  { name: 'protocolName', type: 'keyword', origin: 'protocolIdentifier (rule 2)', description: 'Protocol name (TCP, UDP, ICMP, IPv6-ICMP, SCTP...) or the number as text. protocolIdentifier stays a number.' },
+  { name: 'flowTypeStr', type: 'keyword', origin: 'flowType (rule 3)', description: 'Intra-Node, Inter-Node, To External, From External.' },
+  { name: 'ingressNetworkPolicyRuleActionStr', type: 'keyword', origin: 'ingressNetworkPolicyRuleAction (rule 4)', description: 'No Action, Allow, Drop, Reject.' },
+  { name: 'egressNetworkPolicyRuleActionStr', type: 'keyword', origin: 'egressNetworkPolicyRuleAction (rule 4)', description: 'No Action, Allow, Drop, Reject.' },
+  { name: 'sourceIP', type: 'ip', origin: 'sourceIPv6Address, else sourceIPv4Address (rule 5)', description: 'Source address of either family.' },
+  { name: 'destinationIP', type: 'ip', origin: 'destinationIPv6Address, else destinationIPv4Address (rule 5)', description: 'Destination address of either family.' },
+  { name: 'flowKey', type: 'keyword', origin: 'rule 6', description: 'flowKeyPodToPod, or flowKeyPodToExternal for flows to external addresses.' },
+  { name: 'flowKeyPodToPod', type: 'keyword', origin: 'rule 6', description: '`<sourcePod>:<sourcePort>-><destinationPod>:<destinationPort> <protocol>` (flowType not 3).' },
+  { name: 'flowKeyPodToService', type: 'keyword', origin: 'rule 6', description: '`<sourcePod>:<sourcePort>-><servicePortName>:<servicePort> <protocol>` (the legacy filter left out this `:`).' },
+  { name: 'flowKeyPodToExternal', type: 'keyword', origin: 'rule 6', description: '`<sourcePod>:<sourcePort>-><destinationIP>:<destinationPort> <protocol>` (flowType 3).' },
+  { name: 'ingressNetworkPolicyTypeStr', type: 'keyword', origin: 'ingressNetworkPolicyType (rule 8)', description: 'K8s NetworkPolicy, Antrea NetworkPolicy, Antrea ClusterNetworkPolicy, K8s ClusterNetworkPolicy.' },
+  { name: 'egressNetworkPolicyTypeStr', type: 'keyword', origin: 'egressNetworkPolicyType (rule 8)', description: 'As ingressNetworkPolicyTypeStr.' },
 ];
 
 function elementField(target: string, e: InformationElement): CatalogField | undefined {
@@ -132,7 +128,7 @@ function elementField(target: string, e: InformationElement): CatalogField | und
  */
 export function fieldCatalog(registry: ElementRegistry = ElementRegistry.builtin(), target = 'ipfix'): CatalogField[] {
   const fields: CatalogField[] = [...ENVELOPE];
-  HEADER.forEach((h, i) => fields.push({ path: `${target}.${HEADER_NAMES[i]}`, ...h }));
+  for (const { name, ...h } of HEADER) fields.push({ path: `${target}.${name}`, ...h });
   for (const name of SCOPE_NAMES) {
     fields.push({ path: `${target}.${name}`, type: 'unsigned_long', source: 'header', origin: 'v9 options template scope', description: 'Scope of a v9 options record.' });
   }
@@ -146,10 +142,10 @@ export function fieldCatalog(registry: ElementRegistry = ElementRegistry.builtin
     if (field && !byName.has(field.path)) byName.set(field.path, field);
   }
   fields.push(...byName.values());
-  DERIVED.forEach((d, i) => {
-    const path = `${target}.${DERIVED_NAMES[i]}`;
+  for (const { name, ...d } of DERIVED) {
+    const path = `${target}.${name}`;
     if (!byName.has(path)) fields.push({ path, source: 'derived', ...d });
-  });
+  }
   return fields;
 }
 
