@@ -43,7 +43,7 @@ export async function generatedArtefacts(): Promise<Artefact[]> {
   const { elasticsearchArtefacts } = await import('./elasticsearch.js');
   artefacts.push(...elasticsearchArtefacts(root));
   const { manifestArtefacts } = await import('./manifests.js');
-  artefacts.push(...manifestArtefacts(root));
+  artefacts.push(...(await manifestArtefacts(root)));
   const { bundleSource, compressBundle, decompressBundle, BUNDLE_PATH } = await import('./bundle.js');
   const source = await bundleSource(root);
   artefacts.push({ path: join(root, BUNDLE_PATH), content: compressBundle(source), compare: { expected: source, actual: decompressBundle } });

@@ -49,3 +49,114 @@ describe('ConfigMap folder', () => {
     expect(size).toBeLessThan(1024 * 1024);
   });
 });
+
+describe('manifests/elk-flow-collector.yml', async () => {
+  const { parseAllDocuments } = await import('yaml');
+  const manifest = await import('../manifests/src/manifest.js');
+  const text = readFileSync(new URL('../manifests/elk-flow-collector.yml', import.meta.url), 'utf8');
+  type K8s = { kind: string; metadata: { name: string }; spec: Record<string, any> };
+  const objects = parseAllDocuments(text).map((d) => d.toJSON() as K8s);
+  const podSpecs = objects.flatMap((o) => (o.spec.template ? [{ owner: `${o.kind}/${o.metadata.name}`, labels: o.spec.template.metadata?.labels ?? {}, spec: o.spec.template.spec }] : []));
+  const containers = podSpecs.flatMap((p) => [...(p.spec.initContainers ?? []), ...p.spec.containers].map((c: any) => ({ owner: p.owner, pod: p, c })));
+
+  it('holds valid Kubernetes objects', async () => {
+    const classes: Record<string, new (o: any) => { validate(): void }> = {
+      StatefulSet: (await import('kubernetes-models/apps/v1/StatefulSet')).StatefulSet,
+      Deployment: (await import('kubernetes-models/apps/v1/Deployment')).Deployment,
+      Service: (await import('kubernetes-models/v1/Service')).Service,
+      NetworkPolicy: (await import('kubernetes-models/networking.k8s.io/v1/NetworkPolicy')).NetworkPolicy,
+      Job: (await import('kubernetes-models/batch/v1/Job')).Job,
+    };
+    expect(objects.map((o) => o.kind).sort()).toEqual(['Deployment', 'Deployment', 'Job', 'NetworkPolicy', 'Service', 'Service', 'Service', 'Service', 'StatefulSet']);
+    for (const o of objects) expect(() => new classes[o.kind](o).validate(), `${o.kind}/${o.metadata.name}`).not.toThrow();
+  });
+
+  it('references only what exists: ConfigMap files, Secret keys, volumes, port names, selectors', () => {
+    const files = new Set(readdirSync(folder));
+    const secretKeys = new Set(Object.values(manifest.SECRET_KEYS));
+    for (const { owner, pod, c } of containers) {
+      for (const file of String(c.command?.join(' ') ?? '').match(/\/etc\/elk-flow-collector\/[\w.-]+/g) ?? []) expect(files, `${owner} ${file}`).toContain(file.split('/').pop());
+      for (const e of c.env ?? []) if (e.valueFrom) {
+        expect(e.valueFrom.secretKeyRef.name).toBe(manifest.SECRET);
+        expect(secretKeys, `${owner} ${e.name}`).toContain(e.valueFrom.secretKeyRef.key);
+      }
+      const volumes = new Set((pod.spec.volumes ?? []).map((v: any) => v.name));
+      const claims = objects.find((o) => `${o.kind}/${o.metadata.name}` === owner)?.spec.volumeClaimTemplates?.map((v: any) => v.metadata.name) ?? [];
+      for (const m of c.volumeMounts ?? []) expect([...volumes, ...claims], `${owner} mount ${m.name}`).toContain(m.name);
+      for (const v of pod.spec.volumes ?? []) if (v.configMap) expect(v.configMap.name).toBe(manifest.CONFIGMAP);
+    }
+    for (const service of objects.filter((o) => o.kind === 'Service')) {
+      const pods = podSpecs.filter((p) => Object.entries(service.spec.selector).every(([k, v]) => p.labels[k] === v));
+      expect(pods.length, `Service/${service.metadata.name}`).toBe(1);
+      const portNames = new Set(pods[0].spec.containers.flatMap((c: any) => (c.ports ?? []).map((p: any) => p.name)));
+      for (const port of service.spec.ports) expect(portNames, `Service/${service.metadata.name}`).toContain(port.targetPort);
+    }
+    for (const o of objects.filter((x) => x.spec.selector?.matchLabels)) {
+      expect(o.spec.template.metadata.labels).toMatchObject(o.spec.selector.matchLabels);
+    }
+  });
+
+  it('exposes Kibana on NodePort 30007 and the collector on 4739 UDP and TCP with client affinity, behind a NetworkPolicy', () => {
+    const kibana = objects.find((o) => o.kind === 'Service' && o.metadata.name === 'kibana')!;
+    expect(kibana.spec.type).toBe('NodePort');
+    expect(kibana.spec.ports[0].nodePort).toBe(30007);
+    const collector = objects.find((o) => o.kind === 'Service' && o.metadata.name === 'elk-flow-collector')!;
+    expect(collector.spec.sessionAffinity).toBe('ClientIP');
+    expect(collector.spec.ports.map((p: any) => `${p.port}/${p.protocol}`).sort()).toEqual(['4739/TCP', '4739/UDP']);
+    const policy = objects.find((o) => o.kind === 'NetworkPolicy')!;
+    const sources = policy.spec.ingress[0].from.map((f: any) => f.namespaceSelector.matchLabels['kubernetes.io/metadata.name']);
+    expect(sources).toEqual(['flow-aggregator', 'kube-system']);
+  });
+
+  it('runs every container non-root, read-only, without privileges, with requests and limits (the sysctl one excepted)', () => {
+    for (const { owner, c } of containers) {
+      expect(c.resources?.requests && c.resources?.limits, `${owner}/${c.name} resources`).toBeTruthy();
+      if (c.name === 'max-map-count') {
+        expect(c.command).toEqual(['sysctl', '-w', 'vm.max_map_count=262144']);
+        continue;
+      }
+      expect(c.securityContext, `${owner}/${c.name}`).toMatchObject({
+        runAsNonRoot: true, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] },
+      });
+    }
+    expect(text).not.toMatch(/password["']?\s*[:=]\s*["']?\w/i);
+  });
+
+  it('pod simulation: the Deployment\'s command, environment and mounts, with plain node and no node_modules', async () => {
+    const { mkdtempSync, mkdirSync, cpSync, writeFileSync: write } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { replay } = await import('../collector/src/cli/replay.js');
+    const { startFakeElasticsearch } = await import('./support/fake-elasticsearch.js');
+    const { startProcess, killCollectors } = await import('./support/process.js');
+    const root = mkdtempSync(join(tmpdir(), 'elkfc-pod-'));
+    const dirs = { '/etc/elk-flow-collector': join(root, 'config'), '/run/elk-flow-collector': join(root, 'app'), '/var/lib/elk-flow-collector': join(root, 'state') };
+    const remap = (s: string) => Object.entries(dirs).reduce((t, [from, to]) => t.replaceAll(from, to), s);
+    for (const dir of Object.values(dirs)) mkdirSync(dir, { recursive: true });
+    // The ConfigMap's files where the volume mount puts them; ports 0 so that tests never collide.
+    cpSync(folder, dirs['/etc/elk-flow-collector'], { recursive: true });
+    const config = remap(readFileSync(join(folder, 'collector.yml'), 'utf8')).replace(/port: \d+/g, 'port: 0').replaceAll("host: '::'", 'host: 127.0.0.1');
+    write(join(dirs['/etc/elk-flow-collector'], 'collector.yml'), config);
+    const es = await startFakeElasticsearch();
+    try {
+      const deployment = objects.find((o) => o.kind === 'Deployment' && o.metadata.name === 'elk-flow-collector')!;
+      const container = deployment.spec.template.spec.containers[0];
+      const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: root };
+      for (const e of container.env) env[e.name] = e.value ?? 'from-the-secret';
+      env.ELASTICSEARCH_URL = es.url; // the Service elasticsearch:9200, here the local stand-in
+      const running = await startProcess(container.command.map(remap), { cwd: root, env });
+      expect((await fetch(`http://127.0.0.1:${running.httpPort}/readyz`)).status).toBe(200);
+      await replay({ files: [`${SOFTFLOWD_CAPTURE}`], host: '127.0.0.1', port: running.udpPort, protocol: 'udp', rate: 0, repeat: 1 });
+      const deadline = Date.now() + 15_000;
+      while (es.documents.size < 15) {
+        if (Date.now() > deadline) throw new Error(`documents did not arrive: ${running.log()}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      expect([...es.documents.values()][0].index).toBe('flow-antrea');
+    } finally {
+      killCollectors();
+      await es.close();
+    }
+  });
+});
+
+const SOFTFLOWD_CAPTURE = new URL('../../shared/fixtures/softflowd/softflowd_ipfix_small.pcap', import.meta.url).pathname;

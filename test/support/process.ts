@@ -24,8 +24,13 @@ export function killCollectors(): void {
 }
 
 export function startCollector(config: string, program = BIN, cwd?: string): Promise<RunningCollector> {
+  return startProcess(['node', program, 'run', '--config', config], { cwd });
+}
+
+/** Starts any command that ends up running the collector (a container's command line, say). */
+export function startProcess(argv: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<RunningCollector> {
   return new Promise((resolve, reject) => {
-    const child = spawn('node', [program, 'run', '--config', config], { stdio: ['ignore', 'ignore', 'pipe'], cwd });
+    const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'], cwd: options.cwd, env: options.env ?? process.env });
     started.add(child);
     let all = '';
     let pending = '';
