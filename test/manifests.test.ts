@@ -160,3 +160,37 @@ describe('manifests/elk-flow-collector.yml', async () => {
 });
 
 const SOFTFLOWD_CAPTURE = new URL('../../shared/fixtures/softflowd/softflowd_ipfix_small.pcap', import.meta.url).pathname;
+
+describe('manifests/eck/elk-flow-collector-eck.yml', async () => {
+  const { parseAllDocuments } = await import('yaml');
+  const text = readFileSync(new URL('../manifests/eck/elk-flow-collector-eck.yml', import.meta.url), 'utf8');
+  type K8s = { kind: string; apiVersion: string; metadata: { name: string }; spec: Record<string, any> };
+  const objects = parseAllDocuments(text).map((d) => d.toJSON() as K8s);
+  const find = (kind: string) => objects.find((o) => o.kind === kind)!;
+
+  it('has a three-node Elasticsearch and Kibana on NodePort 30007 for the ECK operator', () => {
+    expect(find('Elasticsearch')).toMatchObject({ apiVersion: 'elasticsearch.k8s.elastic.co/v1', spec: { nodeSets: [{ count: 3 }] } });
+    const kibana = find('Kibana');
+    expect(kibana.spec.elasticsearchRef.name).toBe(find('Elasticsearch').metadata.name);
+    expect(kibana.spec.http.service.spec).toMatchObject({ type: 'NodePort', ports: [{ nodePort: 30007 }] });
+  });
+
+  it('scales the collector and gives it and the setup Job the cluster CA over HTTPS', async () => {
+    const { Deployment } = await import('kubernetes-models/apps/v1/Deployment');
+    const { Job } = await import('kubernetes-models/batch/v1/Job');
+    const deployment = find('Deployment');
+    expect(() => new Deployment(deployment as never).validate()).not.toThrow();
+    expect(() => new Job(find('Job') as never).validate()).not.toThrow();
+    expect(deployment.spec.replicas).toBe(3);
+    const container = deployment.spec.template.spec.containers[0];
+    const env = Object.fromEntries(container.env.map((e: any) => [e.name, e.value]));
+    expect(env.ELASTICSEARCH_URL).toBe('https://elk-flow-collector-es-http:9200');
+    expect(env.ELASTICSEARCH_CA_CERT).toBe('/etc/elk-flow-collector-ca/ca.crt');
+    const ca = deployment.spec.template.spec.volumes.find((v: any) => v.name === 'ca');
+    expect(ca.secret.secretName).toBe('elk-flow-collector-es-http-certs-public');
+    expect(container.volumeMounts.map((m: any) => m.name)).toContain('ca');
+    const users = find('Job').spec.template.spec.initContainers[0];
+    expect(users.command.join(' ')).toContain('--cacert /etc/elk-flow-collector-ca/ca.crt');
+    expect(users.env.find((e: any) => e.name === 'ELASTIC_PASSWORD').valueFrom.secretKeyRef).toEqual({ name: 'elk-flow-collector-es-elastic-user', key: 'elastic' });
+  });
+});

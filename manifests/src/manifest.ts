@@ -170,12 +170,36 @@ function kibana() {
   ];
 }
 
-function collector() {
+/**
+ * How the collector and the setup Job reach Elasticsearch: the quick start's own single node over HTTP with the
+ * Secret's passwords, or ECK's cluster over HTTPS with ECK's elastic password and CA.
+ */
+export interface ClusterAccess {
+  url: string;
+  /** Where the elastic user's password is: the README's Secret, or ECK's generated one. */
+  elasticPassword: { secret: string; key: string };
+  /** Secret holding ca.crt (ECK), mounted and given as ELASTICSEARCH_CA_CERT. */
+  caSecret?: string;
+  replicas: number;
+}
+
+export const QUICK_START: ClusterAccess = {
+  url: 'http://elasticsearch:9200',
+  elasticPassword: { secret: SECRET, key: SECRET_KEYS.elastic },
+  replicas: 1,
+};
+
+const CA_DIR = '/etc/elk-flow-collector-ca';
+const caEnv = (access: ClusterAccess) => (access.caSecret ? [{ name: 'ELASTICSEARCH_CA_CERT', value: `${CA_DIR}/ca.crt` }] : []);
+const caMounts = (access: ClusterAccess) => (access.caSecret ? [{ name: 'ca', mountPath: CA_DIR, readOnly: true }] : []);
+const caVolumes = (access: ClusterAccess) => (access.caSecret ? [{ name: 'ca', secret: { secretName: access.caSecret } }] : []);
+
+export function collector(access: ClusterAccess = QUICK_START) {
   return [
     new Deployment({
       metadata: { name: 'elk-flow-collector', labels: labels('elk-flow-collector') },
       spec: {
-        replicas: 1,
+        replicas: access.replicas,
         selector: { matchLabels: labels('elk-flow-collector') },
         template: {
           metadata: { labels: labels('elk-flow-collector') },
@@ -186,9 +210,10 @@ function collector() {
                 image: NODE_IMAGE,
                 command: collectorCommand(`run --config ${CONFIG_DIR}/collector.yml`),
                 env: [
-                  { name: 'ELASTICSEARCH_URL', value: 'http://elasticsearch:9200' },
+                  { name: 'ELASTICSEARCH_URL', value: access.url },
                   { name: 'ELASTICSEARCH_USERNAME', value: 'elk-flow-collector' },
                   secretEnv('ELASTICSEARCH_PASSWORD', SECRET_KEYS.collector),
+                  ...caEnv(access),
                 ],
                 ports: [
                   { name: 'ipfix-udp', containerPort: 4739, protocol: 'UDP' },
@@ -203,6 +228,7 @@ function collector() {
                   { name: 'config', mountPath: CONFIG_DIR, readOnly: true },
                   { name: 'app', mountPath: APP_DIR },
                   { name: 'state', mountPath: STATE_DIR },
+                  ...caMounts(access),
                 ],
               },
             ],
@@ -211,6 +237,7 @@ function collector() {
               { name: 'app', emptyDir: {} },
               // Templates and the Elasticsearch spool survive container restarts; see README for a volume.
               { name: 'state', emptyDir: {} },
+              ...caVolumes(access),
             ],
           },
         },
@@ -249,12 +276,14 @@ function collector() {
 }
 
 /** Once Elasticsearch answers: passwords for Kibana and the collector, the collector's role, then `setup`. */
-function setupJob() {
+export function setupJob(access: ClusterAccess = QUICK_START) {
+  const ca = access.caSecret ? ` --cacert ${CA_DIR}/ca.crt` : '';
   const users = [
     'set -eu',
-    'es() { curl -fsS -u "elastic:${ELASTIC_PASSWORD}" -H "Content-Type: application/json" "http://elasticsearch:9200$1" "${@:2}"; }',
+    `es() { curl -fsS${ca} -u "elastic:\${ELASTIC_PASSWORD}" -H "Content-Type: application/json" "${access.url}$1" "\${@:2}"; }`,
     'until es "/_cluster/health?wait_for_status=yellow&timeout=5s" >/dev/null; do echo "waiting for Elasticsearch"; sleep 5; done',
-    'es /_security/user/kibana_system/_password -X POST -d "{\\"password\\":\\"${KIBANA_PASSWORD}\\"}"',
+    // The quick start's Kibana logs in as kibana_system; ECK manages Kibana's credentials itself.
+    ...(access.caSecret ? [] : ['es /_security/user/kibana_system/_password -X POST -d "{\\"password\\":\\"${KIBANA_PASSWORD}\\"}"']),
     'es /_security/role/elk-flow-collector -X PUT -d \'{"cluster":["monitor","manage_ilm","manage_index_templates"],"indices":[{"names":["flow-*"],"privileges":["create_doc","create_index","auto_configure","view_index_metadata"]}]}\'',
     'es /_security/user/elk-flow-collector -X PUT -d "{\\"password\\":\\"${COLLECTOR_PASSWORD}\\",\\"roles\\":[\\"elk-flow-collector\\"]}"',
   ].join('\n');
@@ -271,7 +300,12 @@ function setupJob() {
               name: 'users',
               image: ELASTICSEARCH_IMAGE,
               command: ['bash', '-c', users],
-              env: [secretEnv('ELASTIC_PASSWORD', SECRET_KEYS.elastic), secretEnv('KIBANA_PASSWORD', SECRET_KEYS.kibana), secretEnv('COLLECTOR_PASSWORD', SECRET_KEYS.collector)],
+              env: [
+                { name: 'ELASTIC_PASSWORD', valueFrom: { secretKeyRef: { name: access.elasticPassword.secret, key: access.elasticPassword.key } } },
+                ...(access.caSecret ? [] : [secretEnv('KIBANA_PASSWORD', SECRET_KEYS.kibana)]),
+                secretEnv('COLLECTOR_PASSWORD', SECRET_KEYS.collector),
+              ],
+              ...(access.caSecret ? { volumeMounts: caMounts(access) } : {}),
               securityContext: restricted(1000),
               resources: { requests: { cpu: '50m', memory: '64Mi' }, limits: { cpu: '500m', memory: '256Mi' } },
             },
@@ -281,13 +315,18 @@ function setupJob() {
               name: 'setup',
               image: NODE_IMAGE,
               command: collectorCommand(`setup --config ${CONFIG_DIR}/collector.yml`),
-              env: [{ name: 'ELASTICSEARCH_URL', value: 'http://elasticsearch:9200' }, { name: 'ELASTICSEARCH_USERNAME', value: 'elastic' }, secretEnv('ELASTICSEARCH_PASSWORD', SECRET_KEYS.elastic)],
+              env: [
+                { name: 'ELASTICSEARCH_URL', value: access.url },
+                { name: 'ELASTICSEARCH_USERNAME', value: 'elastic' },
+                { name: 'ELASTICSEARCH_PASSWORD', valueFrom: { secretKeyRef: { name: access.elasticPassword.secret, key: access.elasticPassword.key } } },
+                ...caEnv(access),
+              ],
               securityContext: restricted(1000),
               resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { cpu: '1', memory: '512Mi' } },
-              volumeMounts: [{ name: 'config', mountPath: CONFIG_DIR, readOnly: true }, { name: 'app', mountPath: APP_DIR }],
+              volumeMounts: [{ name: 'config', mountPath: CONFIG_DIR, readOnly: true }, { name: 'app', mountPath: APP_DIR }, ...caMounts(access)],
             },
           ],
-          volumes: [{ name: 'config', configMap: { name: CONFIGMAP } }, { name: 'app', emptyDir: {} }],
+          volumes: [{ name: 'config', configMap: { name: CONFIGMAP } }, { name: 'app', emptyDir: {} }, ...caVolumes(access)],
         },
       },
     },
