@@ -42,6 +42,8 @@ export async function generatedArtefacts(): Promise<Artefact[]> {
   artefacts.push(...(await documentationArtefacts(root)));
   const { elasticsearchArtefacts } = await import('./elasticsearch.js');
   artefacts.push(...elasticsearchArtefacts(root));
+  const { kibanaNdjson } = await import('../kibana/src/dashboards.js');
+  artefacts.push({ path: join(root, 'kibana/kibana.ndjson'), content: kibanaNdjson() });
   const { manifestArtefacts } = await import('./manifests.js');
   artefacts.push(...(await manifestArtefacts(root)));
   const { bundleSource, compressBundle, decompressBundle, BUNDLE_PATH } = await import('./bundle.js');

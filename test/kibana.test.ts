@@ -1,0 +1,121 @@
+// kibana/kibana.ndjson, checked offline as closely as Kibana would: every line a saved object whose attributes
+// follow the schema Kibana's server applies to its type (unknown attributes rejected), every JSON-in-a-string
+// parses, every reference resolves inside the file, and every field a panel, column, control or format uses is
+// in the index mapping with a type that supports what is done with it.
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { describe, expect, it } from 'vitest';
+import type { estypes } from '@elastic/elasticsearch';
+import { ElementRegistry } from '../collector/src/ie/registry.js';
+import { flowMappings } from '../elasticsearch/src/assets.js';
+
+const lines = readFileSync(new URL('../kibana/kibana.ndjson', import.meta.url), 'utf8').split('\n').filter(Boolean);
+const objects = lines.map((l) => JSON.parse(l) as { id: string; type: string; attributes: any; references: { name: string; type: string; id: string }[]; coreMigrationVersion: string; typeMigrationVersion: string });
+
+const searchSourceMeta = z.object({ searchSourceJSON: z.string() }).strict();
+// Mirrors of the attribute schemas of Kibana 8.8's saved-object types (dashboard v1, search 8.8.0); strict like theirs.
+const SCHEMAS: Record<string, z.ZodType> = {
+  dashboard: z.object({
+    title: z.string(), description: z.string(), kibanaSavedObjectMeta: z.object({ searchSourceJSON: z.string().optional() }).strict(),
+    timeRestore: z.boolean().optional(), timeFrom: z.string().optional(), timeTo: z.string().optional(),
+    refreshInterval: z.object({ pause: z.boolean(), value: z.number() }).optional(),
+    controlGroupInput: z.object({ panelsJSON: z.string().optional(), controlStyle: z.string().optional(), chainingSystem: z.string().optional(), ignoreParentSettingsJSON: z.string().optional() }).optional(),
+    panelsJSON: z.string(), optionsJSON: z.string(), hits: z.number().optional(), version: z.number().optional(),
+  }).strict(),
+  search: z.object({
+    title: z.string(), description: z.string(), columns: z.array(z.string()), sort: z.array(z.array(z.string()).max(2)),
+    grid: z.object({}).passthrough(), hideChart: z.boolean(), kibanaSavedObjectMeta: searchSourceMeta, isTextBasedQuery: z.boolean(),
+    rowHeight: z.number().optional(), timeRestore: z.boolean().optional(), hits: z.number().optional(), version: z.number().optional(),
+  }).strict(),
+  visualization: z.object({
+    title: z.string(), description: z.string(), version: z.number(), uiStateJSON: z.string(), visState: z.string(),
+    kibanaSavedObjectMeta: searchSourceMeta, savedSearchRefName: z.string().optional(),
+  }).strict(),
+  'index-pattern': z.object({
+    title: z.string(), name: z.string(), timeFieldName: z.string(), fieldFormatMap: z.string(), fields: z.string(),
+    runtimeFieldMap: z.string(), sourceFilters: z.string(), typeMeta: z.string(), allowNoIndex: z.boolean(),
+  }).strict(),
+};
+
+function mappedTypes(): Map<string, string> {
+  const out = new Map<string, string>();
+  const walk = (properties: Record<string, estypes.MappingProperty>, prefix: string) => {
+    for (const [name, p] of Object.entries(properties)) {
+      const path = prefix + name;
+      const type = p.type === 'alias' ? undefined : p.type;
+      if (type && type !== 'object') out.set(path, type);
+      const nested = (p as estypes.MappingObjectProperty).properties;
+      if (nested) walk(nested, `${path}.`);
+    }
+  };
+  walk(flowMappings(ElementRegistry.builtin(), 'ipfix').properties!, '');
+  return out;
+}
+const mapping = mappedTypes();
+const AGGREGATABLE = new Set(['keyword', 'ip', 'boolean', 'byte', 'short', 'integer', 'long', 'unsigned_long', 'float', 'double', 'date']);
+const NUMERIC = new Set(['byte', 'short', 'integer', 'long', 'unsigned_long', 'float', 'double']);
+
+describe('kibana.ndjson', () => {
+  it('holds saved objects Kibana 8.8+ imports and migrates', () => {
+    expect(objects.length).toBeGreaterThan(0);
+    expect(new Set(objects.map((o) => `${o.type}/${o.id}`)).size).toBe(objects.length);
+    for (const o of objects) {
+      expect(Object.keys(SCHEMAS)).toContain(o.type);
+      const parsed = SCHEMAS[o.type].safeParse(o.attributes);
+      expect(parsed.success, `${o.type}/${o.id}: ${parsed.success ? '' : parsed.error.message}`).toBe(true);
+      expect(o.coreMigrationVersion).toBe('8.8.0');
+      expect(o.typeMigrationVersion.localeCompare('8.8.0', undefined, { numeric: true })).toBeLessThanOrEqual(0);
+    }
+  });
+
+  it('has JSON-in-strings that parse and references that resolve inside the file', () => {
+    const ids = new Set(objects.map((o) => `${o.type}/${o.id}`));
+    for (const o of objects) {
+      for (const r of o.references) expect(ids, `${o.id} -> ${r.type}/${r.id}`).toContain(`${r.type}/${r.id}`);
+      const names = new Set(o.references.map((r) => r.name));
+      const source = JSON.parse(o.attributes.kibanaSavedObjectMeta?.searchSourceJSON ?? '{}');
+      if (source.indexRefName) expect(names).toContain(source.indexRefName);
+      for (const f of source.filter ?? []) expect(names).toContain(f.meta.indexRefName);
+      if (o.type === 'dashboard') {
+        for (const panel of JSON.parse(o.attributes.panelsJSON)) expect(names).toContain(`${panel.panelIndex}:${panel.panelRefName}`);
+        JSON.parse(o.attributes.optionsJSON);
+        JSON.parse(o.attributes.controlGroupInput.ignoreParentSettingsJSON);
+        for (const id of Object.keys(JSON.parse(o.attributes.controlGroupInput.panelsJSON))) expect(names).toContain(`controlGroup_${id}:optionsListDataView`);
+      }
+      if (o.type === 'visualization') {
+        JSON.parse(o.attributes.uiStateJSON);
+        const vis = JSON.parse(o.attributes.visState);
+        if (vis.type === 'markdown') {
+          for (const [, id] of String(vis.params.markdown).matchAll(/#\/view\/([\w-]+)/g)) expect(ids).toContain(`dashboard/${id}`);
+        }
+      }
+    }
+  });
+
+  it('uses only mapped fields, of types that support what is done with them', () => {
+    const problems: string[] = [];
+    const need = (field: string, allowed: Set<string> | undefined, what: string) => {
+      const type = mapping.get(field);
+      if (!type) problems.push(`${what}: ${field} is not mapped`);
+      else if (allowed && !allowed.has(type)) problems.push(`${what}: ${field} is ${type}`);
+    };
+    for (const o of objects) {
+      if (o.type === 'index-pattern') for (const field of Object.keys(JSON.parse(o.attributes.fieldFormatMap))) need(field, undefined, 'format');
+      if (o.type === 'search') for (const column of o.attributes.columns) need(column, undefined, `column of ${o.id}`);
+      if (o.type === 'dashboard') {
+        for (const control of Object.values(JSON.parse(o.attributes.controlGroupInput.panelsJSON)) as { explicitInput: { fieldName: string } }[]) {
+          need(control.explicitInput.fieldName, AGGREGATABLE, `control of ${o.id}`);
+        }
+        for (const f of JSON.parse(o.attributes.kibanaSavedObjectMeta.searchSourceJSON).filter ?? []) need(f.meta.key, AGGREGATABLE, `filter of ${o.id}`);
+      }
+      if (o.type === 'visualization') {
+        for (const agg of JSON.parse(o.attributes.visState).aggs as { type: string; params: { field?: string } }[]) {
+          if (!agg.params.field) continue;
+          const allowed = agg.type === 'date_histogram' ? new Set(['date']) : ['sum', 'avg', 'max', 'min'].includes(agg.type) ? NUMERIC : AGGREGATABLE;
+          need(agg.params.field, allowed, `${agg.type} in ${o.id}`);
+        }
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+});
