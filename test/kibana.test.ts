@@ -119,3 +119,39 @@ describe('kibana.ndjson', () => {
     expect(problems).toEqual([]);
   });
 });
+
+describe('setup --kibana-url', async () => {
+  const { spawn } = await import('node:child_process');
+  const { startFakeKibana } = await import('./support/fake-kibana.js');
+  const { BIN } = await import('./support/process.js');
+  const run = (args: string[], env: NodeJS.ProcessEnv) =>
+    new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+      const child = spawn('node', [BIN, ...args], { env: { PATH: process.env.PATH, ...env } });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (c) => (stdout += c));
+      child.stderr.on('data', (c) => (stderr += c));
+      child.on('exit', (status) => resolve({ status, stdout, stderr }));
+    });
+
+  it('imports every object with overwrite, reports what Kibana imported and what it rejected', async () => {
+    const kibana = await startFakeKibana();
+    try {
+      const env = { KIBANA_URL: kibana.url, KIBANA_USERNAME: 'elastic', KIBANA_PASSWORD: 'changeme' };
+      const ok = await run(['setup'], env);
+      expect(ok.status).toBe(0);
+      expect(kibana.requests[0].overwrite).toBe('true');
+      expect(kibana.objects.size).toBe(objects.length);
+      expect(ok.stdout).toContain('imported: dashboard Flow Records');
+      kibana.unsupportedTypes.add('search');
+      const rejected = await run(['setup'], env);
+      expect(rejected.status).toBe(1);
+      expect(rejected.stdout).toContain('rejected by Kibana: search Flow records: unsupported_type');
+      const unauthorised = await run(['setup', '--kibana-url', kibana.url], { KIBANA_USERNAME: 'elastic', KIBANA_PASSWORD: 'wrong' });
+      expect(unauthorised.status).toBe(1);
+      expect(unauthorised.stderr).toContain('Kibana answered 401');
+    } finally {
+      await kibana.close();
+    }
+  });
+});

@@ -18,6 +18,8 @@ export const ECK_ACCESS = {
   url: `https://${NAME}-es-http:9200`,
   elasticPassword: { secret: `${NAME}-es-elastic-user`, key: 'elastic' },
   caSecret: `${NAME}-es-http-certs-public`,
+  kibanaUrl: `https://${NAME}-kb-http:5601`,
+  kibanaCaSecret: `${NAME}-kb-http-certs-public`,
   replicas: 3,
 };
 

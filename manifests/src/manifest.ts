@@ -180,16 +180,21 @@ export interface ClusterAccess {
   elasticPassword: { secret: string; key: string };
   /** Secret holding ca.crt (ECK), mounted and given as ELASTICSEARCH_CA_CERT. */
   caSecret?: string;
+  kibanaUrl: string;
+  /** Secret holding the CA of Kibana's certificate (ECK), trusted through NODE_EXTRA_CA_CERTS. */
+  kibanaCaSecret?: string;
   replicas: number;
 }
 
 export const QUICK_START: ClusterAccess = {
   url: 'http://elasticsearch:9200',
+  kibanaUrl: 'http://kibana:5601',
   elasticPassword: { secret: SECRET, key: SECRET_KEYS.elastic },
   replicas: 1,
 };
 
 const CA_DIR = '/etc/elk-flow-collector-ca';
+const KIBANA_CA_DIR = '/etc/elk-flow-collector-kibana-ca';
 const caEnv = (access: ClusterAccess) => (access.caSecret ? [{ name: 'ELASTICSEARCH_CA_CERT', value: `${CA_DIR}/ca.crt` }] : []);
 const caMounts = (access: ClusterAccess) => (access.caSecret ? [{ name: 'ca', mountPath: CA_DIR, readOnly: true }] : []);
 const caVolumes = (access: ClusterAccess) => (access.caSecret ? [{ name: 'ca', secret: { secretName: access.caSecret } }] : []);
@@ -315,18 +320,34 @@ export function setupJob(access: ClusterAccess = QUICK_START) {
               name: 'setup',
               image: NODE_IMAGE,
               command: collectorCommand(`setup --config ${CONFIG_DIR}/collector.yml`),
+              // Installs the Elasticsearch assets and imports the dashboards; until Kibana answers it fails and the
+              // Job tries again.
               env: [
                 { name: 'ELASTICSEARCH_URL', value: access.url },
                 { name: 'ELASTICSEARCH_USERNAME', value: 'elastic' },
                 { name: 'ELASTICSEARCH_PASSWORD', valueFrom: { secretKeyRef: { name: access.elasticPassword.secret, key: access.elasticPassword.key } } },
                 ...caEnv(access),
+                { name: 'KIBANA_URL', value: access.kibanaUrl },
+                { name: 'KIBANA_USERNAME', value: 'elastic' },
+                { name: 'KIBANA_PASSWORD', valueFrom: { secretKeyRef: { name: access.elasticPassword.secret, key: access.elasticPassword.key } } },
+                ...(access.kibanaCaSecret ? [{ name: 'NODE_EXTRA_CA_CERTS', value: `${KIBANA_CA_DIR}/ca.crt` }] : []),
               ],
               securityContext: restricted(1000),
               resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { cpu: '1', memory: '512Mi' } },
-              volumeMounts: [{ name: 'config', mountPath: CONFIG_DIR, readOnly: true }, { name: 'app', mountPath: APP_DIR }, ...caMounts(access)],
+              volumeMounts: [
+                { name: 'config', mountPath: CONFIG_DIR, readOnly: true },
+                { name: 'app', mountPath: APP_DIR },
+                ...caMounts(access),
+                ...(access.kibanaCaSecret ? [{ name: 'kibana-ca', mountPath: KIBANA_CA_DIR, readOnly: true }] : []),
+              ],
             },
           ],
-          volumes: [{ name: 'config', configMap: { name: CONFIGMAP } }, { name: 'app', emptyDir: {} }, ...caVolumes(access)],
+          volumes: [
+            { name: 'config', configMap: { name: CONFIGMAP } },
+            { name: 'app', emptyDir: {} },
+            ...caVolumes(access),
+            ...(access.kibanaCaSecret ? [{ name: 'kibana-ca', secret: { secretName: access.kibanaCaSecret } }] : []),
+          ],
         },
       },
     },

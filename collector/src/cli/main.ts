@@ -3,6 +3,8 @@ import { parseArgs } from 'node:util';
 import { destination, pino } from 'pino';
 import { ConfigError, loadConfig } from '../config/load.js';
 import { installAssets, stampedAssets } from '../../../elasticsearch/src/install.js';
+import { kibanaNdjson } from '../../../kibana/src/dashboards.js';
+import { importSavedObjects } from '../../../kibana/src/import.js';
 import { buildRegistry } from '../ie/configured.js';
 import { Collector } from '../pipeline/collector.js';
 import { createElasticsearchClient } from '../sinks/elasticsearch/client.js';
@@ -20,8 +22,9 @@ Usage:
       its source) or raw payload files (.dat: all of them one stream from one exporter, in order).
   elk-flow-collector replay FILE... --to HOST:PORT [--protocol udp|tcp] [--rate MESSAGES_PER_SEC] [--repeat N]
       Send the export messages of captures to a collector.
-  elk-flow-collector setup [--config FILE] [--dry-run]
-      Install or update the Elasticsearch lifecycle policies and templates (ELASTICSEARCH_URL), saying what changed.
+  elk-flow-collector setup [--config FILE] [--dry-run] [--kibana-url URL]
+      Install or update the Elasticsearch lifecycle policies and templates (ELASTICSEARCH_URL), saying what changed,
+      and import the dashboards into Kibana (KIBANA_URL, KIBANA_USERNAME/KIBANA_PASSWORD or KIBANA_API_KEY).
 
 Configuration: docs/configuration.md (YAML file plus ELKFC_* environment variables).`;
 
@@ -115,17 +118,41 @@ async function replayCommand(args: string[]): Promise<void> {
 }
 
 async function setup(args: string[]): Promise<void> {
-  const { values } = parseArgs({ args, options: { config: { type: 'string', short: 'c' }, 'dry-run': { type: 'boolean' } } });
+  const { values } = parseArgs({
+    args,
+    options: { config: { type: 'string', short: 'c' }, 'dry-run': { type: 'boolean' }, 'kibana-url': { type: 'string' } },
+  });
   const config = loadConfig(values.config);
-  const client = createElasticsearchClient(config);
-  try {
-    const report = await installAssets(client, stampedAssets(config, buildRegistry(config)), values['dry-run'] ?? false);
-    for (const r of report) process.stdout.write(`${values['dry-run'] && r.action !== 'unchanged' ? `would be ${r.action}` : r.action}: ${r.kind} ${r.name}\n`);
-  } catch (error) {
-    fail(`Elasticsearch at ${config.elasticsearch.urls.join(', ')}: ${(error as Error).message}`, 1);
-  } finally {
-    await client.close();
+  const kibanaUrl = values['kibana-url'] ?? process.env.KIBANA_URL;
+  if (config.elasticsearch.urls.length === 0 && !kibanaUrl) fail('setup needs ELASTICSEARCH_URL (or elasticsearch.urls), KIBANA_URL (or --kibana-url), or both');
+  let failed = false;
+  if (config.elasticsearch.urls.length > 0) {
+    const client = createElasticsearchClient(config);
+    try {
+      const report = await installAssets(client, stampedAssets(config, buildRegistry(config)), values['dry-run'] ?? false);
+      for (const r of report) process.stdout.write(`${values['dry-run'] && r.action !== 'unchanged' ? `would be ${r.action}` : r.action}: ${r.kind} ${r.name}\n`);
+    } catch (error) {
+      process.stderr.write(`elk-flow-collector: Elasticsearch at ${config.elasticsearch.urls.join(', ')}: ${(error as Error).message}\n`);
+      failed = true;
+    } finally {
+      await client.close();
+    }
   }
+  if (kibanaUrl && !values['dry-run']) {
+    try {
+      const report = await importSavedObjects(
+        { url: kibanaUrl, username: process.env.KIBANA_USERNAME, password: process.env.KIBANA_PASSWORD, apiKey: process.env.KIBANA_API_KEY },
+        kibanaNdjson(),
+      );
+      for (const o of report.imported) process.stdout.write(`imported: ${o.type} ${o.title ?? o.id}\n`);
+      for (const o of report.rejected) process.stdout.write(`rejected by Kibana: ${o.type} ${o.title ?? o.id}: ${o.reason}\n`);
+      failed ||= report.rejected.length > 0;
+    } catch (error) {
+      process.stderr.write(`elk-flow-collector: Kibana at ${kibanaUrl}: ${(error as Error).message}\n`);
+      failed = true;
+    }
+  }
+  if (failed) process.exit(1);
 }
 
 export async function main(argv: string[]): Promise<void> {
