@@ -193,6 +193,12 @@ export const QUICK_START: ClusterAccess = {
   replicas: 1,
 };
 
+/** The elastic user's password, from wherever this cluster keeps it. */
+const elasticPasswordEnv = (access: ClusterAccess, name: string) => ({
+  name,
+  valueFrom: { secretKeyRef: { name: access.elasticPassword.secret, key: access.elasticPassword.key } },
+});
+
 const CA_DIR = '/etc/elk-flow-collector-ca';
 const KIBANA_CA_DIR = '/etc/elk-flow-collector-kibana-ca';
 const caEnv = (access: ClusterAccess) => (access.caSecret ? [{ name: 'ELASTICSEARCH_CA_CERT', value: `${CA_DIR}/ca.crt` }] : []);
@@ -306,7 +312,7 @@ export function setupJob(access: ClusterAccess = QUICK_START) {
               image: ELASTICSEARCH_IMAGE,
               command: ['bash', '-c', users],
               env: [
-                { name: 'ELASTIC_PASSWORD', valueFrom: { secretKeyRef: { name: access.elasticPassword.secret, key: access.elasticPassword.key } } },
+                elasticPasswordEnv(access, 'ELASTIC_PASSWORD'),
                 ...(access.caSecret ? [] : [secretEnv('KIBANA_PASSWORD', SECRET_KEYS.kibana)]),
                 secretEnv('COLLECTOR_PASSWORD', SECRET_KEYS.collector),
               ],
@@ -325,11 +331,11 @@ export function setupJob(access: ClusterAccess = QUICK_START) {
               env: [
                 { name: 'ELASTICSEARCH_URL', value: access.url },
                 { name: 'ELASTICSEARCH_USERNAME', value: 'elastic' },
-                { name: 'ELASTICSEARCH_PASSWORD', valueFrom: { secretKeyRef: { name: access.elasticPassword.secret, key: access.elasticPassword.key } } },
+                elasticPasswordEnv(access, 'ELASTICSEARCH_PASSWORD'),
                 ...caEnv(access),
                 { name: 'KIBANA_URL', value: access.kibanaUrl },
                 { name: 'KIBANA_USERNAME', value: 'elastic' },
-                { name: 'KIBANA_PASSWORD', valueFrom: { secretKeyRef: { name: access.elasticPassword.secret, key: access.elasticPassword.key } } },
+                elasticPasswordEnv(access, 'KIBANA_PASSWORD'),
                 ...(access.kibanaCaSecret ? [{ name: 'NODE_EXTRA_CA_CERTS', value: `${KIBANA_CA_DIR}/ca.crt` }] : []),
               ],
               securityContext: restricted(1000),
