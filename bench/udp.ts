@@ -5,13 +5,9 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { scrapeMetric } from '../test/support/wait.js';
 
 const BIN = new URL('../bin/elk-flow-collector.js', import.meta.url).pathname;
-
-async function metric(port: number, name: string): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  return text.split('\n').filter((l) => l.startsWith(name)).reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
-}
 
 function peakRssMiB(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -64,8 +60,8 @@ export async function benchUdp(rates: number[], seconds: number, target: UdpTarg
     const steps: UdpStep[] = [];
     let best = 0;
     for (const rate of rates) {
-      const before = target.indexed ? target.indexed() : await metric(httpPort, 'elkfc_records_decoded_total');
-      const sequenceBefore = await metric(httpPort, 'elkfc_sequence_lost_total');
+      const before = target.indexed ? target.indexed() : await scrapeMetric(httpPort, 'elkfc_records_decoded_total');
+      const sequenceBefore = await scrapeMetric(httpPort, 'elkfc_sequence_lost_total');
       const sender = spawn('node', ['--import', 'tsx', new URL('./sender.ts', import.meta.url).pathname, String(port), String(rate), String(seconds)], {
         stdio: ['ignore', 'pipe', 'inherit'],
       });
@@ -74,8 +70,8 @@ export async function benchUdp(rates: number[], seconds: number, target: UdpTarg
       await new Promise((resolve) => sender.on('exit', resolve));
       await new Promise((r) => setTimeout(r, target.indexed ? 3000 : 1500)); // let the collector drain its buffers
       const { records } = JSON.parse(output) as { records: number };
-      const decoded = (target.indexed ? target.indexed() : await metric(httpPort, 'elkfc_records_decoded_total')) - before;
-      const sequenceLost = (await metric(httpPort, 'elkfc_sequence_lost_total')) - sequenceBefore;
+      const decoded = (target.indexed ? target.indexed() : await scrapeMetric(httpPort, 'elkfc_records_decoded_total')) - before;
+      const sequenceLost = (await scrapeMetric(httpPort, 'elkfc_sequence_lost_total')) - sequenceBefore;
       const step = { rate, sent: records, decoded, lost: records - decoded, sequenceLost };
       steps.push(step);
       console.error(`  ${rate} records/s for ${seconds} s: sent ${records}, ${target.indexed ? 'indexed' : 'decoded'} ${decoded}, ${target.indexed ? 'not indexed 3 s after the sender stopped' : 'lost'} ${step.lost} (collector counted ${sequenceLost} by sequence numbers)`);

@@ -8,6 +8,7 @@ import { replay } from '../collector/src/cli/replay.js';
 import { BUNDLE_PATH, decompressBundle } from '../scripts/bundle.js';
 import { SOFTFLOWD } from './support/offline.js';
 import { killCollectors, startCollector } from './support/process.js';
+import { scrapeMetric, until } from './support/wait.js';
 
 afterEach(killCollectors);
 
@@ -26,11 +27,7 @@ describe('single-file bundle', () => {
     const collector = await startCollector(join(dir, 'collector.yml'), program, dir);
     expect((await fetch(`http://127.0.0.1:${collector.httpPort}/readyz`)).status).toBe(200);
     await replay({ files: [`${SOFTFLOWD}softflowd_ipfix_small.pcap`], host: '127.0.0.1', port: collector.udpPort, protocol: 'udp', rate: 0, repeat: 1 });
-    const deadline = Date.now() + 10_000;
-    while (!(await (await fetch(`http://127.0.0.1:${collector.httpPort}/metrics`)).text()).includes('elkfc_records_decoded_total{version="10"} 15')) {
-      if (Date.now() > deadline) throw new Error('records did not arrive');
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await until(async () => (await scrapeMetric(collector.httpPort, 'elkfc_records_decoded_total')) === 15, 10_000, 'records');
     collector.child.kill('SIGTERM');
     expect(await collector.exited).toBe(0);
     const lines = readdirSync(join(dir, 'flows')).flatMap((f) => readFileSync(join(dir, 'flows', f), 'utf8').split('\n').filter(Boolean));

@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { replay } from '../collector/src/cli/replay.js';
 import { LOGSTASH } from './support/offline.js';
 import { BIN, killCollectors, startCollector } from './support/process.js';
+import { scrapeMetric, until } from './support/wait.js';
 
 const CAPTURE = `${LOGSTASH}scenario_pcaps/IPFIX_Mikrotik_RouterOS_6_39_2.pcap`;
 
@@ -38,13 +39,9 @@ describe('elk-flow-collector command', () => {
     ].join('\n'));
     const collector = await startCollector(join(dir, 'collector.yml'));
     const { udpPort: port, httpPort } = collector;
-    const deadline = Date.now() + 15_000;
     expect((await fetch(`http://127.0.0.1:${httpPort}/healthz`)).status).toBe(200);
     await replay({ files: [CAPTURE], host: '127.0.0.1', port, protocol: 'udp', rate: 0, repeat: 1 });
-    while (!(await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text()).includes('elkfc_records_decoded_total{version="10"} 46')) {
-      if (Date.now() > deadline) throw new Error('records did not arrive');
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await until(async () => (await scrapeMetric(httpPort, 'elkfc_records_decoded_total')) === 46, 15_000, 'records');
     collector.child.kill('SIGTERM');
     expect(await collector.exited).toBe(0);
     expect(collector.log()).toContain('stopped');

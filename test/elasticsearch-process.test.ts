@@ -10,6 +10,7 @@ import { replay } from '../collector/src/cli/replay.js';
 import { aggregatorLayout, aggregatorRecord, dataMessage, templateMessage } from './support/antrea-encoder.js';
 import { startFakeElasticsearch, type FakeElasticsearch } from './support/fake-elasticsearch.js';
 import { BIN, killCollectors, startCollector } from './support/process.js';
+import { scrapeMetric, until } from './support/wait.js';
 
 const servers: FakeElasticsearch[] = [];
 afterEach(async () => {
@@ -27,24 +28,6 @@ function command(args: string[], env: NodeJS.ProcessEnv): Promise<{ status: numb
     child.stderr.on('data', (c) => (stderr += c));
     child.on('exit', (status) => resolve({ status, stdout, stderr }));
   });
-}
-
-async function metric(port: number, name: string): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  return text.split('\n').filter((l) => l.startsWith(name)).reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
-}
-
-async function until(check: () => Promise<boolean> | boolean, timeoutMs = 20_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      if (await check()) return;
-    } catch {
-      // not up yet
-    }
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 describe('elk-flow-collector with Elasticsearch', () => {
@@ -89,14 +72,14 @@ describe('elk-flow-collector with Elasticsearch', () => {
 
     const { child: first, udpPort, httpPort } = await start();
     await replay({ files, host: '127.0.0.1', port: udpPort, protocol: 'udp', rate: 5000, repeat: 1 });
-    await until(async () => (await metric(httpPort, 'elkfc_es_documents_spooled_total')) === 900);
+    await until(async () => (await scrapeMetric(httpPort, 'elkfc_es_documents_spooled_total')) === 900, 20_000, 'everything spooled');
     expect((await fetch(`http://127.0.0.1:${httpPort}/readyz`)).status).toBe(503);
     first.kill('SIGKILL');
     await new Promise((r) => first.on('exit', r));
 
     es.faults.down = false;
     const { child: second } = await start();
-    await until(() => es.documents.size === 900);
+    await until(() => es.documents.size === 900, 20_000, 'everything indexed');
     second.kill('SIGTERM');
     expect(await new Promise((r) => second.on('exit', r))).toBe(0);
     const pods = [...es.documents.values()].map((d) => (d.document.ipfix as { sourcePodName: string }).sourcePodName);

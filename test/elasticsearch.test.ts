@@ -14,6 +14,7 @@ import { createMetrics } from '../collector/src/telemetry/metrics.js';
 import { aggregatorLayout, aggregatorRecord, dataMessage, templateMessage } from './support/antrea-encoder.js';
 import { startFakeElasticsearch, type FakeElasticsearch } from './support/fake-elasticsearch.js';
 import { counter, decodeAll, testPipeline } from './support/offline.js';
+import { until } from './support/wait.js';
 
 function documents(count: number, first = 0): FlowDocument[] {
   const { pipeline } = testPipeline();
@@ -57,14 +58,6 @@ async function harness(es: FakeElasticsearch, env: Record<string, string> = {}, 
   const sink = await createElasticsearchSink({ config, documentOptions: { target: 'ipfix', type: 'ipfix', timestampSource: 'export' }, events, log: pino({ level: process.env.DEBUG_ES ? 'debug' : 'silent' }) });
   open.push(sink);
   return { sink, metrics, dir };
-}
-
-async function until(check: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 function deadLetters(dir: string): { reason: string; document: { ipfix: { sourcePodName: string } } }[] {

@@ -11,6 +11,7 @@ import { loadConfig } from '../collector/src/config/load.js';
 import { Collector } from '../collector/src/pipeline/collector.js';
 import { aggregatorLayout, aggregatorRecord, dataMessage, templateMessage } from './support/antrea-encoder.js';
 import { ANTREA, counter, SOFTFLOWD } from './support/offline.js';
+import { until } from './support/wait.js';
 
 const RECORDS = 3000;
 
@@ -46,14 +47,6 @@ function bulkDocuments(dir: string) {
   return { actions, documents };
 }
 
-async function waitFor(check: () => Promise<boolean>, timeoutMs = 20_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 let running: Collector | undefined;
 afterEach(async () => {
   await running?.stop();
@@ -78,7 +71,7 @@ describe('live collector', () => {
     // Per transport: RECORDS Antrea records, 2 go-ipfix records, 15 softflowd records.
     const expected = 2 * (RECORDS + 2 + 15);
     const metrics = collector.events.metrics;
-    await waitFor(async () => (await counter(metrics, 'elkfc_records_decoded_total')) >= expected);
+    await until(async () => (await counter(metrics, 'elkfc_records_decoded_total')) >= expected, 20_000, 'every record decoded');
     await collector.stop();
     running = undefined;
 
@@ -116,6 +109,6 @@ describe('live collector', () => {
     expect(closed).toBe(true);
     expect(await counter(collector.events.metrics, 'elkfc_decode_errors_total', { kind: 'tcp_framing' })).toBe(1);
     await replay({ files: [`${SOFTFLOWD}softflowd_ipfix_small.pcap`], host: '127.0.0.1', port: tcp.port, protocol: 'tcp', rate: 0, repeat: 1 });
-    await waitFor(async () => (await counter(collector.events.metrics, 'elkfc_records_decoded_total')) === 15);
+    await until(async () => (await counter(collector.events.metrics, 'elkfc_records_decoded_total')) === 15, 20_000, 'the TCP records');
   });
 });

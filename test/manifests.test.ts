@@ -11,6 +11,7 @@ import { ElementRegistry } from '../collector/src/ie/registry.js';
 import { loadIpfixDefinitions } from '../collector/src/ie/logstash-definitions.js';
 import { aggregatorLayout, aggregatorRecord, dataMessage, templateMessage } from './support/antrea-encoder.js';
 import { decodeAll, testPipeline } from './support/offline.js';
+import { until } from './support/wait.js';
 
 const folder = new URL('../manifests/elk-flow-collector/', import.meta.url).pathname;
 
@@ -146,11 +147,9 @@ describe('manifests/elk-flow-collector.yml', async () => {
       const running = await startProcess(container.command.map(remap), { cwd: root, env });
       expect((await fetch(`http://127.0.0.1:${running.httpPort}/readyz`)).status).toBe(200);
       await replay({ files: [`${SOFTFLOWD_CAPTURE}`], host: '127.0.0.1', port: running.udpPort, protocol: 'udp', rate: 0, repeat: 1 });
-      const deadline = Date.now() + 15_000;
-      while (es.documents.size < 15) {
-        if (Date.now() > deadline) throw new Error(`documents did not arrive: ${running.log()}`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
+      await until(() => es.documents.size >= 15, 15_000, 'documents in the stand-in cluster').catch((error) => {
+        throw new Error(`${(error as Error).message}; collector log: ${running.log()}`);
+      });
       expect([...es.documents.values()][0].index).toBe('flow-antrea');
     } finally {
       killCollectors();
