@@ -198,6 +198,7 @@ describe('Elasticsearch output', () => {
     await until(settled(es, dir, 2000), 30_000);
     expectExactlyOnce(es, dir, 2000);
     await until(() => sink.ready() && readdirSync(join(dir, 'spool')).length === 0);
+    expect(await counter(metrics, 'elkfc_es_spool_bytes')).toBe(0);
   });
 
   it('survives a restart: what was not indexed is spooled at shutdown and shipped by the next process', async () => {

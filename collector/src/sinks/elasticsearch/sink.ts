@@ -233,14 +233,14 @@ export class ElasticsearchSink implements Sink {
       response = await this.client.bulk({ operations: batch.body as unknown as estypes.BulkOperationContainer[] });
     } catch (error) {
       const verdict = classify(error);
-      if (verdict.split && batchDocuments(batch) > 1) {
-        const half = Math.ceil(batchDocuments(batch) / 2);
-        const all = Array.from({ length: batchDocuments(batch) }, (_, i) => i);
+      const all = Array.from({ length: batchDocuments(batch) }, (_, i) => i);
+      if (verdict.split && all.length > 1) {
+        const half = Math.ceil(all.length / 2);
         await this.settle(batch, [subBatch(batch, all.slice(0, half)), subBatch(batch, all.slice(half))]);
         return;
       }
       if (verdict.retry) return this.requestFailed(batch, verdict.reason, seconds());
-      await this.deadLetter(batch, Array.from({ length: batchDocuments(batch) }, (_, i) => i), () => verdict.reason);
+      await this.deadLetter(batch, all, () => verdict.reason);
       await this.settle(batch, []);
       return;
     }
@@ -278,11 +278,13 @@ export class ElasticsearchSink implements Sink {
   private async settle(batch: Batch, again: Batch[]): Promise<void> {
     for (const b of again) {
       if (b.notBefore) this.retryAt = Math.max(this.retryAt, b.notBefore);
-      if (this.closing) await this.toSpool(b);
-      else this.enqueue(b, true);
+      this.enqueue(b, true); // while closing (or failing) this writes it to the spool
     }
     await this.pendingSpoolWrites;
-    if (batch.spoolFile) await this.spool.settle(batch.spoolFile);
+    if (batch.spoolFile) {
+      await this.spool.settle(batch.spoolFile);
+      this.context.events.metrics.esSpoolBytes.set(this.spool.sizeBytes);
+    }
   }
 
   private async requestFailed(batch: Batch, reason: string, seconds: number): Promise<void> {
