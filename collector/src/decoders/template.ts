@@ -140,14 +140,14 @@ function readExpression(type: ResolvedField['type'], length: number, at: string)
       if (length === 1) return `b[${at}]`;
       if (length === 2) return `b.readUInt16BE(${at})`;
       if (length === 4) return `b.readUInt32BE(${at})`;
-      if (length === 8) return `V.u64(b, ${at}, s)`;
-      if (fixed && length <= 8) return `V.uint(b, ${at}, ${length}, s)`;
+      if (length === 8) return `V.u64(b, ${at})`;
+      if (fixed && length <= 8) return `V.uint(b, ${at}, ${length})`;
       break;
     case 'signed8': case 'signed16': case 'signed32': case 'signed64':
       if (length === 1) return `b.readInt8(${at})`;
       if (length === 2) return `b.readInt16BE(${at})`;
       if (length === 4) return `b.readInt32BE(${at})`;
-      if (fixed && length <= 8) return `V.int(b, ${at}, ${length}, s)`;
+      if (fixed && length <= 8) return `V.int(b, ${at}, ${length})`;
       break;
     case 'float32': case 'float64':
       if (length === 4) return `b.readFloatBE(${at})`;
@@ -171,7 +171,7 @@ function readExpression(type: ResolvedField['type'], length: number, at: string)
       if (length >= 1 && length <= 6) return `V.isoMillis(b.readUIntBE(${at}, ${length}) * 1000, s)`;
       break;
     case 'dateTimeMilliseconds':
-      if (length >= 1 && length <= 8) return `V.isoMillis(V.uint(b, ${at}, ${length}, s), s)`;
+      if (length >= 1 && length <= 8) return `V.isoMillis(V.uint(b, ${at}, ${length}), s)`;
       break;
     case 'dateTimeMicroseconds': case 'dateTimeNanoseconds':
       if (length === 8) return `V.isoNtp(b.readUInt32BE(${at}), b.readUInt32BE(${at} + 4), s)`;
@@ -183,7 +183,7 @@ function readExpression(type: ResolvedField['type'], length: number, at: string)
       if (length >= 1) return `V.forwardingStatus(b[${at}])`;
       break;
     case 'applicationId':
-      return `V.applicationId(b, ${at}, ${n}, s)`;
+      return `V.applicationId(b, ${at}, ${n})`;
     case 'aclIdAsa':
       return `V.aclIdAsa(b, ${at}, ${n})`;
     case 'mplsLabelStackOctets':

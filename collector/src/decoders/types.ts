@@ -11,8 +11,6 @@ export interface FlowRecord {
   readonly version: number;
   /** Export time from the message header, in milliseconds. */
   readonly exportTimeMs: number;
-  /** A value above 2^53 is held as a bigint somewhere in `fields`. */
-  readonly hasBigInt: boolean;
   /** How many strings in `fields` hold a character JSON must escape. */
   readonly escapedStrings: number;
   /** Every string in `fields` is ASCII. */
@@ -91,7 +89,7 @@ export interface Decoder {
 }
 
 export function newScratch(): RecordScratch {
-  return { pos: 0, end: 0, bigint: false, escapes: 0, nonAscii: 0, badFields: 0, misfits: 0 };
+  return { pos: 0, end: 0, escapes: 0, nonAscii: 0, badFields: 0, misfits: 0 };
 }
 
 /**
@@ -141,12 +139,11 @@ export function decodeRecords(
   let index = 0;
   while (end - scratch.pos >= min) {
     const before = scratch.pos;
-    scratch.bigint = false;
     scratch.escapes = 0;
     scratch.nonAscii = 0;
     const fields = template.decode(b, scratch, header);
     out.push({
-      fields, layout: template.layout, version: header.version, exportTimeMs, hasBigInt: scratch.bigint,
+      fields, layout: template.layout, version: header.version, exportTimeMs,
       escapedStrings: scratch.escapes, ascii: scratch.nonAscii === 0,
       domain: header.domain, sequence: header.sequence, setOffset, index: index++,
     });

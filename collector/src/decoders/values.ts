@@ -13,8 +13,6 @@ export interface RecordScratch {
   pos: number;
   /** End of the current set. */
   end: number;
-  /** Set when a value exceeded 2^53 and is held as a bigint. */
-  bigint: boolean;
   /** Strings of the record holding a character JSON must escape (quote, backslash, control character). */
   escapes: number;
   /** Strings of the record holding non-ASCII characters. */
@@ -127,31 +125,28 @@ const TWO_32 = 4294967296;
 const SAFE_HIGH = 0x200000; // high word below 2^21 keeps hi * 2^32 + lo below 2^53
 
 /** Unsigned 64-bit integer, the common counter size; exact above 2^53 as a bigint. */
-export function u64(b: Buffer, o: number, scratch: RecordScratch): number | bigint {
+export function u64(b: Buffer, o: number): number | bigint {
   // Byte arithmetic rather than readUInt32BE: bounds are already checked, and this is the hottest read.
   const hi = b[o] * 0x1000000 + ((b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]);
   const lo = b[o + 4] * 0x1000000 + ((b[o + 5] << 16) | (b[o + 6] << 8) | b[o + 7]);
   if (hi < SAFE_HIGH) return hi * TWO_32 + lo;
-  scratch.bigint = true;
   return (BigInt(hi) << 32n) | BigInt(lo);
 }
 
 /** Unsigned integer of 1 to 8 octets (reduced-size encoding); exact above 2^53 as a bigint. */
-export function uint(b: Buffer, o: number, length: number, scratch: RecordScratch): number | bigint {
+export function uint(b: Buffer, o: number, length: number): number | bigint {
   if (length <= 6) return b.readUIntBE(o, length);
   const hiLength = length - 4;
   const hi = b.readUIntBE(o, hiLength);
   const lo = b.readUInt32BE(o + hiLength);
   if (hi < SAFE_HIGH) return hi * TWO_32 + lo;
-  scratch.bigint = true;
   return (BigInt(hi) << 32n) | BigInt(lo);
 }
 
-export function int(b: Buffer, o: number, length: number, scratch: RecordScratch): number | bigint {
+export function int(b: Buffer, o: number, length: number): number | bigint {
   if (length <= 6) return b.readIntBE(o, length);
   const value = length === 8 ? b.readBigInt64BE(o) : BigInt.asIntN(length * 8, BigInt(`0x${hex(b, o, length)}`));
   if (value >= BigInt(Number.MIN_SAFE_INTEGER) && value <= BigInt(Number.MAX_SAFE_INTEGER)) return Number(value);
-  scratch.bigint = true;
   return value;
 }
 
@@ -231,9 +226,9 @@ export function forwardingStatus(v: number): { status: number; reason: number } 
 }
 
 /** Cisco NBAR application id: classification engine id, "..", selector id (the codec's rendering). */
-export function applicationId(b: Buffer, o: number, length: number, scratch: RecordScratch): string {
+export function applicationId(b: Buffer, o: number, length: number): string {
   if (length < 2) return String(b[o] ?? '');
-  return `${b[o]}..${uint(b, o + 1, Math.min(length - 1, 8), scratch)}`;
+  return `${b[o]}..${uint(b, o + 1, Math.min(length - 1, 8))}`;
 }
 
 /** Cisco ASA ACL id: three 32-bit words in hex, joined by '-'. */

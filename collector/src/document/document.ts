@@ -28,7 +28,6 @@ export interface FlowDocument {
   fields: DecodedRecord;
   /** The keys of `fields`: enrichment only sets keys its template reserved, never adds others. */
   layout: RecordLayout;
-  hasBigInt: boolean;
   /** Strings of the record that need JSON escaping; at zero the writer skips the escape checks. */
   escapedStrings: number;
   /** The record's strings are all ASCII (and so, then, is the whole document). */
@@ -68,7 +67,6 @@ export function buildDocument(record: FlowRecord, host: string, receivedAtMs: nu
     host,
     fields: record.fields,
     layout: record.layout,
-    hasBigInt: record.hasBigInt,
     escapedStrings: record.escapedStrings,
     ascii: record.ascii,
     origin: record,
@@ -82,9 +80,8 @@ function withBigInts(_key: string, value: unknown): unknown {
   return typeof value === 'bigint' ? BIGINT_MARK + value.toString() : value;
 }
 
-/** JSON of a value that may hold bigints, written as exact JSON numbers (JSON.stringify cannot, and Node 20 has no rawJSON). */
-export function stringifyExact(value: unknown, hasBigInt: boolean): string {
-  if (!hasBigInt) return JSON.stringify(value);
+/** JSON of a value holding bigints, written as exact JSON numbers (JSON.stringify cannot, and Node 20 has no rawJSON). */
+function stringifyExact(value: unknown): string {
   return JSON.stringify(value, withBigInts).replace(BIGINT_PATTERN, '$1');
 }
 
@@ -118,7 +115,7 @@ function jsonValue(v: unknown): string {
       try {
         return JSON.stringify(v);
       } catch {
-        return stringifyExact(v, true); // an array of repeated 64-bit elements holding a bigint
+        return stringifyExact(v); // an array of repeated 64-bit elements holding a bigint
       }
   }
 }

@@ -7,9 +7,8 @@ import type { Sink, SinkFactory } from './types.js';
  * serialisation every real sink pays.
  */
 export const createNullSink: SinkFactory = async ({ events, documentOptions }) => {
-  let serialisedBytes = 0;
   const out = new ByteBuffer();
-  const sink: Sink & { serialisedBytes(): number } = {
+  const sink: Sink = {
     name: 'null',
     queued: 0,
     write(documents: readonly FlowDocument[]) {
@@ -17,14 +16,12 @@ export const createNullSink: SinkFactory = async ({ events, documentOptions }) =
         writeDocument(document, documentOptions, out);
         out.byte(0x0a);
       }
-      serialisedBytes += out.length;
       out.pos = 0;
       events.sinkWritten('null', documents.length, 0);
     },
     ready: () => true,
     flush: async () => {},
     close: async () => {},
-    serialisedBytes: () => serialisedBytes,
   };
   return sink;
 };
