@@ -4,7 +4,7 @@ import { pino } from 'pino';
 import { ByteBuffer } from '../collector/src/document/bytes.js';
 import { ElementRegistry } from '../collector/src/ie/registry.js';
 import { FlowPipeline } from '../collector/src/pipeline/flow-pipeline.js';
-import { writeBulkCreate } from '../collector/src/sinks/file.js';
+import { dailyIndex, writeBulkCreate } from '../collector/src/sinks/bulk.js';
 import { InternalEvents } from '../collector/src/telemetry/events.js';
 import { createMetrics } from '../collector/src/telemetry/metrics.js';
 import { aggregatorLayout, aggregatorRecord, dataMessage, templateMessage } from '../test/support/antrea-encoder.js';
@@ -45,7 +45,7 @@ export function benchDecode(seconds: number) {
         // What the file sink does: the bulk action line and the document, as bytes in its output buffer,
         // taken as one chunk every 4 MiB.
         for (const document of pipeline.process(message, exporter, 0)) {
-          writeBulkCreate(document, 'flow-', documentOptions, out);
+          writeBulkCreate(document, dailyIndex('flow-', document.timestamp), documentOptions, out);
           records++;
         }
         if (out.length >= 4 << 20) octets += out.take().length;

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, configLeaves, loadConfig } from '../collector/src/config/load.js';
-import { buildRegistry } from '../collector/src/pipeline/collector.js';
+import { buildRegistry } from '../collector/src/ie/configured.js';
 
 const file = (text: string) => {
   const path = join(mkdtempSync(join(tmpdir(), 'elkfc-config-')), 'collector.yml');

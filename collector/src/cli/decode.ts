@@ -1,7 +1,8 @@
 import { destination, pino } from 'pino';
 import type { CollectorConfig } from '../config/schema.js';
 import { serializeDocument } from '../document/document.js';
-import { buildRegistry, documentOptions, pipelineSettings } from '../pipeline/collector.js';
+import { buildRegistry } from '../ie/configured.js';
+import { documentOptions, pipelineSettings } from '../pipeline/collector.js';
 import { FlowPipeline } from '../pipeline/flow-pipeline.js';
 import type { ExporterSessionKey } from '../session/template-session.js';
 import { InternalEvents } from '../telemetry/events.js';

@@ -16,8 +16,6 @@ import { FlowPipeline, type PipelineSettings } from './flow-pipeline.js';
 
 const HOUSEKEEPING_INTERVAL_MS = 5000;
 
-export { buildRegistry };
-
 export function documentOptions(config: CollectorConfig): DocumentOptions {
   return { target: config.decoding.target, type: config.decoding.type, timestampSource: config.decoding.timestampSource };
 }

@@ -1,23 +1,12 @@
 import { mkdir, open, readdir, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ByteBuffer } from '../document/bytes.js';
-import { writeDocument, type DocumentOptions, type FlowDocument } from '../document/document.js';
+import type { FlowDocument } from '../document/document.js';
 import { BufferedSink } from './buffered.js';
+import { dailyIndex, writeBulkCreate } from './bulk.js';
 import type { SinkContext, SinkFactory } from './types.js';
 
 const FILE_PATTERN = /^flows-(\d{4}\.\d\d\.\d\d)-(\d{4})\.ndjson$/;
-
-/** `flow-YYYY.MM.dd` of a document: the daily index Antrea's Logstash pipeline wrote to. */
-export function dailyIndex(prefix: string, timestamp: string): string {
-  return `${prefix}${timestamp.slice(0, 4)}.${timestamp.slice(5, 7)}.${timestamp.slice(8, 10)}`;
-}
-
-/** One `_bulk` create action and its document, each on its own line. */
-export function writeBulkCreate(document: FlowDocument, indexPrefix: string, options: DocumentOptions, out: ByteBuffer): void {
-  out.ascii(`{"create":{"_index":"${dailyIndex(indexPrefix, document.timestamp)}"}}\n`);
-  writeDocument(document, options, out);
-  out.byte(0x0a);
-}
 
 /**
  * The embedded default: Elasticsearch `_bulk` NDJSON files (a `create` action line, then the document), one
@@ -41,7 +30,7 @@ class FileSink extends BufferedSink {
   }
 
   protected format(document: FlowDocument, out: ByteBuffer): void {
-    writeBulkCreate(document, this.settings.indexPrefix, this.documentOptions, out);
+    writeBulkCreate(document, dailyIndex(this.settings.indexPrefix, document.timestamp), this.documentOptions, out);
   }
 
   protected async writeChunk(chunk: Buffer): Promise<void> {

@@ -3,9 +3,9 @@ import { dirname } from 'node:path';
 import type { Client, estypes } from '@elastic/elasticsearch';
 import { installAssets, stampedAssets } from '../../../../elasticsearch/src/install.js';
 import { ByteBuffer } from '../../document/bytes.js';
-import { documentId, writeDocument, type FlowDocument } from '../../document/document.js';
+import { documentId, type FlowDocument } from '../../document/document.js';
 import { buildRegistry } from '../../ie/configured.js';
-import { dailyIndex } from '../file.js';
+import { dailyIndex, writeBulkCreate } from '../bulk.js';
 import type { Sink, SinkContext } from '../types.js';
 import { batchDocuments, pairText, subBatch, type Batch } from './batch.js';
 import { createElasticsearchClient } from './client.js';
@@ -68,10 +68,7 @@ export class ElasticsearchSink implements Sink {
     for (const document of documents) {
       this.currentOffsets.push(out.length);
       const index = dataStream ?? dailyIndex(this.settings.dailyIndexPrefix, document.timestamp);
-      const action = { create: { _index: index, _id: documentId(document) } } satisfies estypes.BulkOperationContainer;
-      out.ascii(`{"create":{"_index":"${action.create._index}","_id":"${action.create._id}"}}\n`);
-      writeDocument(document, this.context.documentOptions, out);
-      out.byte(0x0a);
+      writeBulkCreate(document, index, this.context.documentOptions, out, documentId(document));
       if (this.currentOffsets.length >= this.settings.batchMaxDocuments || out.length >= this.settings.batchMaxBytes) this.seal();
     }
     if (this.currentOffsets.length > 0 && !this.sealTimer) {
