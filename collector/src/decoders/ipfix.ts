@@ -1,5 +1,5 @@
 import type { DecoderSession, ExporterSessionKey } from '../session/template-session.js';
-import { decodeReleased, FlowError, handleDataSet, newScratch, type Decoder, type DecodeResult } from './types.js';
+import { decodeReleased, errorsFor, handleDataSet, newScratch, type Decoder, type DecodeResult, type FlowError } from './types.js';
 import { templateProblem, type FieldSpecifier, type MessageHeader, type TemplateDefinition } from './template.js';
 
 const HEADER_LENGTH = 16;
@@ -10,8 +10,7 @@ const OPTIONS_TEMPLATE_SET = 3;
 export const ipfixDecoder: Decoder = {
   version: 10,
   decode(message: Buffer, exporter: ExporterSessionKey, session: DecoderSession, receivedAtMs: number): DecodeResult {
-    const fail = (kind: ConstructorParameters<typeof FlowError>[0], text: string, domain?: number, templateId?: number) =>
-      new FlowError(kind, exporter.key, 10, text, domain, templateId);
+    const fail = errorsFor(exporter, 10);
     if (message.length < HEADER_LENGTH) throw fail('truncated_header', `message of ${message.length} octets is shorter than the IPFIX header`);
     const length = message.readUInt16BE(2);
     if (length < HEADER_LENGTH || length > message.length) {

@@ -1,5 +1,5 @@
 import type { DecoderSession, ExporterSessionKey } from '../session/template-session.js';
-import { decodeReleased, FlowError, handleDataSet, newScratch, type Decoder, type DecodeResult } from './types.js';
+import { decodeReleased, errorsFor, handleDataSet, newScratch, type Decoder, type DecodeResult, type FlowError } from './types.js';
 import { templateProblem, type FieldSpecifier, type MessageHeader } from './template.js';
 
 const HEADER_LENGTH = 20;
@@ -10,8 +10,7 @@ const OPTIONS_TEMPLATE_FLOWSET = 1;
 export const netflow9Decoder: Decoder = {
   version: 9,
   decode(message: Buffer, exporter: ExporterSessionKey, session: DecoderSession, receivedAtMs: number): DecodeResult {
-    const fail = (kind: ConstructorParameters<typeof FlowError>[0], text: string, domain?: number, templateId?: number) =>
-      new FlowError(kind, exporter.key, 9, text, domain, templateId);
+    const fail = errorsFor(exporter, 9);
     if (message.length < HEADER_LENGTH) throw fail('truncated_header', `message of ${message.length} octets is shorter than the v9 header`);
     const domain = message.readUInt32BE(16);
     const header: MessageHeader = {

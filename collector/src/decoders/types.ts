@@ -88,6 +88,11 @@ export interface Decoder {
   decode(message: Buffer, exporter: ExporterSessionKey, session: DecoderSession, receivedAtMs: number): DecodeResult;
 }
 
+/** Makes the FlowErrors of one message: its exporter and version filled in. */
+export function errorsFor(exporter: ExporterSessionKey, version: number) {
+  return (kind: FlowErrorKind, text: string, domain?: number, templateId?: number) => new FlowError(kind, exporter.key, version, text, domain, templateId);
+}
+
 export function newScratch(): RecordScratch {
   return { pos: 0, end: 0, escapes: 0, nonAscii: 0, badFields: 0, misfits: 0 };
 }
