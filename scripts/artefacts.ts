@@ -44,6 +44,14 @@ export async function generatedArtefacts(): Promise<Artefact[]> {
   artefacts.push(...elasticsearchArtefacts(root));
   const { kibanaNdjson } = await import('../kibana/src/dashboards.js');
   artefacts.push({ path: join(root, 'kibana/kibana.ndjson'), content: kibanaNdjson() });
+  const { renderPreviews } = await import('../kibana/preview/previews.js');
+  const { pngText, sha256, SVG_DIGEST_KEY } = await import('../kibana/preview/render.js');
+  for (const preview of await renderPreviews()) {
+    // Compared by the digest of the SVG Vega drew (kept in the PNG), not by pixels that depend on the rasteriser.
+    const expected = sha256(preview.rendered.svg);
+    artefacts.push({ path: join(root, preview.file), content: preview.rendered.png, compare: { expected, actual: (png) => pngText(png, SVG_DIGEST_KEY) ?? '' } });
+    preview.rendered.view.finalize();
+  }
   const { manifestArtefacts } = await import('./manifests.js');
   artefacts.push(...(await manifestArtefacts(root)));
   const { bundleSource, compressBundle, decompressBundle, BUNDLE_PATH } = await import('./bundle.js');

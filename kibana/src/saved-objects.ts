@@ -33,7 +33,7 @@ export interface ExcludeFilter {
   values: string[];
 }
 
-function searchSource(indexed: boolean, excludes: ExcludeFilter[] = []): { json: string; references: Reference[] } {
+function searchSource(indexed: boolean, excludes: ExcludeFilter[] = [], kuery = ''): { json: string; references: Reference[] } {
   const references: Reference[] = [];
   const filter = excludes.map((exclude, i) => {
     const indexRefName = `kibanaSavedObjectMeta.searchSourceJSON.filter[${i}].meta.index`;
@@ -44,7 +44,7 @@ function searchSource(indexed: boolean, excludes: ExcludeFilter[] = []): { json:
       $state: { store: 'appState' },
     };
   });
-  const source: Record<string, unknown> = { query: { query: '', language: 'kuery' }, filter };
+  const source: Record<string, unknown> = { query: { query: kuery, language: 'kuery' }, filter };
   if (indexed) {
     source.indexRefName = 'kibanaSavedObjectMeta.searchSourceJSON.index';
     references.push({ name: 'kibanaSavedObjectMeta.searchSourceJSON.index', type: 'index-pattern', id: DATA_VIEW_ID });
@@ -81,9 +81,16 @@ export function search(id: string, title: string, columns: string[]): SavedObjec
   }, source.references);
 }
 
-/** A legacy ("aggregation-based") visualization: these import into Kibana 8 and 9 alike. */
-export function visualization(id: string, title: string, visState: { type: string; params: Record<string, unknown>; aggs: unknown[] }, indexed = true): SavedObject {
-  const source = searchSource(indexed);
+export interface VisualizationOptions {
+  /** false for panels that query nothing through the data view (markdown, Vega). */
+  indexed?: boolean;
+  /** A KQL query scoping the panel (Pod-to-Pod records, ...), combined by Kibana with the dashboard's own. */
+  kuery?: string;
+}
+
+/** A legacy ("aggregation-based") visualization, or a markdown or Vega one: these import into Kibana 8 and 9 alike. */
+export function visualization(id: string, title: string, visState: { type: string; params: Record<string, unknown>; aggs: unknown[] }, options: VisualizationOptions = {}): SavedObject {
+  const source = searchSource(options.indexed ?? true, [], options.kuery);
   return savedObject('visualization', id, {
     title,
     description: '',
@@ -152,4 +159,27 @@ export function dashboard(id: string, title: string, description: string, panels
       ignoreParentSettingsJSON: JSON.stringify({ ignoreFilters: false, ignoreQuery: false, ignoreTimerange: false, ignoreValidations: false }),
     },
   }, references);
+}
+
+/** Lays panels out in rows on Kibana's 48-column grid, top to bottom: each row a height and [object, width] pairs. */
+export function rows(layout: { h: number; panels: [SavedObject, number][] }[]): Panel[] {
+  const panels: Panel[] = [];
+  let y = 0;
+  for (const row of layout) {
+    let x = 0;
+    for (const [object, w] of row.panels) {
+      panels.push({ object, x, y, w, h: row.h });
+      x += w;
+    }
+    if (x > 48) throw new Error(`a dashboard row is ${x} columns wide; Kibana's grid has 48`);
+    y += row.h;
+  }
+  return panels;
+}
+
+/** A dashboard and what it needs: `build` returns its panels' objects and, last, the dashboard itself. */
+export interface DashboardEntry {
+  id: string;
+  title: string;
+  build: (navigation: SavedObject) => SavedObject[];
 }

@@ -1,0 +1,43 @@
+// Every Vega panel of kibana.ndjson drawn on the demo cluster, under the filters of the dashboard that shows it.
+// scripts/generate.ts writes them to docs/previews/ (shown in the README); test/kibana.test.ts checks what they draw.
+import { kibanaObjects } from '../src/dashboards.js';
+import type { SavedObject } from '../src/saved-objects.js';
+import { DEMO_ROUNDS, DEMO_START_SECS, demoDocuments, type FlowSource } from './demo-cluster.js';
+import { dashboardContext, renderVega, type DashboardContext, type Rendered } from './render.js';
+
+export const PREVIEW_DIR = 'docs/previews';
+/** The demo cluster's half hour. */
+export const DEMO_TIME_RANGE = { min: DEMO_START_SECS * 1000, max: (DEMO_START_SECS + (DEMO_ROUNDS + 1) * 60) * 1000 };
+
+export interface VegaPanel {
+  visualization: SavedObject;
+  dashboard: SavedObject;
+  specText: string;
+  context: DashboardContext;
+  /** docs/previews/<file> */
+  file: string;
+}
+
+/** The Vega panels, each with the (first) dashboard that shows it. */
+export function vegaPanels(objects = kibanaObjects()): VegaPanel[] {
+  const dashboards = objects.filter((o) => o.type === 'dashboard');
+  return objects
+    .filter((o) => o.type === 'visualization' && JSON.parse(o.attributes.visState as string).type === 'vega')
+    .map((visualization) => {
+      const dashboard = dashboards.find((d) => d.references.some((r) => r.id === visualization.id));
+      if (!dashboard) throw new Error(`${visualization.id} is on no dashboard`);
+      return {
+        visualization,
+        dashboard,
+        specText: JSON.parse(visualization.attributes.visState as string).params.spec as string,
+        context: dashboardContext(dashboard as never, DEMO_TIME_RANGE),
+        file: `${PREVIEW_DIR}/${visualization.id.replace(/^elk-flow-collector-/, '')}.png`,
+      };
+    });
+}
+
+export async function renderPreviews(documents: FlowSource[] = demoDocuments()): Promise<(VegaPanel & { rendered: Rendered })[]> {
+  const out = [];
+  for (const panel of vegaPanels()) out.push({ ...panel, rendered: await renderVega(panel.specText, documents, panel.context) });
+  return out;
+}
