@@ -3,6 +3,7 @@
 // parses, every reference resolves inside the file, and every field a panel, column, control or format uses is
 // in the index mapping with a type that supports what is done with it.
 import { readFileSync } from 'node:fs';
+import Hjson from 'hjson';
 import { z } from 'zod';
 import { describe, expect, it } from 'vitest';
 import type { estypes } from '@elastic/elasticsearch';
@@ -114,11 +115,77 @@ describe('kibana.ndjson', () => {
           const allowed = agg.type === 'date_histogram' ? new Set(['date']) : ['sum', 'avg', 'max', 'min'].includes(agg.type) ? NUMERIC : AGGREGATABLE;
           need(agg.params.field, allowed, `${agg.type} in ${o.id}`);
         }
+        const vis = JSON.parse(o.attributes.visState);
+        if (vis.type === 'vega') {
+          for (const data of Hjson.parse(vis.params.spec).data) if (data.url) checkEsBody(data.url.body, `Vega ${o.id}`, need);
+        }
       }
+      // KQL scopes of panels: every `field:` they name.
+      const kuery = JSON.parse(o.attributes.kibanaSavedObjectMeta?.searchSourceJSON ?? '{}').query?.query ?? '';
+      for (const [, name] of String(kuery).matchAll(/([\w@.]+)\s*:/g)) need(name, AGGREGATABLE, `query of ${o.id}`);
     }
     expect(problems).toEqual([]);
   });
+
+  it('has the seven dashboards, each with navigation to all, controls, and the plumbing left out of all but Flow Records', () => {
+    const dashboards = objects.filter((o) => o.type === 'dashboard');
+    expect(dashboards.map((d) => d.attributes.title)).toEqual([
+      'Overview', 'Pod-to-Pod Flows', 'Pod-to-Service Flows', 'Pod-to-External Flows', 'Flow Records', 'Node Throughput', 'Network Policy',
+    ]);
+    const nav = objects.find((o) => o.id === 'elk-flow-collector-navigation')!;
+    for (const d of dashboards) expect(JSON.parse(nav.attributes.visState).params.markdown).toContain(`#/view/${d.id}`);
+    for (const d of dashboards) {
+      expect(d.references.some((r) => r.id === nav.id), `${d.id} navigation`).toBe(true);
+      expect(Object.keys(JSON.parse(d.attributes.controlGroupInput.panelsJSON)).length, `${d.id} controls`).toBeGreaterThan(0);
+      const filters = JSON.parse(d.attributes.kibanaSavedObjectMeta.searchSourceJSON).filter as { meta: { key: string; negate: boolean; params: string[] } }[];
+      if (d.attributes.title === 'Flow Records') {
+        expect(filters).toEqual([]);
+        continue;
+      }
+      for (const side of ['source', 'destination']) {
+        const filter = filters.find((f) => f.meta.key === `ipfix.${side}PodNamespace`);
+        expect(filter?.meta.negate, `${d.id} ${side}`).toBe(true);
+        expect(filter?.meta.params).toEqual(['kube-system', 'elk-flow-collector', 'flow-aggregator']);
+      }
+    }
+    const networkPolicy = dashboards.find((d) => d.attributes.title === 'Network Policy')!;
+    const controlFields = Object.values(JSON.parse(networkPolicy.attributes.controlGroupInput.panelsJSON)).map((c: any) => c.explicitInput.fieldName);
+    expect(controlFields).toEqual(expect.arrayContaining([
+      'ipfix.ingressNetworkPolicyName', 'ipfix.ingressNetworkPolicyNamespace', 'ipfix.egressNetworkPolicyName', 'ipfix.egressNetworkPolicyNamespace',
+    ]));
+  });
+
+  it('keeps panels readable: Sankey 50 links, lines 50 series, pies 25 slices', () => {
+    for (const o of objects.filter((x) => x.type === 'visualization')) {
+      const vis = JSON.parse(o.attributes.visState);
+      const terms = (vis.aggs as { type: string; params: { size?: number } }[]).filter((a) => a.type === 'terms');
+      const limit = vis.type === 'pie' ? 25 : vis.type === 'horizontal_bar' ? 10 : 50;
+      for (const t of terms) expect(t.params.size, o.id).toBeLessThanOrEqual(limit);
+      if (vis.type === 'vega') {
+        const spec = Hjson.parse(vis.params.spec);
+        const links = spec.data[0].url.body.aggs.scope.aggs.links;
+        if (links) expect(links.multi_terms.size, o.id).toBe(50);
+      }
+    }
+  });
 });
+
+/** Checks every field of an Elasticsearch request body (queries and aggregations) against the mapping. */
+function checkEsBody(node: unknown, what: string, need: (field: string, allowed: Set<string> | undefined, what: string) => void, parent?: string): void {
+  if (Array.isArray(node)) return node.forEach((n) => checkEsBody(n, what, need, parent));
+  if (node === null || typeof node !== 'object') return;
+  for (const [key, value] of Object.entries(node)) {
+    if (key === 'field' && typeof value === 'string') {
+      const allowed = parent === 'date_histogram' ? new Set(['date']) : ['sum', 'avg', 'max', 'min'].includes(parent ?? '') ? NUMERIC : parent === 'exists' ? undefined : AGGREGATABLE;
+      need(value, allowed, `${parent} in ${what}`);
+    } else if ((key === 'term' || key === 'terms') && value && typeof value === 'object' && !Array.isArray(value) && !('field' in value)) {
+      // A term(s) query names its field as the key; a terms aggregation has a `field`.
+      for (const name of Object.keys(value)) need(name, AGGREGATABLE, `${key} query in ${what}`);
+    } else {
+      checkEsBody(value, what, need, key);
+    }
+  }
+}
 
 describe('setup --kibana-url', async () => {
   const { spawn } = await import('node:child_process');

@@ -1,0 +1,129 @@
+// The Vega panels of kibana.ndjson, drawn headless as Kibana would draw them (kibana/preview/render.ts) on the
+// documents the collector makes of a demo cluster's IPFIX records: every panel draws, and what it draws equals
+// what the documents say, under each dashboard's filters.
+import { describe, expect, it } from 'vitest';
+import Hjson from 'hjson';
+import { demoDocuments, type FlowSource } from '../kibana/preview/demo-cluster.js';
+import { renderPreviews, vegaPanels } from '../kibana/preview/previews.js';
+import { renderVega } from '../kibana/preview/render.js';
+
+const documents = demoDocuments();
+const previews = await renderPreviews(documents);
+const PLUMBING = ['kube-system', 'elk-flow-collector', 'flow-aggregator'];
+
+const preview = (suffix: string) => previews.find((p) => p.visualization.id === `elk-flow-collector-${suffix}`)!;
+const ipfix = (d: FlowSource) => d.ipfix as Record<string, any>;
+const shown = (d: FlowSource) => !PLUMBING.includes(ipfix(d).sourcePodNamespace) && !PLUMBING.includes(ipfix(d).destinationPodNamespace);
+
+/** The items a named mark drew (with their evaluated tooltips). */
+function items(scene: any, name: string, out: any[] = []): any[] {
+  if (scene?.marktype) {
+    if (scene.name === name) out.push(...scene.items);
+    for (const item of scene.items) for (const child of item.items ?? []) items(child, name, out);
+  }
+  return out;
+}
+const linkItems = (p: { rendered: { view: any } }) => items(p.rendered.view.scenegraph().root, 'link');
+const links = (p: { rendered: { view: any } }) =>
+  new Map(linkItems(p).map((i) => [`${i.datum.source} -> ${i.datum.target}`, i.datum.size as number]));
+
+function sums(docs: FlowSource[], key: (d: FlowSource) => string, field = 'octetDeltaCount'): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const d of docs) out.set(key(d), (out.get(key(d)) ?? 0) + ipfix(d)[field]);
+  return out;
+}
+const podOf = (d: FlowSource, side: 'source' | 'destination') => `${ipfix(d)[`${side}PodNamespace`]}/${ipfix(d)[`${side}PodName`]}`;
+
+describe('Vega panels', () => {
+  it('the demo cluster went through the collector: 30 exports of 18 Flow Aggregator records', () => {
+    expect(documents).toHaveLength(540);
+    expect(ipfix(documents[0])).toMatchObject({ sourcePodName: 'loadgen-84c2f', flowTypeStr: 'Inter-Node', destinationServicePortName: 'shop/frontend:http' });
+  });
+
+  it('parse as HJSON and query through Kibana\'s %context% and %timefield%, with no query of their own', () => {
+    const panels = vegaPanels();
+    expect(panels.length).toBe(11);
+    for (const panel of panels) {
+      const spec = Hjson.parse(panel.specText);
+      expect(spec.$schema).toBe('https://vega.github.io/schema/vega/v5.json');
+      const requests = spec.data.filter((d: any) => d.url);
+      expect(requests.length, panel.visualization.id).toBeGreaterThan(0);
+      for (const { url } of requests) {
+        expect(url).toMatchObject({ index: 'flow-*', '%context%': true, '%timefield%': '@timestamp' });
+        expect(url.body.query).toBeUndefined();
+      }
+    }
+  });
+
+  it('every panel draws marks', () => {
+    for (const p of previews) {
+      const id = p.visualization.id;
+      if (id.includes('heatmap')) expect(p.rendered.marks.cell, id).toBeGreaterThan(0);
+      else for (const mark of ['link', 'sourceNode', 'targetNode']) expect(p.rendered.marks[mark], `${id} ${mark}`).toBeGreaterThan(0);
+      expect(p.rendered.png.subarray(1, 4).toString()).toBe('PNG');
+      expect(p.rendered.svg).toMatch(/<path /);
+    }
+  });
+
+  it('Pod-to-Pod: one link per Pod pair, bytes equal to the documents\' delta sums, plumbing left out', () => {
+    const scoped = documents.filter((d) => [1, 2].includes(ipfix(d).flowType) && ipfix(d).flowKeyPodToPod && shown(d));
+    const expected = sums(scoped, (d) => `${podOf(d, 'source')} -> ${podOf(d, 'destination')}`);
+    expect(links(preview('pod-to-pod-sankey-tx'))).toEqual(expected);
+    const reverse = sums(scoped, (d) => `${podOf(d, 'source')} -> ${podOf(d, 'destination')}`, 'reverseOctetDeltaCount');
+    expect(links(preview('pod-to-pod-sankey-rx'))).toEqual(new Map([...reverse].filter(([, v]) => v > 0)));
+    expect([...expected.keys()].join()).not.toMatch(/kube-system|flow-aggregator|elk-flow-collector/);
+  });
+
+  it('Pod-to-Service: destinations are Service port names and the tooltips carry the IP addresses', () => {
+    const p = preview('pod-to-service-sankey-tx');
+    const scoped = documents.filter((d) => ipfix(d).flowKeyPodToService && shown(d));
+    expect(links(p)).toEqual(sums(scoped, (d) => `${podOf(d, 'source')} -> ${ipfix(d).destinationServicePortName}`));
+    const cart = linkItems(p).find((i) => i.datum.source === 'shop/frontend-7d9f4' && i.datum.target === 'shop/cart:grpc');
+    expect(cart.tooltip).toMatchObject({ 'Source IPs': '10.244.1.11', 'Destination IPs': '10.244.2.21', 'Destination Pods': 'cart-5c6b8' });
+  });
+
+  it('Pod-to-External: destinations are IP addresses', () => {
+    const scoped = documents.filter((d) => ipfix(d).flowType === 3 && shown(d));
+    const drawn = links(preview('pod-to-external-sankey-tx'));
+    expect(drawn).toEqual(sums(scoped, (d) => `${podOf(d, 'source')} -> ${ipfix(d).destinationIP}`));
+    expect([...drawn.keys()].map((k) => k.split(' -> ')[1]).sort()).toEqual(['151.101.1.69', '203.0.113.10', '93.184.216.34']);
+  });
+
+  it('Network Policy: egress policy to ingress policy, the Pod-to-Pod traffic and the rule actions on hover', () => {
+    const p = preview('network-policy-sankey');
+    const byKey = new Map(linkItems(p).map((i) => [`${i.datum.source} -> ${i.datum.target}`, i]));
+    expect([...byKey.keys()].sort()).toEqual([
+      'no egress policy -> shop/allow-frontend', 'no egress policy -> shop/db-access',
+      'restrict-egress -> no ingress policy', 'shop/frontend-egress -> no ingress policy', 'shop/frontend-egress -> shop/allow-cart',
+    ]);
+    const db = byKey.get('no egress policy -> shop/db-access')!.tooltip;
+    expect(db['Pod-to-Pod traffic']).toBe('cart-5c6b8 → postgres-0, catalog-9f7a2 → postgres-0, loadgen-84c2f → postgres-0');
+    expect(db['Ingress rule actions']).toBe('Allow, Drop');
+    expect(byKey.get('restrict-egress -> no ingress policy')!.tooltip['Egress rule actions']).toBe('Allow, Reject');
+  });
+
+  it('Node heatmap: Tx Mbps per source Node and minute', () => {
+    const cells = items(preview('node-throughput-heatmap-tx').rendered.view.scenegraph().root, 'cell');
+    const scoped = documents.filter((d) => [1, 2].includes(ipfix(d).flowType) && shown(d));
+    const minute = (d: FlowSource) => Math.floor(Date.parse(d['@timestamp']) / 60_000) * 60_000;
+    const expected = sums(scoped, (d) => `${ipfix(d).sourceNodeName} ${minute(d)}`);
+    expect(cells).toHaveLength(expected.size);
+    for (const cell of cells) {
+      expect(cell.datum.seconds).toBe(60);
+      expect(cell.datum.mbps).toBeCloseTo((expected.get(`${cell.datum.name} ${cell.datum.key}`)! * 8) / 60 / 1e6, 9);
+    }
+  });
+
+  it('draws the 50 largest links, as Elasticsearch picks them, and a message when there is nothing to draw', async () => {
+    const template = documents.find((d) => ipfix(d).flowType === 2 && shown(d))!;
+    const many = Array.from({ length: 60 }, (_, i) => ({ ...template, ipfix: { ...ipfix(template), sourcePodName: `client-${i}`, octetDeltaCount: 1000 + i } }));
+    const panel = vegaPanels().find((p) => p.visualization.id === 'elk-flow-collector-pod-to-pod-sankey-tx')!;
+    const drawn = await renderVega(panel.specText, many, panel.context);
+    const sizes = items(drawn.view.scenegraph().root, 'link').map((i) => i.datum.size as number);
+    expect(sizes).toHaveLength(50);
+    expect(Math.min(...sizes)).toBe(1010);
+    const empty = await renderVega(panel.specText, [], panel.context);
+    expect(empty.marks.link).toBe(0);
+    expect(empty.svg).toContain('No flows in this time range');
+  });
+});
