@@ -3,9 +3,10 @@
 // what the documents say, under each dashboard's filters.
 import { describe, expect, it } from 'vitest';
 import Hjson from 'hjson';
+import type * as vega from 'vega';
 import { demoDocuments, type FlowSource } from '../kibana/preview/demo-cluster.js';
 import { renderPreviews, vegaPanels } from '../kibana/preview/previews.js';
-import { renderVega } from '../kibana/preview/render.js';
+import { renderVega, sceneRoot } from '../kibana/preview/render.js';
 
 const documents = demoDocuments();
 const previews = await renderPreviews(documents);
@@ -23,8 +24,8 @@ function items(scene: any, name: string, out: any[] = []): any[] {
   }
   return out;
 }
-const linkItems = (p: { rendered: { view: any } }) => items(p.rendered.view.scenegraph().root, 'link');
-const links = (p: { rendered: { view: any } }) =>
+const linkItems = (p: { rendered: { view: vega.View } }) => items(sceneRoot(p.rendered.view), 'link');
+const links = (p: { rendered: { view: vega.View } }) =>
   new Map(linkItems(p).map((i) => [`${i.datum.source} -> ${i.datum.target}`, i.datum.size as number]));
 
 function sums(docs: FlowSource[], key: (d: FlowSource) => string, field = 'octetDeltaCount'): Map<string, number> {
@@ -103,7 +104,7 @@ describe('Vega panels', () => {
   });
 
   it('Node heatmap: Tx Mbps per source Node and minute', () => {
-    const cells = items(preview('node-throughput-heatmap-tx').rendered.view.scenegraph().root, 'cell');
+    const cells = items(sceneRoot(preview('node-throughput-heatmap-tx').rendered.view), 'cell');
     const scoped = documents.filter((d) => [1, 2].includes(ipfix(d).flowType) && shown(d));
     const minute = (d: FlowSource) => Math.floor(Date.parse(d['@timestamp']) / 60_000) * 60_000;
     const expected = sums(scoped, (d) => `${ipfix(d).sourceNodeName} ${minute(d)}`);
@@ -119,7 +120,7 @@ describe('Vega panels', () => {
     const many = Array.from({ length: 60 }, (_, i) => ({ ...template, ipfix: { ...ipfix(template), sourcePodName: `client-${i}`, octetDeltaCount: 1000 + i } }));
     const panel = vegaPanels().find((p) => p.visualization.id === 'elk-flow-collector-pod-to-pod-sankey-tx')!;
     const drawn = await renderVega(panel.specText, many, panel.context);
-    const sizes = items(drawn.view.scenegraph().root, 'link').map((i) => i.datum.size as number);
+    const sizes = items(sceneRoot(drawn.view), 'link').map((i) => i.datum.size as number);
     expect(sizes).toHaveLength(50);
     expect(Math.min(...sizes)).toBe(1010);
     const empty = await renderVega(panel.specText, [], panel.context);

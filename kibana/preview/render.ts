@@ -77,6 +77,9 @@ export interface Rendered {
   view: vega.View;
 }
 
+/** The root of a view's scenegraph (vega's types leave `root` out). */
+export const sceneRoot = (view: vega.View): unknown => (view.scenegraph() as unknown as { root: unknown }).root;
+
 function countMarks(node: any, counts: Record<string, number>) {
   if (node?.marktype) {
     if (node.name) counts[node.name] = (counts[node.name] ?? 0) + node.items.length;
@@ -109,7 +112,7 @@ export async function renderVega(specText: string, documents: Record<string, unk
     font: { fontFiles: [FONT], loadSystemFonts: false, defaultFontFamily: 'DejaVu Sans', sansSerifFamily: 'DejaVu Sans' },
     fitTo: { mode: 'original' },
   }).render().asPng();
-  return { spec, svg, png: withText(png, SVG_DIGEST_KEY, sha256(svg)), marks: countMarks((view.scenegraph() as unknown as { root: unknown }).root, {}), view };
+  return { spec, svg, png: withText(png, SVG_DIGEST_KEY, sha256(svg)), marks: countMarks(sceneRoot(view), {}), view };
 }
 
 /** What a preview PNG records of the SVG it was drawn from. */
