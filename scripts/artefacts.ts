@@ -43,7 +43,11 @@ export async function generatedArtefacts(): Promise<Artefact[]> {
   const { elasticsearchArtefacts } = await import('./elasticsearch.js');
   artefacts.push(...elasticsearchArtefacts(root));
   const { kibanaNdjson } = await import('../kibana/src/dashboards.js');
-  artefacts.push({ path: join(root, 'kibana/kibana.ndjson'), content: kibanaNdjson() });
+  const { compressBundle, decompressBundle } = await import('./bundle.js');
+  const ndjson = kibanaNdjson();
+  artefacts.push({ path: join(root, 'kibana/kibana.ndjson'), content: ndjson });
+  // The ConfigMap's copy for the setup Job, compressed: uncompressed it would take the ConfigMap past 1 MiB.
+  artefacts.push({ path: join(root, 'manifests/elk-flow-collector/kibana.ndjson.br'), content: compressBundle(ndjson), compare: { expected: ndjson, actual: decompressBundle } });
   const { renderPreviews } = await import('../kibana/preview/previews.js');
   const { pngText, sha256, SVG_DIGEST_KEY } = await import('../kibana/preview/render.js');
   for (const preview of await renderPreviews()) {
@@ -54,7 +58,7 @@ export async function generatedArtefacts(): Promise<Artefact[]> {
   }
   const { manifestArtefacts } = await import('./manifests.js');
   artefacts.push(...(await manifestArtefacts(root)));
-  const { bundleSource, compressBundle, decompressBundle, BUNDLE_PATH } = await import('./bundle.js');
+  const { bundleSource, BUNDLE_PATH } = await import('./bundle.js');
   const source = await bundleSource(root);
   artefacts.push({ path: join(root, BUNDLE_PATH), content: compressBundle(source), compare: { expected: source, actual: decompressBundle } });
   return artefacts;

@@ -214,6 +214,15 @@ describe('setup --kibana-url', async () => {
       const rejected = await run(['setup'], env);
       expect(rejected.status).toBe(1);
       expect(rejected.stdout).toContain('rejected by Kibana: search Flow records: unsupported_type');
+      kibana.unsupportedTypes.clear();
+      // The setup Job imports the ConfigMap's compressed copy: the same objects.
+      kibana.objects.clear();
+      const fromFile = await run(['setup', '--kibana-objects', 'manifests/elk-flow-collector/kibana.ndjson.br'], env);
+      expect(fromFile.status).toBe(0);
+      expect([...kibana.objects.keys()].sort()).toEqual(objects.map((o) => `${o.type}/${o.id}`).sort());
+      const missing = await run(['setup', '--kibana-objects', 'no/such/file.ndjson'], env);
+      expect(missing.status).toBe(2);
+      expect(missing.stderr).toContain('--kibana-objects no/such/file.ndjson: ENOENT');
       const unauthorised = await run(['setup', '--kibana-url', kibana.url], { KIBANA_USERNAME: 'elastic', KIBANA_PASSWORD: 'wrong' });
       expect(unauthorised.status).toBe(1);
       expect(unauthorised.stderr).toContain('Kibana answered 401');

@@ -93,6 +93,12 @@ function xyParams(type: 'line' | 'area' | 'histogram' | 'horizontal_bar', valueT
     }],
     labels: { show: false },
     thresholdLine: { show: false, value: 10, width: 1, style: 'full', color: '#E7664C' },
+    // What Kibana 8's editor saves for a chart it draws with its XY renderer.
+    palette: { type: 'palette', name: 'default' },
+    isVislibVis: true,
+    detailedTooltip: true,
+    fittingFunction: 'linear',
+    legendSize: 'auto',
   };
 }
 
@@ -126,8 +132,10 @@ export function pie(id: string, title: string, metric: Metric, split: Split, kue
   return visualization(id, title, {
     type: 'pie',
     params: {
-      type: 'pie', addTooltip: true, addLegend: true, legendPosition: 'right', isDonut: true, truncateLegend: true, maxLegendLines: 1,
-      distinctColors: true, labels: { show: false, values: true, last_level: true, truncate: 100 },
+      type: 'pie', addTooltip: true, addLegend: true, legendDisplay: 'show', legendPosition: 'right', legendSize: 'auto', isDonut: true,
+      emptySizeRatio: 0.3, nestedLegend: false, truncateLegend: true, maxLegendLines: 1, distinctColors: true,
+      palette: { type: 'palette', name: 'default' },
+      labels: { show: false, values: true, last_level: true, truncate: 100, valuesFormat: 'percent', percentDecimals: 2, position: 'default' },
     },
     aggs: [metricAgg('1', metric), termsAgg('2', split, 'segment')],
   }, { kuery });

@@ -325,7 +325,7 @@ export function setupJob(access: ClusterAccess = QUICK_START) {
             {
               name: 'setup',
               image: NODE_IMAGE,
-              command: collectorCommand(`setup --config ${CONFIG_DIR}/collector.yml`),
+              command: collectorCommand(`setup --config ${CONFIG_DIR}/collector.yml --kibana-objects ${CONFIG_DIR}/kibana.ndjson.br`),
               // Installs the Elasticsearch assets and imports the dashboards; until Kibana answers it fails and the
               // Job tries again.
               env: [

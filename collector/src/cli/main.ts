@@ -1,5 +1,7 @@
 import { isIP } from 'node:net';
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { brotliDecompressSync } from 'node:zlib';
 import { destination, pino } from 'pino';
 import { ConfigError, loadConfig } from '../config/load.js';
 import { installAssets, stampedAssets } from '../../../elasticsearch/src/install.js';
@@ -22,9 +24,10 @@ Usage:
       its source) or raw payload files (.dat: all of them one stream from one exporter, in order).
   elk-flow-collector replay FILE... --to HOST:PORT [--protocol udp|tcp] [--rate MESSAGES_PER_SEC] [--repeat N]
       Send the export messages of captures to a collector.
-  elk-flow-collector setup [--config FILE] [--dry-run] [--kibana-url URL]
+  elk-flow-collector setup [--config FILE] [--dry-run] [--kibana-url URL] [--kibana-objects FILE]
       Install or update the Elasticsearch lifecycle policies and templates (ELASTICSEARCH_URL), saying what changed,
-      and import the dashboards into Kibana (KIBANA_URL, KIBANA_USERNAME/KIBANA_PASSWORD or KIBANA_API_KEY).
+      and import the dashboards into Kibana (KIBANA_URL, KIBANA_USERNAME/KIBANA_PASSWORD or KIBANA_API_KEY):
+      the built-in ones (kibana/kibana.ndjson), or a saved-objects file (.ndjson, or brotli-compressed .ndjson.br).
 
 Configuration: docs/configuration.md (YAML file plus ELKFC_* environment variables).`;
 
@@ -117,10 +120,21 @@ async function replayCommand(args: string[]): Promise<void> {
   process.stderr.write(`sent ${sent} messages in ${((Date.now() - started) / 1000).toFixed(2)} s\n`);
 }
 
+/** A saved-objects file to import instead of the built-in dashboards: NDJSON, or brotli-compressed NDJSON (.br). */
+function readKibanaObjects(path: string): string {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(path);
+  } catch (error) {
+    return fail(`--kibana-objects ${path}: ${(error as Error).message}`);
+  }
+  return path.endsWith('.br') ? brotliDecompressSync(bytes).toString('utf8') : bytes.toString('utf8');
+}
+
 async function setup(args: string[]): Promise<void> {
   const { values } = parseArgs({
     args,
-    options: { config: { type: 'string', short: 'c' }, 'dry-run': { type: 'boolean' }, 'kibana-url': { type: 'string' } },
+    options: { config: { type: 'string', short: 'c' }, 'dry-run': { type: 'boolean' }, 'kibana-url': { type: 'string' }, 'kibana-objects': { type: 'string' } },
   });
   const config = loadConfig(values.config);
   const kibanaUrl = values['kibana-url'] ?? process.env.KIBANA_URL;
@@ -142,7 +156,7 @@ async function setup(args: string[]): Promise<void> {
     try {
       const report = await importSavedObjects(
         { url: kibanaUrl, username: process.env.KIBANA_USERNAME, password: process.env.KIBANA_PASSWORD, apiKey: process.env.KIBANA_API_KEY },
-        kibanaNdjson(),
+        values['kibana-objects'] ? readKibanaObjects(values['kibana-objects']) : kibanaNdjson(),
       );
       for (const o of report.imported) process.stdout.write(`imported: ${o.type} ${o.title ?? o.id}\n`);
       for (const o of report.rejected) process.stdout.write(`rejected by Kibana: ${o.type} ${o.title ?? o.id}: ${o.reason}\n`);
