@@ -10,8 +10,8 @@ import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPol
 import type { IContainer } from 'kubernetes-models/v1/Container';
 import type { ISecurityContext } from 'kubernetes-models/v1/SecurityContext';
 
-export const ELASTIC_VERSION = '8.19.0';
-export const NODE_IMAGE = 'node:22.12.0-bookworm-slim';
+export const ELASTIC_VERSION = '8.19.20';
+export const NODE_IMAGE = 'node:22.23.4-bookworm-slim';
 export const ELASTICSEARCH_IMAGE = `docker.elastic.co/elasticsearch/elasticsearch:${ELASTIC_VERSION}`;
 export const KIBANA_IMAGE = `docker.elastic.co/kibana/kibana:${ELASTIC_VERSION}`;
 /** Created by `kubectl create configmap elk-flow-collector --from-file=manifests/elk-flow-collector/`. */
