@@ -1,7 +1,9 @@
 // Opt-in: runs against a real Elasticsearch 8.x/9.x when ELASTICSEARCH_URL is set (with ELASTICSEARCH_USERNAME /
 // ELASTICSEARCH_PASSWORD, ELASTICSEARCH_API_KEY, ELASTICSEARCH_CA_CERT as needed); reported as skipped otherwise.
 // It installs the assets under a test-only data stream, indexes decoded Antrea records through the real output,
-// checks the mapping of every field, runs the dashboards' kinds of queries, and deletes what it created.
+// checks the mapping of every field, runs the dashboards' kinds of queries and every Vega panel's request (drawn
+// from the cluster's answer and from the in-memory search the previews use, which must agree), and deletes what it
+// created.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -75,6 +77,30 @@ describe.skipIf(!url)(`real Elasticsearch cluster${url ? '' : ' (not run: ELASTI
       expect(aggs.total.value).toBe(records.reduce((s, r) => s + (r.octetTotalCount as number), 0));
       expect(aggs.pairs.buckets!.length).toBeGreaterThan(0);
       expect(aggs.byEcs.buckets!.length).toBeGreaterThan(0);
+    } finally {
+      await client.indices.deleteDataStream({ name: dataStream }).catch(() => {});
+      await client.close();
+    }
+  });
+
+  it('answers every Vega panel\'s request as the in-memory search the previews use does', async () => {
+    const { demoDocuments } = await import('../kibana/preview/demo-cluster.js');
+    const { vegaPanels } = await import('../kibana/preview/previews.js');
+    const { renderVega } = await import('../kibana/preview/render.js');
+    const dataStream = `flow-elkfc-vega-${Date.now()}`;
+    const config = loadConfig(undefined, { ...process.env, ELKFC_ELASTICSEARCH_DATA_STREAM: dataStream });
+    const client = createElasticsearchClient(config);
+    try {
+      await installAssets(client, stampedAssets(config, ElementRegistry.builtin()));
+      const documents = demoDocuments();
+      const bulk = await client.bulk({ refresh: true, operations: documents.flatMap((d) => [{ create: { _index: dataStream } }, d]) });
+      expect(bulk.errors).toBe(false);
+      for (const panel of vegaPanels()) {
+        const real = await renderVega(panel.specText, documents, panel.context, async (body) => client.search({ index: dataStream, ...(body as object) }));
+        const local = await renderVega(panel.specText, documents, panel.context);
+        expect(real.marks, panel.visualization.id).toEqual(local.marks);
+        expect(real.svg, panel.visualization.id).toBe(local.svg);
+      }
     } finally {
       await client.indices.deleteDataStream({ name: dataStream }).catch(() => {});
       await client.close();

@@ -92,13 +92,16 @@ const require = createRequire(import.meta.url);
 const FONT = require.resolve('dejavu-fonts-ttf/ttf/DejaVuSans.ttf');
 export const PREVIEW_SIZE = { width: 960, height: 420 };
 
+/** Answers a _search body: the in-memory search over documents, or a real cluster (test/real-cluster.test.ts). */
+export type Searcher = (body: ReturnType<typeof kibanaRequest>) => unknown;
+
 /** Parses, queries and draws one Vega panel. The caller finalizes `view` (or lets it be collected). */
-export async function renderVega(specText: string, documents: Record<string, unknown>[], context: DashboardContext): Promise<Rendered> {
+export async function renderVega(specText: string, documents: Record<string, unknown>[], context: DashboardContext, searcher: Searcher = (body) => search(body, documents)): Promise<Rendered> {
   const spec = Hjson.parse(specText) as VegaSpec;
   const runtime = structuredClone(spec);
   for (const data of runtime.data) {
     if (!data.url) continue;
-    data.values = search(kibanaRequest(data.url, context), documents);
+    data.values = await searcher(kibanaRequest(data.url, context));
     delete data.url;
   }
   runtime.width ??= PREVIEW_SIZE.width;
