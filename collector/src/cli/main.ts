@@ -122,13 +122,12 @@ async function replayCommand(args: string[]): Promise<void> {
 
 /** A saved-objects file to import instead of the built-in dashboards: NDJSON, or brotli-compressed NDJSON (.br). */
 function readKibanaObjects(path: string): string {
-  let bytes: Buffer;
   try {
-    bytes = readFileSync(path);
+    const bytes = readFileSync(path);
+    return (path.endsWith('.br') ? brotliDecompressSync(bytes) : bytes).toString('utf8');
   } catch (error) {
     return fail(`--kibana-objects ${path}: ${(error as Error).message}`);
   }
-  return path.endsWith('.br') ? brotliDecompressSync(bytes).toString('utf8') : bytes.toString('utf8');
 }
 
 async function setup(args: string[]): Promise<void> {

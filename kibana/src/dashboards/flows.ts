@@ -108,17 +108,18 @@ function flowsDashboard(kind: FlowsKind): DashboardEntry {
       const kuery = kind.scope.kuery;
       const series = (split: Split, metric = txBytesPerSecond) =>
         ({ chart: 'line' as const, metric, split, perSecond: true, stacked: true, kuery });
-      const perFlow = (metricField: string, label: string, type: 'max') =>
-        ({ chart: 'line' as const, metric: { type, field: field(metricField), label }, split: { field: kind.flowKey, size: LIMITS.lineSeries, label: 'Flow' }, perSecond: false, stacked: false, kuery });
+      // A flow's own rate and running total: the largest value in each bucket, one line per flow key.
+      const perFlow = (metricField: string, label: string) =>
+        ({ chart: 'line' as const, metric: { type: 'max' as const, field: field(metricField), label }, split: { field: kind.flowKey, size: LIMITS.lineSeries, label: 'Flow' }, perSecond: false, stacked: false, kuery });
       const objects: SavedObject[] = [
         sankey('tx'),
         sankey('rx'),
         timeSeries(`${id}-source-throughput`, 'Throughput by Source Pod', series({ field: field('sourcePodName'), size: LIMITS.lineSeries, label: 'Source Pod' })),
         timeSeries(`${id}-destination-throughput`, `Throughput by ${kind.destinationSeries.label}`, series(kind.destinationSeries)),
-        timeSeries(`${id}-flow-throughput`, 'Throughput per flow (Tx, bits/s)', perFlow('throughput', 'Tx bits/s', 'max')),
-        timeSeries(`${id}-flow-reverse-throughput`, 'Throughput per flow (Rx, bits/s)', perFlow('reverseThroughput', 'Rx bits/s', 'max')),
-        timeSeries(`${id}-flow-bytes`, 'Cumulative bytes per flow (Tx)', perFlow('octetTotalCount', 'Bytes (Tx)', 'max')),
-        timeSeries(`${id}-flow-reverse-bytes`, 'Cumulative bytes per flow (Rx)', perFlow('reverseOctetTotalCount', 'Reverse bytes (Rx)', 'max')),
+        timeSeries(`${id}-flow-throughput`, 'Throughput per flow (Tx, bits/s)', perFlow('throughput', 'Tx bits/s')),
+        timeSeries(`${id}-flow-reverse-throughput`, 'Throughput per flow (Rx, bits/s)', perFlow('reverseThroughput', 'Rx bits/s')),
+        timeSeries(`${id}-flow-bytes`, 'Cumulative bytes per flow (Tx)', perFlow('octetTotalCount', 'Bytes (Tx)')),
+        timeSeries(`${id}-flow-reverse-bytes`, 'Cumulative bytes per flow (Rx)', perFlow('reverseOctetTotalCount', 'Reverse bytes (Rx)')),
       ];
       if (kind.byService) {
         const byService: Split = { field: field('destinationServicePortName'), size: LIMITS.lineSeries, label: 'Destination Service' };
