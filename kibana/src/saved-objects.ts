@@ -161,8 +161,21 @@ export function dashboard(id: string, title: string, description: string, panels
   }, references);
 }
 
-/** Lays panels out in rows on Kibana's 48-column grid, top to bottom: each row a height and [object, width] pairs. */
-export function rows(layout: { h: number; panels: [SavedObject, number][] }[]): Panel[] {
+/** A row of a dashboard: its height and its panels as [object, width] pairs, left to right. */
+export interface Row {
+  h: number;
+  panels: [SavedObject, number][];
+}
+
+/** Rows of two half-width panels, in the order given. */
+export function halfWidthRows(objects: SavedObject[], h: number): Row[] {
+  const out: Row[] = [];
+  for (let i = 0; i < objects.length; i += 2) out.push({ h, panels: objects.slice(i, i + 2).map((o): [SavedObject, number] => [o, 24]) });
+  return out;
+}
+
+/** Lays panels out in rows on Kibana's 48-column grid, top to bottom. */
+export function rows(layout: Row[]): Panel[] {
   const panels: Panel[] = [];
   let y = 0;
   for (const row of layout) {

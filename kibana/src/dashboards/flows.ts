@@ -1,6 +1,6 @@
 // The three Flows dashboards (Pod-to-Pod, Pod-to-Service, Pod-to-External): one layout, differing in which
 // records they show, what a destination is, and the key that identifies a flow.
-import { dashboard, rows, type DashboardEntry, type OptionsListControl, type SavedObject } from '../saved-objects.js';
+import { dashboard, halfWidthRows, rows, type DashboardEntry, type OptionsListControl, type SavedObject } from '../saved-objects.js';
 import { EXCLUDE_PLUMBING, LIMITS, SCOPES, field, type Scope } from '../scopes.js';
 import { qualifiedLabel, sankeySpec, type SankeyDetail, type SankeySide } from '../vega.js';
 import { pie, timeSeries, vega, type Split } from '../visualizations.js';
@@ -132,10 +132,8 @@ function flowsDashboard(kind: FlowsKind): DashboardEntry {
         pie(`${id}-source-namespaces`, 'Traffic by Source namespace', txBytes, { field: field('sourcePodNamespace'), size: LIMITS.pieSlices, label: 'Source namespace' }, kuery),
         pie(`${id}-destination-namespaces`, `Traffic by ${kind.destinationNamespacePie.label}`, txBytes, kind.destinationNamespacePie, kuery),
       );
-      const pairs = (from: number) => ({ h: 13, panels: [[objects[from], 24], [objects[from + 1], 24]] as [SavedObject, number][] });
-      const layout = [{ h: 3, panels: [[nav, 48]] as [SavedObject, number][] }, { h: 18, panels: [[objects[0], 24], [objects[1], 24]] as [SavedObject, number][] }];
-      for (let i = 2; i < objects.length; i += 2) layout.push(pairs(i));
-      return [...objects, dashboard(id, kind.title, kind.description, rows(layout), kind.controls, EXCLUDE_PLUMBING)];
+      const layout = rows([{ h: 3, panels: [[nav, 48]] }, ...halfWidthRows(objects.slice(0, 2), 18), ...halfWidthRows(objects.slice(2), 13)]);
+      return [...objects, dashboard(id, kind.title, kind.description, layout, kind.controls, EXCLUDE_PLUMBING)];
     },
   };
 }

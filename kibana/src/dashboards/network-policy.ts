@@ -1,6 +1,6 @@
 // Network Policy: traffic under NetworkPolicies, from the egress policy of the source Pod to the ingress policy of
 // the destination Pod, and - beyond Antrea's Grafana dashboard, which shows Allow only - what each rule action did.
-import { dashboard, rows, type DashboardEntry } from '../saved-objects.js';
+import { dashboard, halfWidthRows, rows, type DashboardEntry } from '../saved-objects.js';
 import { EXCLUDE_PLUMBING, LIMITS, SCOPES, field } from '../scopes.js';
 import { qualifiedLabel, sankeySpec } from '../vega.js';
 import { pie, timeSeries, vega, type Metric, type Split } from '../visualizations.js';
@@ -47,7 +47,7 @@ export const networkPolicy: DashboardEntry = {
     const board = dashboard(ID, 'Network Policy', 'Traffic under NetworkPolicies: egress to ingress policy, throughput, and what the rules did (Allow, Drop, Reject).', rows([
       { h: 3, panels: [[nav, 48]] },
       { h: 20, panels: [[sankey, 48]] },
-      ...[0, 2, 4, 6, 8].map((i) => ({ h: 12, panels: [[objects[i], 24], [objects[i + 1], 24]] as [typeof nav, number][] })),
+      ...halfWidthRows(objects, 12),
     ]), [
       { field: field('egressNetworkPolicyNamespace'), title: 'Egress policy namespace' },
       { field: field('egressNetworkPolicyName'), title: 'Egress policy' },

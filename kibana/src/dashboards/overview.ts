@@ -1,5 +1,5 @@
 // Overview: what the Antrea records hold at a glance, with the legacy Overview's filters and per-Pod panels.
-import { dashboard, rows, type DashboardEntry } from '../saved-objects.js';
+import { dashboard, halfWidthRows, rows, type DashboardEntry } from '../saved-objects.js';
 import { EXCLUDE_PLUMBING, LIMITS, SCOPES, field } from '../scopes.js';
 import { metrics, pie, timeSeries, topBars, type Split } from '../visualizations.js';
 import { records, rxBytes, txBytes, txBytesPerSecond } from './metrics.js';
@@ -40,7 +40,7 @@ export const overview: DashboardEntry = {
       { h: 3, panels: [[nav, 48]] },
       { h: 8, panels: [[totals, 48]] },
       { h: 12, panels: [[traffic, 48]] },
-      ...[0, 2, 4, 6, 8, 10].map((i) => ({ h: 12, panels: [[objects[i], 24], [objects[i + 1], 24]] as [typeof nav, number][] })),
+      ...halfWidthRows(objects, 12),
     ]), [
       { field: field('sourcePodNamespace'), title: 'Source namespace' },
       { field: field('sourcePodName'), title: 'Source Pod' },
