@@ -55,6 +55,9 @@ function mappedTypes(): Map<string, string> {
 const mapping = mappedTypes();
 const AGGREGATABLE = new Set(['keyword', 'ip', 'boolean', 'byte', 'short', 'integer', 'long', 'unsigned_long', 'float', 'double', 'date']);
 const NUMERIC = new Set(['byte', 'short', 'integer', 'long', 'unsigned_long', 'float', 'double']);
+/** The mapping types an aggregation (Kibana's or Elasticsearch's name for it) can work on. */
+const typesFor = (aggregation: string) =>
+  aggregation === 'date_histogram' ? new Set(['date']) : ['sum', 'avg', 'max', 'min'].includes(aggregation) ? NUMERIC : AGGREGATABLE;
 
 describe('kibana.ndjson', () => {
   it('holds saved objects Kibana 8.8+ imports and migrates', () => {
@@ -112,8 +115,7 @@ describe('kibana.ndjson', () => {
       if (o.type === 'visualization') {
         for (const agg of JSON.parse(o.attributes.visState).aggs as { type: string; params: { field?: string } }[]) {
           if (!agg.params.field) continue;
-          const allowed = agg.type === 'date_histogram' ? new Set(['date']) : ['sum', 'avg', 'max', 'min'].includes(agg.type) ? NUMERIC : AGGREGATABLE;
-          need(agg.params.field, allowed, `${agg.type} in ${o.id}`);
+          need(agg.params.field, typesFor(agg.type), `${agg.type} in ${o.id}`);
         }
         const vis = JSON.parse(o.attributes.visState);
         if (vis.type === 'vega') {
@@ -176,8 +178,7 @@ function checkEsBody(node: unknown, what: string, need: (field: string, allowed:
   if (node === null || typeof node !== 'object') return;
   for (const [key, value] of Object.entries(node)) {
     if (key === 'field' && typeof value === 'string') {
-      const allowed = parent === 'date_histogram' ? new Set(['date']) : ['sum', 'avg', 'max', 'min'].includes(parent ?? '') ? NUMERIC : parent === 'exists' ? undefined : AGGREGATABLE;
-      need(value, allowed, `${parent} in ${what}`);
+      need(value, parent === 'exists' ? undefined : typesFor(parent ?? ''), `${parent} in ${what}`);
     } else if ((key === 'term' || key === 'terms') && value && typeof value === 'object' && !Array.isArray(value) && !('field' in value)) {
       // A term(s) query names its field as the key; a terms aggregation has a `field`.
       for (const name of Object.keys(value)) need(name, AGGREGATABLE, `${key} query in ${what}`);

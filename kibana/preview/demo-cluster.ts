@@ -86,9 +86,8 @@ function record(c: Connection, index: number, round: number, totals: { tx: numbe
   totals.rx += rx;
   totals.packets += packets;
   totals.reversePackets += reversePackets;
-  const external = typeof c.destination === 'string';
   const dst = typeof c.destination === 'string' ? undefined : c.destination;
-  const flowType = external ? 3 : dst!.node === c.source.node ? 1 : 2;
+  const flowType = !dst ? 3 : dst.node === c.source.node ? 1 : 2;
   const policy = (side: 'ingress' | 'egress', p: Policy | undefined) => ({
     [`${side}NetworkPolicyName`]: p?.name ?? '', [`${side}NetworkPolicyNamespace`]: p?.namespace ?? '',
     [`${side}NetworkPolicyType`]: p?.type ?? 0, [`${side}NetworkPolicyRuleName`]: p?.rule ?? '', [`${side}NetworkPolicyRuleAction`]: p?.action ?? 0,
@@ -97,7 +96,7 @@ function record(c: Connection, index: number, round: number, totals: { tx: numbe
   return {
     flowStartSeconds: DEMO_START_SECS - 120 - index, flowEndSeconds: exportSecs, flowEndReason: 1,
     sourceTransportPort: 40000 + index, destinationTransportPort: c.port, protocolIdentifier: c.protocol,
-    sourceIPv4Address: c.source.ip, destinationIPv4Address: typeof c.destination === 'string' ? c.destination : c.destination.ip,
+    sourceIPv4Address: c.source.ip, destinationIPv4Address: dst?.ip ?? (c.destination as string),
     ...both('packetTotalCount', totals.packets), ...both('octetTotalCount', totals.tx), ...both('packetDeltaCount', packets), ...both('octetDeltaCount', tx),
     ...both('reversePacketTotalCount', totals.reversePackets), ...both('reverseOctetTotalCount', totals.rx),
     ...both('reversePacketDeltaCount', reversePackets), ...both('reverseOctetDeltaCount', rx),
