@@ -21,19 +21,20 @@ export interface VegaPanel {
 /** The Vega panels, each with the (first) dashboard that shows it. */
 export function vegaPanels(objects = kibanaObjects()): VegaPanel[] {
   const dashboards = objects.filter((o) => o.type === 'dashboard');
-  return objects
-    .filter((o) => o.type === 'visualization' && JSON.parse(o.attributes.visState as string).type === 'vega')
-    .map((visualization) => {
-      const dashboard = dashboards.find((d) => d.references.some((r) => r.id === visualization.id));
-      if (!dashboard) throw new Error(`${visualization.id} is on no dashboard`);
-      return {
-        visualization,
-        dashboard,
-        specText: JSON.parse(visualization.attributes.visState as string).params.spec as string,
-        context: dashboardContext(dashboard as never, DEMO_TIME_RANGE),
-        file: `${PREVIEW_DIR}/${visualization.id.replace(/^elk-flow-collector-/, '')}.png`,
-      };
-    });
+  return objects.flatMap((visualization) => {
+    if (visualization.type !== 'visualization') return [];
+    const vis = JSON.parse(visualization.attributes.visState as string) as { type: string; params: { spec?: string } };
+    if (vis.type !== 'vega') return [];
+    const dashboard = dashboards.find((d) => d.references.some((r) => r.id === visualization.id));
+    if (!dashboard) throw new Error(`${visualization.id} is on no dashboard`);
+    return [{
+      visualization,
+      dashboard,
+      specText: vis.params.spec!,
+      context: dashboardContext(dashboard as never, DEMO_TIME_RANGE),
+      file: `${PREVIEW_DIR}/${visualization.id.replace(/^elk-flow-collector-/, '')}.png`,
+    }];
+  });
 }
 
 export async function renderPreviews(documents: FlowSource[] = demoDocuments()): Promise<(VegaPanel & { rendered: Rendered })[]> {
