@@ -402,3 +402,127 @@ describe('manifests/eck/elk-flow-collector-eck.yml', async () => {
     expect(kibana.spec.ingress).toEqual([{ ports: [{ port: 5601, protocol: 'TCP' }] }]);
   });
 });
+
+describe('manifests/tls/: IPFIX over TLS from the Flow Aggregator and the agents', async () => {
+  const { parseAllDocuments } = await import('yaml');
+  const tls = await import('../manifests/src/tls.js');
+  const manifest = await import('../manifests/src/manifest.js');
+  const { configLeaves } = await import('../collector/src/config/load.js');
+  type K8s = { kind: string; apiVersion: string; metadata: { name: string; namespace?: string }; spec: Record<string, any>; [k: string]: any };
+  const read = (file: string) => parseAllDocuments(readFileSync(new URL(`../manifests/tls/${file}`, import.meta.url), 'utf8')).map((d) => d.toJSON() as K8s);
+  const objects = read('elk-flow-collector-tls.yml');
+  const plain = parseAllDocuments(readFileSync(new URL('../manifests/elk-flow-collector.yml', import.meta.url), 'utf8')).map((d) => d.toJSON() as K8s);
+  const certs = read('cert-manager.yml');
+  const destination = read('flowexporterdestination.yml');
+  const aggregator = parse(readFileSync(new URL('../manifests/tls/flow-aggregator-values.yml', import.meta.url), 'utf8'));
+  const get = (list: K8s[], kind: string, name: string) => list.find((o) => o.kind === kind && o.metadata.name === name)!;
+  const set = get(objects, 'StatefulSet', 'elk-flow-collector');
+  const container = set.spec.template.spec.containers[0];
+  const env = Object.fromEntries(container.env.map((e: any) => [e.name, e.value]));
+  const serverCert = certs.find((c) => c.kind === 'Certificate' && c.spec.secretName === manifest.TLS_SECRET)!;
+
+  it('is the quick start with the collector\'s TLS input: only the collector\'s StatefulSet, Service and NetworkPolicy differ', async () => {
+    const { StatefulSet } = await import('kubernetes-models/apps/v1/StatefulSet');
+    const { Service } = await import('kubernetes-models/v1/Service');
+    const { NetworkPolicy } = await import('kubernetes-models/networking.k8s.io/v1/NetworkPolicy');
+    expect(objects.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual(plain.map((o) => `${o.kind}/${o.metadata.name}`));
+    const changed = objects.filter((o, i) => JSON.stringify(o) !== JSON.stringify(plain[i])).map((o) => `${o.kind}/${o.metadata.name}`);
+    expect(changed).toEqual(['StatefulSet/elk-flow-collector', 'Service/elk-flow-collector', 'NetworkPolicy/elk-flow-collector']);
+    expect(() => new StatefulSet(set as never).validate()).not.toThrow();
+    expect(() => new Service(get(objects, 'Service', 'elk-flow-collector') as never).validate()).not.toThrow();
+    expect(() => new NetworkPolicy(get(objects, 'NetworkPolicy', 'elk-flow-collector') as never).validate()).not.toThrow();
+    expect(collectorStateViolations(objects, readFileSync(join(folder, 'collector.yml'), 'utf8'))).toEqual([]);
+    for (const c of set.spec.template.spec.containers) expect(restrictedViolations(set.spec.template.spec, c)).toEqual([]);
+  });
+
+  it('serves port 4740 (Service, container, NetworkPolicy) with the Secret\'s certificate, key and client CA', () => {
+    const port = container.ports.find((p: any) => p.containerPort === 4740);
+    expect(port).toEqual({ name: 'ipfix-tls', containerPort: 4740, protocol: 'TCP' });
+    const service = get(objects, 'Service', 'elk-flow-collector');
+    expect(service.spec.ports).toContainEqual({ name: 'ipfix-tls', port: 4740, targetPort: port.name, protocol: 'TCP' });
+    expect(service.spec.sessionAffinity).toBe('ClientIP');
+    const policy = get(objects, 'NetworkPolicy', 'elk-flow-collector');
+    expect(policy.spec.ingress[0].ports).toContainEqual({ port: 4740, protocol: 'TCP' });
+    const volume = set.spec.template.spec.volumes.find((v: any) => v.secret?.secretName === manifest.TLS_SECRET);
+    const mount = container.volumeMounts.find((m: any) => m.name === volume.name);
+    // A whole-directory mount: a renewed Secret reaches the files (a subPath mount would never change).
+    expect(mount.subPath).toBeUndefined();
+    expect(mount.readOnly).toBe(true);
+    expect(env[manifest.TLS_ENV.certFile]).toBe(`${mount.mountPath}/tls.crt`);
+    expect(env[manifest.TLS_ENV.keyFile]).toBe(`${mount.mountPath}/tls.key`);
+    expect(env[manifest.TLS_ENV.clientCaFile]).toBe(`${mount.mountPath}/ca.crt`);
+  });
+
+  it('names the inputs.tls keys\' environment variables as load.ts names every key', () => {
+    const rule = (path: string[]) => `ELKFC_${path.map((p) => p.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase()).join('_')}`;
+    // The rule, checked on keys that exist today.
+    for (const leaf of configLeaves()) expect(rule(leaf.path)).toBe(leaf.env);
+    for (const [key, name] of Object.entries(manifest.TLS_ENV)) expect(name).toBe(rule(['inputs', 'tls', key]));
+  });
+
+  const hasTlsInput = configLeaves().some((leaf) => leaf.path.join('.') === 'inputs.tls.certFile');
+  it.runIf(hasTlsInput)('gives the collector TLS settings its configuration accepts (once the TLS input is in)', () => {
+    const leaves = new Set(configLeaves().map((leaf) => leaf.env));
+    for (const name of Object.keys(env).filter((n) => n.startsWith('ELKFC_'))) expect(leaves, name).toContain(name);
+  });
+
+  it('has an example cert-manager setup that issues exactly the Secrets the collector, aggregator and agents use', async () => {
+    const { Certificate } = await import('@kubernetes-models/cert-manager/cert-manager.io/v1/Certificate');
+    const { ClusterIssuer } = await import('@kubernetes-models/cert-manager/cert-manager.io/v1/ClusterIssuer');
+    for (const o of certs) expect(() => new ({ Certificate, ClusterIssuer } as any)[o.kind](o).validate(), `${o.kind}/${o.metadata.name}`).not.toThrow();
+    const caIssuer = certs.find((o) => o.kind === 'ClusterIssuer' && o.spec.ca)!;
+    const caCert = certs.find((o) => o.kind === 'Certificate' && o.spec.isCA)!;
+    // A CA ClusterIssuer reads its Secret in cert-manager's namespace.
+    expect(caCert.metadata.namespace).toBe('cert-manager');
+    expect(caIssuer.spec.ca.secretName).toBe(caCert.spec.secretName);
+    expect(get(certs, 'ClusterIssuer', caCert.spec.issuerRef.name).spec.selfSigned).toEqual({});
+    const leaves = certs.filter((o) => o.kind === 'Certificate' && !o.spec.isCA);
+    for (const c of leaves) expect(c.spec.issuerRef).toEqual({ kind: 'ClusterIssuer', name: caIssuer.metadata.name, group: 'cert-manager.io' });
+    expect(serverCert.metadata.namespace).toBe(tls.NAMESPACE);
+    expect(serverCert.spec.usages).toContain('server auth');
+    expect(serverCert.spec.dnsNames).toContain(aggregator.flowCollector.tls.serverName);
+    expect(serverCert.spec.dnsNames).toContain(destination[0].spec.tlsConfig.serverName);
+    const clients = leaves.filter((c) => c.spec.usages.includes('client auth'));
+    expect(clients.map((c) => `${c.metadata.namespace}/${c.spec.secretName}`).sort()).toEqual([
+      `${tls.NAMESPACE}/${destination[0].spec.tlsConfig.clientSecret.name}`,
+      `flow-aggregator/${aggregator.flowCollector.tls.clientSecretName}`,
+    ].sort());
+  });
+
+  it('gives the Flow Aggregator Antrea\'s flowCollector.tls keys, pointing at port 4740 over tcp', () => {
+    expect(Object.keys(aggregator.flowCollector).sort()).toEqual(['address', 'enable', 'recordFormat', 'tls']);
+    expect(Object.keys(aggregator.flowCollector.tls).sort()).toEqual(['caSecretName', 'clientSecretName', 'enable', 'minVersion', 'serverName']);
+    expect(aggregator.flowCollector.enable).toBe(true);
+    expect(aggregator.flowCollector.tls.enable).toBe(true);
+    // <host>:<port>[:<proto>], TLS over tcp only; the host is the Service's name in the certificate.
+    expect(aggregator.flowCollector.address).toBe(`${aggregator.flowCollector.tls.serverName}:4740:tcp`);
+    expect(aggregator.flowCollector.tls.serverName.startsWith(`${get(objects, 'Service', 'elk-flow-collector').metadata.name}.${tls.NAMESPACE}.`)).toBe(true);
+    expect(['VersionTLS12', 'VersionTLS13']).toContain(aggregator.flowCollector.tls.minVersion);
+    // caSecretName needs ca.crt, clientSecretName tls.crt and tls.key: cert-manager's client Secret has all three.
+    expect(aggregator.flowCollector.tls.caSecretName).toBe(aggregator.flowCollector.tls.clientSecretName);
+  });
+
+  it('has a FlowExporterDestination as Antrea v2.5–v2.7 define it, and the RBAC for the agents to read its CA and Secret', async () => {
+    const { Role } = await import('kubernetes-models/rbac.authorization.k8s.io/v1/Role');
+    const { RoleBinding } = await import('kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding');
+    const [fed, role, binding] = destination;
+    expect(fed).toMatchObject({ apiVersion: 'crd.antrea.io/v1alpha1', kind: 'FlowExporterDestination' });
+    expect(fed.metadata.namespace).toBeUndefined(); // cluster-scoped
+    // The CRD's own constraints: address ^.+:[0-9]+$, exactly one protocol, transport tcp|udp|tls, caConfigMap required.
+    expect(fed.spec.address).toMatch(/^.+:[0-9]+$/);
+    expect(fed.spec.address).toBe(`${tls.NAMESPACE}/elk-flow-collector:4740`);
+    expect(Object.keys(fed.spec.protocol)).toEqual(['ipfix']);
+    expect(fed.spec.protocol.ipfix).toEqual({ transport: 'tls' });
+    expect(Object.keys(fed.spec.tlsConfig).sort()).toEqual(['caConfigMap', 'clientSecret', 'minTLSVersion', 'serverName']);
+    expect(['VersionTLS12', 'VersionTLS13']).toContain(fed.spec.tlsConfig.minTLSVersion);
+    expect(() => new Role(role as never).validate()).not.toThrow();
+    expect(() => new RoleBinding(binding as never).validate()).not.toThrow();
+    expect(role.rules).toEqual([
+      { apiGroups: [''], resources: ['configmaps'], resourceNames: [fed.spec.tlsConfig.caConfigMap.name], verbs: ['get'] },
+      { apiGroups: [''], resources: ['secrets'], resourceNames: [fed.spec.tlsConfig.clientSecret.name], verbs: ['get'] },
+    ]);
+    for (const ref of [fed.spec.tlsConfig.caConfigMap, fed.spec.tlsConfig.clientSecret]) expect(ref.namespace).toBe(role.metadata.namespace);
+    expect(binding.roleRef.name).toBe(role.metadata.name);
+    expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: 'antrea-agent', namespace: 'kube-system' }]);
+  });
+});
