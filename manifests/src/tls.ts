@@ -44,6 +44,11 @@ export function certManagerObjects() {
   const ca = 'elk-flow-collector-ca';
   const key = { algorithm: 'ECDSA' as const, size: 256, rotationPolicy: 'Always' as const };
   const issuer = { kind: 'ClusterIssuer', name: ca, group: 'cert-manager.io' };
+  const client = (secretName: string, namespace: string, commonName: string) =>
+    new Certificate({
+      metadata: { name: secretName, namespace },
+      spec: { secretName, commonName, usages: ['digital signature', 'client auth'], duration: '2160h', renewBefore: '360h', privateKey: key, issuerRef: issuer },
+    });
   return [
     new ClusterIssuer({ metadata: { name: root }, spec: { selfSigned: {} } }),
     // A ClusterIssuer of type ca reads its Secret from cert-manager's own namespace.
@@ -72,30 +77,8 @@ export function certManagerObjects() {
         issuerRef: issuer,
       },
     }),
-    new Certificate({
-      metadata: { name: AGGREGATOR_CLIENT_SECRET, namespace: FLOW_AGGREGATOR_NAMESPACE },
-      spec: {
-        secretName: AGGREGATOR_CLIENT_SECRET,
-        commonName: 'flow-aggregator',
-        usages: ['digital signature', 'client auth'],
-        duration: '2160h',
-        renewBefore: '360h',
-        privateKey: key,
-        issuerRef: issuer,
-      },
-    }),
-    new Certificate({
-      metadata: { name: AGENT_CLIENT_SECRET, namespace: NAMESPACE },
-      spec: {
-        secretName: AGENT_CLIENT_SECRET,
-        commonName: 'antrea-agent',
-        usages: ['digital signature', 'client auth'],
-        duration: '2160h',
-        renewBefore: '360h',
-        privateKey: key,
-        issuerRef: issuer,
-      },
-    }),
+    client(AGGREGATOR_CLIENT_SECRET, FLOW_AGGREGATOR_NAMESPACE, 'flow-aggregator'),
+    client(AGENT_CLIENT_SECRET, NAMESPACE, 'antrea-agent'),
   ];
 }
 
