@@ -91,6 +91,15 @@ export async function tlsArtefacts(root: string): Promise<Artefact[]> {
       ].join('\n'),
     },
     {
+      path: join(root, 'manifests/tls/elk-flow-collector-eck-tls.yml'),
+      content: [
+        header('tls.ts', 'The ECK variant (manifests/eck/, see README) with the collector\'s IPFIX-over-TLS input on port 4740 (mutual TLS).',
+          `First the server certificate Secret ${TLS_SECRET} (tls.crt, tls.key, ca.crt): cert-manager.yml here, or by hand.`,
+          'kubectl apply -f manifests/tls/elk-flow-collector-eck-tls.yml -n elk-flow-collector'),
+        yamlDocuments(tls.tlsEckObjects()),
+      ].join('\n'),
+    },
+    {
       path: join(root, 'manifests/tls/cert-manager.yml'),
       content: [
         header('tls.ts', 'Example: cert-manager (v1.x, installed) issues the collector\'s certificate and the exporters\' client certificates', 'from one CA. kubectl apply -f manifests/tls/cert-manager.yml (the namespaces elk-flow-collector and flow-aggregator must exist).'),

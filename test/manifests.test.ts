@@ -435,6 +435,18 @@ describe('manifests/tls/: IPFIX over TLS from the Flow Aggregator and the agents
     for (const c of set.spec.template.spec.containers) expect(restrictedViolations(set.spec.template.spec, c)).toEqual([]);
   });
 
+  it('has the same for ECK: the ECK variant with only the collector\'s three objects changed, as above', () => {
+    const eck = read('elk-flow-collector-eck-tls.yml');
+    const eckPlain = parseAllDocuments(readFileSync(new URL('../manifests/eck/elk-flow-collector-eck.yml', import.meta.url), 'utf8')).map((d) => d.toJSON() as K8s);
+    expect(eck.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual(eckPlain.map((o) => `${o.kind}/${o.metadata.name}`));
+    const changed = eck.filter((o, i) => JSON.stringify(o) !== JSON.stringify(eckPlain[i]));
+    expect(changed.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual(['StatefulSet/elk-flow-collector', 'Service/elk-flow-collector', 'NetworkPolicy/elk-flow-collector']);
+    // The same TLS parts as the quick start's, around ECK's connection to Elasticsearch.
+    const tlsOf = (o: K8s) => o.kind === 'StatefulSet' ? o.spec.template.spec.containers[0].env.filter((e: any) => e.name.startsWith('ELKFC_INPUTS_TLS')) : o.spec.ports ?? o.spec.ingress;
+    for (const o of changed) expect(tlsOf(o)).toEqual(tlsOf(get(objects, o.kind, o.metadata.name)));
+    expect(get(eck, 'StatefulSet', 'elk-flow-collector').spec.replicas).toBe(3);
+  });
+
   it('serves port 4740 (Service, container, NetworkPolicy) with the Secret\'s certificate, key and client CA', () => {
     const port = container.ports.find((p: any) => p.containerPort === 4740);
     expect(port).toEqual({ name: 'ipfix-tls', containerPort: 4740, protocol: 'TCP' });

@@ -8,6 +8,7 @@ import { Certificate } from '@kubernetes-models/cert-manager/cert-manager.io/v1/
 import { ClusterIssuer } from '@kubernetes-models/cert-manager/cert-manager.io/v1/ClusterIssuer';
 import { Role } from 'kubernetes-models/rbac.authorization.k8s.io/v1/Role';
 import { RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding';
+import { eckObjects } from './eck.js';
 import { manifestObjects, TLS_PORT, TLS_SECRET, type TlsInput } from './manifest.js';
 
 /** The namespaces the README uses: ours, the Flow Aggregator's, Antrea's, and cert-manager's own. */
@@ -31,6 +32,11 @@ export const CA_CONFIGMAP = 'elk-flow-collector-ca';
 /** Every object of manifests/tls/elk-flow-collector-tls.yml: the quick start with the TLS input. */
 export function tlsManifestObjects() {
   return manifestObjects(TLS_INPUT);
+}
+
+/** Every object of manifests/tls/elk-flow-collector-eck-tls.yml: the ECK variant with the TLS input. */
+export function tlsEckObjects() {
+  return eckObjects(TLS_INPUT);
 }
 
 /**
