@@ -25,7 +25,12 @@ const tcp = z
     enabled: z.boolean().default(true).describe('Receive IPFIX over TCP (messages framed by their length field).'),
     host: z.string().min(1).default('::').describe('Address to bind; `::` takes IPv6 and IPv4.'),
     port: port.default(4739).describe('TCP port.'),
-    maxConnections: positive.default(1000).describe('Exporter connections accepted at once; more are refused.'),
+    maxConnections: positive.default(1000)
+      .describe('Exporter connections open at once. At the limit, the oldest connection that has not yet sent a complete IPFIX message is closed to admit a new one; when every connection has, the new one is refused (counted in elkfc_connections_limited_total).'),
+    maxConnectionsPerAddress: positive.default(64)
+      .describe('Exporter connections open at once from one source address; more are refused. Antrea opens one per Flow Exporter or Flow Aggregator.'),
+    idleTimeoutSecs: positive.default(900)
+      .describe('A connection that sends nothing for this long is closed (not while the collector pauses exporters). Longer than any Antrea export interval; an exporter whose connection was closed reconnects.'),
   })
   .strict();
 

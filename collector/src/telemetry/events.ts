@@ -1,7 +1,15 @@
 import type { Logger } from 'pino';
+import type { ConnectionLimitReason, ConnectionLimits } from '../inputs/connections.js';
 import type { DecoderNotice, FlowError } from '../decoders/types.js';
 import type { PendingSet } from '../session/template-session.js';
 import type { Metrics } from './metrics.js';
+
+const CONNECTION_LIMIT_MESSAGES: Record<ConnectionLimitReason, string> = {
+  per_address_limit: 'connection refused: too many connections from this address (maxConnectionsPerAddress)',
+  connection_limit: 'connection refused: every connection slot is held by an exporter (maxConnections)',
+  evicted: 'connection closed to make room: it had not sent a complete message (maxConnections)',
+  idle_timeout: 'connection closed: nothing received within idleTimeoutSecs',
+};
 
 /**
  * Internal events (Vector's internal_events): every drop and every notable state change is one method here,
@@ -100,6 +108,26 @@ export class InternalEvents {
     this.metrics.sequenceLost.inc({ version: String(version) }, lost);
     this.limited(`seq:${exporter}`, (suppressed) =>
       this.log.warn({ exporter, domain, version, lost, suppressed }, 'sequence gap: flow data lost between exporter and collector'),
+    );
+  }
+
+  connectionsOpen(input: string, count: number): void {
+    this.metrics.tcpConnections.set({ input }, count);
+  }
+
+  /** A connection refused or closed by the connection limits: nothing it sent was accepted, so no record is lost here. */
+  connectionLimited(input: string, reason: ConnectionLimitReason, address: string, limits: ConnectionLimits): void {
+    this.metrics.connectionsLimited.inc({ input, reason });
+    this.limited(`conn:${input}:${reason}`, (suppressed) =>
+      this.log.warn({ input, reason, address, ...limits, suppressed }, CONNECTION_LIMIT_MESSAGES[reason]),
+    );
+  }
+
+  /** A stream connection whose bytes are not IPFIX messages: it cannot be resynchronised, so it is closed. */
+  streamNotIpfix(input: string, exporter: string, version: number, length: number): void {
+    this.metrics.decodeErrors.inc({ kind: `${input}_framing` });
+    this.limited(`framing:${input}`, (suppressed) =>
+      this.log.warn({ exporter, version, length, suppressed }, `${input.toUpperCase()} stream is not IPFIX; closing the connection`),
     );
   }
 

@@ -50,7 +50,14 @@ export function createMetrics() {
       registers: [registry],
     }),
     queueDepth: gauge('queue_depth', 'Documents decoded and not yet written by the sink.'),
-    tcpConnections: gauge('tcp_connections', 'Open exporter TCP connections.'),
+    tcpConnections: new Gauge({
+      name: 'elkfc_tcp_connections', help: 'Open exporter connections, per stream input (tcp, tls).', labelNames: ['input'], registers: [registry],
+    }),
+    connectionsLimited: counter(
+      'connections_limited_total',
+      'Exporter connections refused or closed by the connection limits, per input and reason: per_address_limit and connection_limit (refused on accept), evicted (closed at the limit to admit a newcomer: it had not sent one complete message), idle_timeout.',
+      ['input', 'reason'],
+    ),
     sinkWriteSeconds: new Histogram({
       name: 'elkfc_sink_write_seconds',
       help: 'Time a sink write (one batch) took.',
