@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { TEMPLATE_LIMIT_DEFAULTS } from '../session/template-session.js';
 
 /**
  * The collector's configuration. This schema is its documentation: docs/configuration.md is generated from it
@@ -52,6 +53,13 @@ const decoding = z
     templateStatePath: z.string().nullable().default('data/templates.json')
       .describe('File that keeps UDP templates across restarts, so a restarted collector decodes at once; null turns it off.'),
     templatePersistIntervalSecs: positive.default(30).describe('How often changed templates are written to templateStatePath.'),
+    maxFieldsPerTemplate: positive.default(TEMPLATE_LIMIT_DEFAULTS.maxFieldsPerTemplate)
+      .describe('Templates with more fields are refused (counted in elkfc_templates_refused_total, logged). Antrea\'s have under 100.'),
+    maxTemplatesPerExporter: positive.default(TEMPLATE_LIMIT_DEFAULTS.maxTemplatesPerExporter)
+      .describe('Templates kept per exporter address (all its sessions and observation domains); more are refused.'),
+    maxTemplates: positive.default(TEMPLATE_LIMIT_DEFAULTS.maxTemplates).describe('Templates kept in total; more are refused.'),
+    maxTemplateFields: positive.default(TEMPLATE_LIMIT_DEFAULTS.maxTemplateFields)
+      .describe('Fields of all kept templates together; a template that would pass it is refused. This bounds template memory (about 400 octets of heap per field once decoded and written: 100 MB at the default) and the size of templateStatePath (under 64 octets per field).'),
     pendingMaxSets: z.number().int().min(0).default(10_000).describe('Data sets held while their template has not arrived (0 holds none).'),
     pendingMaxBytes: z.number().int().min(0).default(16 * MiB).describe('Octets of data sets held while their template has not arrived.'),
     pendingMaxAgeSecs: positive.default(120).describe('Held data sets older than this are dropped and counted.'),

@@ -67,6 +67,15 @@ export class InternalEvents {
             this.log.warn({ exporter, domain: notice.domain, templateId: notice.templateId, suppressed }, `template refused: ${notice.reason}`),
           );
           break;
+        case 'template_refused':
+          this.metrics.templatesRefused.inc({ limit: notice.limit });
+          this.limited(`template_refused:${notice.limit}`, (suppressed) =>
+            this.log.error(
+              { exporter, domain: notice.domain, templateId: notice.templateId, limit: notice.limit, suppressed },
+              `template refused: ${notice.reason}; its records cannot be decoded`,
+            ),
+          );
+          break;
         case 'set_held':
           this.metrics.pendingHeld.inc();
           break;
@@ -96,6 +105,12 @@ export class InternalEvents {
     this.limited(`pending:${reason}`, (suppressed) =>
       this.log.error({ reason, sets: sets.length, templates, suppressed }, 'data sets dropped undecoded: their template never arrived'),
     );
+  }
+
+  /** Saved templates a restart left out: the file holds more than the template limits now allow. */
+  templatesRefusedOnRestore(count: number): void {
+    this.metrics.templatesRefused.inc({ limit: 'restore' }, count);
+    this.log.error({ count }, 'saved templates not restored: past the template limits (decoding.maxTemplate*)');
   }
 
   templatesExpired(count: number): void {

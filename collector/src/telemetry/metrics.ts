@@ -27,6 +27,12 @@ export function createMetrics() {
     templatesExpired: counter('templates_expired_total', 'UDP templates dropped after templateTimeoutSecs without refresh.'),
     templatesInvalid: counter('templates_invalid_total', 'Template records refused (reserved id, no data).'),
     templatesActive: gauge('templates_active', 'Templates currently known.'),
+    templateFields: gauge('template_fields', 'Fields of the templates currently known (bounded by decoding.maxTemplateFields).'),
+    templatesRefused: counter(
+      'templates_refused_total',
+      'Templates not kept because of a template limit (decoding.maxFieldsPerTemplate, maxTemplatesPerExporter, maxTemplates, maxTemplateFields), per limit; their data sets are held, then dropped.',
+      ['limit'],
+    ),
     pendingSets: gauge('pending_sets', 'Data sets held while waiting for their template.'),
     pendingBytes: gauge('pending_bytes', 'Octets of data sets held while waiting for their template.'),
     pendingHeld: counter('pending_sets_held_total', 'Data sets that arrived before their template and were held.'),
