@@ -18,6 +18,8 @@ const udp = z
     port: port.default(4739).describe('UDP port (4739 is the IPFIX port Antrea exports to).'),
     receiveBufferBytes: z.number().int().min(65536).default(32 * MiB)
       .describe('Socket receive buffer (SO_RCVBUF). Bursts beyond it are dropped by the kernel; raise net.core.rmem_max to match.'),
+    receiveDropsCheckIntervalMs: positive.default(5000)
+      .describe('How often the kernel\'s drop counter of the socket is read (/proc/net/udp, Linux); growth is counted in elkfc_udp_receive_drops_total and logged at ERROR.'),
   })
   .strict();
 

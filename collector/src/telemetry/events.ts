@@ -146,6 +146,17 @@ export class InternalEvents {
     );
   }
 
+  /** The kernel dropped datagrams for the UDP socket (receive buffer full): data loss the operator can act on. */
+  udpReceiveDropped(count: number, total: number): void {
+    this.metrics.udpReceiveDrops.inc(count);
+    this.limited('udp:drops', (suppressed) =>
+      this.log.error(
+        { dropped: count, total, suppressed },
+        'the kernel dropped UDP datagrams: the receive buffer was full (raise inputs.udp.receiveBufferBytes and net.core.rmem_max, or add collectors)',
+      ),
+    );
+  }
+
   sinkWritten(sink: string, count: number, seconds: number): void {
     this.metrics.documentsWritten.inc({ sink }, count);
     this.metrics.sinkWriteSeconds.observe({ sink }, seconds);

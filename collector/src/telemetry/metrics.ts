@@ -15,6 +15,10 @@ export function createMetrics() {
     registry,
     packetsReceived: counter('packets_received_total', 'Export messages received, per input.', ['input']),
     bytesReceived: counter('bytes_received_total', 'Octets of export messages received, per input.', ['input']),
+    udpReceiveDrops: counter(
+      'udp_receive_drops_total',
+      'Datagrams the kernel dropped for the UDP input\'s socket (its receive buffer was full), read from /proc/net/udp: data loss.',
+    ),
     recordsDecoded: counter('records_decoded_total', 'Flow records decoded, per protocol version.', ['version']),
     decodeErrors: counter('decode_errors_total', 'Malformed packets dropped, per kind of fault.', ['kind']),
     fieldsSkipped: counter(
