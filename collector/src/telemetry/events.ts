@@ -222,6 +222,12 @@ export class InternalEvents {
       return;
     }
     write(entry?.suppressed ?? 0);
+    // Some keys name an exporter: keep the map bounded when sources are many (spoofed UDP). Entries past their
+    // interval would log anyway, so forgetting them changes nothing.
+    if (!entry && this.lastLog.size >= 10_000) {
+      for (const [k, e] of this.lastLog) if (now - e.at >= this.logIntervalMs) this.lastLog.delete(k);
+      if (this.lastLog.size >= 10_000) this.lastLog.clear();
+    }
     this.lastLog.set(key, { at: now, suppressed: 0 });
   }
 }
