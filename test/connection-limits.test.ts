@@ -87,6 +87,21 @@ describe('ConnectionGuard', () => {
     guard.close();
   });
 
+  it('acts on the stream handed over by use() (a TLS socket after its handshake)', () => {
+    const { guard } = guardFor({ maxConnections: 10, maxConnectionsPerAddress: 10, idleTimeoutMs: 60_000 });
+    const plain = new FakeSocket();
+    const secure = new FakeSocket();
+    const connection = guard.admit(plain as unknown as Socket, '192.0.2.1')!;
+    guard.pause();
+    expect(plain.paused).toBe(true);
+    connection.use(secure as unknown as Socket);
+    expect(secure.paused).toBe(true); // paused on arrival, as the input is
+    guard.resume();
+    expect(secure.paused).toBe(false);
+    guard.close();
+    expect(secure.destroyed).toBe(true);
+  });
+
   it('closes connections silent for the idle timeout, but not while the input is paused', async () => {
     const { events, guard } = guardFor({ maxConnections: 10, maxConnectionsPerAddress: 10, idleTimeoutMs: 40 }, Date.now);
     const quiet = new FakeSocket();

@@ -19,10 +19,16 @@ export interface GuardedConnection {
   activity(): void;
   /** A complete, well-framed message arrived: the connection is an exporter, not to be evicted for a newcomer. */
   delivered(): void;
+  /**
+   * From now on pause, resume and destroy act on `stream` (a TLS input admits the plain socket when it is accepted,
+   * so that connections still in their handshake count, then hands over the TLS socket once it is secure).
+   */
+  use(stream: Socket): void;
 }
 
 interface Tracked extends GuardedConnection {
   readonly socket: Socket;
+  stream: Socket;
   readonly address: string;
   readonly admittedAtMs: number;
   lastActivityMs: number;
@@ -61,8 +67,8 @@ export class ConnectionGuard {
   }
 
   /**
-   * Admits a just-accepted connection, or destroys it (counted) and returns undefined. `socket` is the stream the
-   * input reads (for TLS, the TLS socket): pause, resume and destroy act on it, and its 'close' releases the slot.
+   * Admits a just-accepted connection, or destroys it (counted) and returns undefined. Pause, resume and destroy act
+   * on `socket` (or on what `use` hands over later); its 'close' releases the slot.
    */
   admit(socket: Socket, address: string): GuardedConnection | undefined {
     if ((this.perAddress.get(address) ?? 0) >= this.limits.maxConnectionsPerAddress) {
@@ -73,12 +79,16 @@ export class ConnectionGuard {
     }
     const now = this.now();
     const tracked: Tracked = {
-      socket, address, admittedAtMs: now, lastActivityMs: now, proven: false,
+      socket, stream: socket, address, admittedAtMs: now, lastActivityMs: now, proven: false,
       activity: () => {
         tracked.lastActivityMs = this.now();
       },
       delivered() {
         tracked.proven = true;
+      },
+      use: (stream) => {
+        tracked.stream = stream;
+        if (this.paused) stream.pause();
       },
     };
     this.open.set(socket, tracked);
@@ -91,7 +101,7 @@ export class ConnectionGuard {
 
   pause(): void {
     this.paused = true;
-    for (const socket of this.open.keys()) socket.pause();
+    for (const tracked of this.open.values()) tracked.stream.pause();
   }
 
   resume(): void {
@@ -100,14 +110,14 @@ export class ConnectionGuard {
     const now = this.now();
     for (const tracked of this.open.values()) {
       tracked.lastActivityMs = now;
-      tracked.socket.resume();
+      tracked.stream.resume();
     }
   }
 
   /** Stops the idle checks and closes every connection (the input is stopping). */
   close(): void {
     clearInterval(this.sweep);
-    for (const socket of this.open.keys()) socket.destroy();
+    for (const tracked of this.open.values()) tracked.stream.destroy();
   }
 
   private refuse(socket: Socket, address: string, reason: ConnectionLimitReason): undefined {
@@ -137,7 +147,7 @@ export class ConnectionGuard {
   /** Closes a connection now; its bookkeeping is released at once, not when 'close' is emitted later. */
   private drop(tracked: Tracked, reason: ConnectionLimitReason): void {
     this.release(tracked);
-    tracked.socket.destroy();
+    tracked.stream.destroy();
     this.events.connectionLimited(this.input, reason, tracked.address, this.limits);
   }
 
