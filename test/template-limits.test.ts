@@ -1,12 +1,12 @@
 // Template floods: whatever templates exporters send, the session holds at most decoding.maxTemplateFields fields
 // (the measure of template memory), everything refused is counted and logged at a bounded rate, and the saved
 // template state stays within a bound that a restart can read.
-import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { FlowPipeline } from '../collector/src/pipeline/flow-pipeline.js';
 import { templateFileBound, TemplatePersistence } from '../collector/src/session/persistence.js';
 import { TEMPLATE_LIMIT_DEFAULTS, type TemplateLimits } from '../collector/src/session/template-session.js';
@@ -14,6 +14,9 @@ import { InternalEvents } from '../collector/src/telemetry/events.js';
 import { createMetrics } from '../collector/src/telemetry/metrics.js';
 import { ElementRegistry } from '../collector/src/ie/registry.js';
 import { counter, udpExporter } from './support/offline.js';
+import { killCollectors, startCollector } from './support/process.js';
+
+afterEach(killCollectors);
 
 /** An IPFIX message of the given sets. */
 function message(sets: Buffer[], domain = 1): Buffer {
@@ -120,25 +123,26 @@ describe('template limits', () => {
     const dir = mkdtempSync(join(tmpdir(), 'elkfc-templates-'));
     const path = join(dir, 'templates.json');
     const bound = templateFileBound(TEMPLATE_LIMIT_DEFAULTS);
+    const now = Date.now();
     const { pipeline } = pipelineWith();
     // Maximal: every field used, with the longest keys (IPv6 exporters, 32-bit domains, enterprise numbers).
     for (let i = 0; i < 2000; i++) {
       const exporter = { key: `udp:2001:db8:ffff:ffff:ffff:ffff:ffff:${i.toString(16)}:65535`, address: `2001:db8:ffff:ffff:ffff:ffff:ffff:${i.toString(16)}`, expires: true };
-      pipeline.process(message([templateSet(256, 125)], 0xffffffff), exporter, 1_700_000_000_000);
+      pipeline.process(message([templateSet(256, 125)], 0xffffffff), exporter, now);
     }
     expect(pipeline.session.stats().fields).toBe(TEMPLATE_LIMIT_DEFAULTS.maxTemplateFields);
-    await new TemplatePersistence(path, bound).save(pipeline.session, 1_700_000_000_000);
+    await new TemplatePersistence(path, bound).save(pipeline.session, now);
     const size = statSync(path).size;
     expect(size).toBeLessThanOrEqual(bound);
     expect(bound).toBeLessThan(32 * 1024 * 1024);
 
     const restarted = pipelineWith();
-    expect(await new TemplatePersistence(path, bound).load(restarted.pipeline.session, 1_700_000_000_000)).toEqual({ restored: 2000, refused: 0 });
+    expect(await new TemplatePersistence(path, bound).load(restarted.pipeline.session, now)).toEqual({ restored: 2000, refused: 0 });
     expect(restarted.pipeline.session.stats().fields).toBe(TEMPLATE_LIMIT_DEFAULTS.maxTemplateFields);
 
     // Restarted with smaller limits: what does not fit is left out and counted.
     const smaller = pipelineWith({ ...TEMPLATE_LIMIT_DEFAULTS, maxTemplateFields: 1000 });
-    expect(await new TemplatePersistence(path, Infinity).load(smaller.pipeline.session, 1_700_000_000_000)).toEqual({ restored: 8, refused: 1992 });
+    expect(await new TemplatePersistence(path, Infinity).load(smaller.pipeline.session, now)).toEqual({ restored: 8, refused: 1992 });
     expect(smaller.pipeline.session.stats().fields).toBe(1000);
 
     // A file larger than the limits allow (not written by this collector under them) is not read at all.
@@ -147,5 +151,22 @@ describe('template limits', () => {
     const result = await new TemplatePersistence(big, 1024 * 1024).load(pipelineWith().pipeline.session, 0);
     expect(result.restored).toBe(0);
     expect(result.problem).toMatch(/more than the template limits allow/);
+
+    // The collector itself restarted on that state (it was 991 MiB with an unbounded one): its peak memory.
+    if (!existsSync('/proc/self/status')) return;
+    writeFileSync(join(dir, 'collector.yml'), [
+      'inputs:',
+      '  udp: { host: 127.0.0.1, port: 0 }',
+      '  tcp: { enabled: false }',
+      'http: { host: 127.0.0.1, port: 0 }',
+      'decoding:',
+      `  templateStatePath: ${path}`,
+      'output:',
+      `  file: { directory: ${join(dir, 'flows')} }`,
+    ].join('\n'));
+    const collector = await startCollector(join(dir, 'collector.yml'));
+    expect(collector.log()).toContain('"restored":2000');
+    const peakKiB = Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${collector.child.pid}/status`, 'utf8'))![1]);
+    expect(peakKiB).toBeLessThan(512 * 1024); // half the manifests' 1 GiB limit
   }, 60_000);
 });
