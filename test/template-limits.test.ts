@@ -154,16 +154,13 @@ describe('template limits', () => {
 
     // The collector itself restarted on that state (it was 991 MiB with an unbounded one): its peak memory.
     if (!existsSync('/proc/self/status')) return;
-    writeFileSync(join(dir, 'collector.yml'), [
-      'inputs:',
-      '  udp: { host: 127.0.0.1, port: 0 }',
-      '  tcp: { enabled: false }',
-      'http: { host: 127.0.0.1, port: 0 }',
-      'decoding:',
-      `  templateStatePath: ${path}`,
-      'output:',
-      `  file: { directory: ${join(dir, 'flows')} }`,
-    ].join('\n'));
+    // JSON is YAML.
+    writeFileSync(join(dir, 'collector.yml'), JSON.stringify({
+      inputs: { udp: { host: '127.0.0.1', port: 0 }, tcp: { enabled: false } },
+      http: { host: '127.0.0.1', port: 0 },
+      decoding: { templateStatePath: path },
+      output: { file: { directory: join(dir, 'flows') } },
+    }));
     const collector = await startCollector(join(dir, 'collector.yml'));
     expect(collector.log()).toContain('"restored":2000');
     const peakKiB = Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${collector.child.pid}/status`, 'utf8'))![1]);
