@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { TEMPLATE_LIMIT_DEFAULTS } from '../session/template-session.js';
 
 /**
  * The collector's configuration. This schema is its documentation: docs/configuration.md is generated from it
@@ -17,6 +18,8 @@ const udp = z
     port: port.default(4739).describe('UDP port (4739 is the IPFIX port Antrea exports to).'),
     receiveBufferBytes: z.number().int().min(65536).default(32 * MiB)
       .describe('Socket receive buffer (SO_RCVBUF). Bursts beyond it are dropped by the kernel; raise net.core.rmem_max to match.'),
+    receiveDropsCheckIntervalMs: positive.default(5000)
+      .describe('How often the kernel\'s drop counter of the socket is read (/proc/net/udp, Linux); growth is counted in elkfc_udp_receive_drops_total and logged at ERROR.'),
   })
   .strict();
 
@@ -25,7 +28,12 @@ const tcp = z
     enabled: z.boolean().default(true).describe('Receive IPFIX over TCP (messages framed by their length field).'),
     host: z.string().min(1).default('::').describe('Address to bind; `::` takes IPv6 and IPv4.'),
     port: port.default(4739).describe('TCP port.'),
-    maxConnections: positive.default(1000).describe('Exporter connections accepted at once; more are refused.'),
+    maxConnections: positive.default(1000)
+      .describe('Exporter connections open at once. At the limit, the oldest connection that has not yet sent a complete IPFIX message is closed to admit a new one; when every connection has, the new one is refused (counted in elkfc_connections_limited_total).'),
+    maxConnectionsPerAddress: positive.default(64)
+      .describe('Exporter connections open at once from one source address; more are refused. Antrea opens one per Flow Exporter or Flow Aggregator.'),
+    idleTimeoutSecs: positive.default(900)
+      .describe('A connection that sends nothing for this long is closed (not while the collector pauses exporters). Longer than any Antrea export interval; an exporter whose connection was closed reconnects.'),
   })
   .strict();
 
@@ -47,6 +55,13 @@ const decoding = z
     templateStatePath: z.string().nullable().default('data/templates.json')
       .describe('File that keeps UDP templates across restarts, so a restarted collector decodes at once; null turns it off.'),
     templatePersistIntervalSecs: positive.default(30).describe('How often changed templates are written to templateStatePath.'),
+    maxFieldsPerTemplate: positive.default(TEMPLATE_LIMIT_DEFAULTS.maxFieldsPerTemplate)
+      .describe('Templates with more fields are refused (counted in elkfc_templates_refused_total, logged). Antrea\'s have under 100.'),
+    maxTemplatesPerExporter: positive.default(TEMPLATE_LIMIT_DEFAULTS.maxTemplatesPerExporter)
+      .describe('Templates kept per exporter address (all its sessions and observation domains); more are refused.'),
+    maxTemplates: positive.default(TEMPLATE_LIMIT_DEFAULTS.maxTemplates).describe('Templates kept in total; more are refused.'),
+    maxTemplateFields: positive.default(TEMPLATE_LIMIT_DEFAULTS.maxTemplateFields)
+      .describe('Fields of all kept templates together; a template that would pass it is refused. This bounds template memory (about 400 octets of heap per field once decoded and written: 100 MB at the default) and the size of templateStatePath (under 64 octets per field).'),
     pendingMaxSets: z.number().int().min(0).default(10_000).describe('Data sets held while their template has not arrived (0 holds none).'),
     pendingMaxBytes: z.number().int().min(0).default(16 * MiB).describe('Octets of data sets held while their template has not arrived.'),
     pendingMaxAgeSecs: positive.default(120).describe('Held data sets older than this are dropped and counted.'),

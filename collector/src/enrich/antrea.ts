@@ -42,12 +42,17 @@ const toNumber = (value: unknown): number | undefined =>
   typeof value === 'number' ? value : typeof value === 'bigint' ? Number(value) : undefined;
 const timeMs = (value: unknown): number | undefined => (typeof value === 'string' ? Date.parse(value) : undefined);
 
-/** Label texts already validated: a Pod's labels come with each of its records, so parse each text once. */
+/**
+ * Label texts already validated: a Pod's labels come with each of its records, so parse each text once. Bounded in
+ * entries and in characters (an exporter can send texts of 64 KiB): past either, the cache starts again.
+ */
 const LABEL_CACHE_SIZE = 10_000;
+const LABEL_CACHE_CHARS = 4 * 1024 * 1024;
 
 export class AntreaEnricher {
   private readonly throughput: ThroughputTracker;
   private readonly knownLabels = new Map<string, JsonText | object>();
+  private knownLabelChars = 0;
 
   constructor(options: EnrichmentOptions) {
     this.throughput = new ThroughputTracker(options.throughputMaxKeys, options.throughputIdleTimeoutMs);
@@ -130,8 +135,12 @@ export class AntreaEnricher {
       if (labels === null || typeof labels !== 'object' || Array.isArray(labels)) throw new Error('not an object');
       // Valid JSON on one line is written out as received (see JsonText); otherwise as the parsed object.
       const value = /[\r\n]/.test(text) ? labels : new JsonText(text);
-      if (this.knownLabels.size >= LABEL_CACHE_SIZE) this.knownLabels.clear();
+      if (this.knownLabels.size >= LABEL_CACHE_SIZE || this.knownLabelChars + text.length > LABEL_CACHE_CHARS) {
+        this.knownLabels.clear();
+        this.knownLabelChars = 0;
+      }
       this.knownLabels.set(text, value);
+      this.knownLabelChars += text.length;
       f[name] = value;
       return 0;
     } catch {

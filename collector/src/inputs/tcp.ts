@@ -1,5 +1,6 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import type { ExporterSessionKey } from '../session/template-session.js';
+import { ConnectionGuard } from './connections.js';
 import { bindDualStack, plainAddress, type InputFactory } from './types.js';
 
 const IPFIX_VERSION = 10;
@@ -8,54 +9,51 @@ const IPFIX_HEADER_LENGTH = 16;
 /**
  * TCP input for IPFIX (RFC 7011 §10.4): a stream of messages, each framed by the length in its header.
  * Each connection is its own exporter session; its templates live until it closes. A stream that stops
- * being IPFIX cannot be resynchronised, so the connection is closed and the fault counted.
+ * being IPFIX cannot be resynchronised, so the connection is closed and the fault counted. Connections are bounded
+ * (in total, per source address, idle time) by the ConnectionGuard; a connection buffers at most one incomplete
+ * message (under 64 KiB).
  */
 export const createTcpInput: InputFactory = ({ config, handlers, events, log }) => {
   const settings = config.inputs.tcp;
   let server: Server | undefined;
-  const sockets = new Set<Socket>();
-  let paused = false;
+  let guard: ConnectionGuard | undefined;
 
   const onConnection = (socket: Socket) => {
     const address = plainAddress(socket.remoteAddress ?? 'unknown');
+    const connection = guard?.admit(socket, address);
+    if (!connection) return;
     const exporter: ExporterSessionKey = { key: `tcp:${address}:${socket.remotePort}`, address, expires: false };
-    sockets.add(socket);
-    events.metrics.tcpConnections.set(sockets.size);
-    if (paused) socket.pause();
     let buffered: Buffer = Buffer.alloc(0);
     socket.on('data', (chunk) => {
       const receivedAtMs = Date.now();
+      connection.activity();
       buffered = buffered.length === 0 ? chunk : Buffer.concat([buffered, chunk]);
       let offset = 0;
       while (buffered.length - offset >= 4) {
         const version = buffered.readUInt16BE(offset);
         const length = buffered.readUInt16BE(offset + 2);
         if (version !== IPFIX_VERSION || length < IPFIX_HEADER_LENGTH) {
-          events.metrics.decodeErrors.inc({ kind: 'tcp_framing' });
-          log.warn({ exporter: exporter.key, version, length }, 'TCP stream is not IPFIX; closing the connection');
+          events.streamNotIpfix('tcp', exporter.key, version, length);
           socket.destroy();
           return;
         }
         if (buffered.length - offset < length) break;
         const message = buffered.subarray(offset, offset + length);
         events.messageReceived('tcp', length);
+        connection.delivered();
         handlers.message(message, exporter, receivedAtMs);
         offset += length;
       }
-      buffered = offset === buffered.length ? Buffer.alloc(0) : buffered.subarray(offset);
+      // A copy of the incomplete rest, so that it does not keep the whole chunk it came in alive.
+      buffered = offset === buffered.length ? Buffer.alloc(0) : offset === 0 ? buffered : Buffer.from(buffered.subarray(offset));
     });
     socket.on('error', (error) => log.debug({ exporter: exporter.key, err: error }, 'TCP connection error'));
-    socket.on('close', () => {
-      sockets.delete(socket);
-      events.metrics.tcpConnections.set(sockets.size);
-      handlers.closed(exporter);
-    });
+    socket.on('close', () => handlers.closed(exporter));
   };
 
   const listen = (host: string) =>
     new Promise<Server>((resolve, reject) => {
       const s = createServer(onConnection);
-      s.maxConnections = settings.maxConnections;
       s.once('error', reject);
       s.listen({ host, port: settings.port }, () => {
         s.off('error', reject);
@@ -66,6 +64,11 @@ export const createTcpInput: InputFactory = ({ config, handlers, events, log }) 
   return {
     name: 'tcp',
     async start() {
+      guard = new ConnectionGuard('tcp', {
+        maxConnections: settings.maxConnections,
+        maxConnectionsPerAddress: settings.maxConnectionsPerAddress,
+        idleTimeoutMs: settings.idleTimeoutSecs * 1000,
+      }, events);
       server = await bindDualStack(settings.host, listen, log, 'TCP input');
       server.on('error', (error) => log.error({ err: error }, 'TCP server error'));
       log.info({ address: server.address() }, 'TCP input listening');
@@ -75,17 +78,15 @@ export const createTcpInput: InputFactory = ({ config, handlers, events, log }) 
         if (!server) return resolve();
         server.close(() => resolve());
         // Whole messages already received have been handed over; exporters reconnect and resend templates.
-        for (const socket of sockets) socket.destroy();
+        guard?.close();
         server = undefined;
       });
     },
     pause() {
-      paused = true;
-      for (const socket of sockets) socket.pause();
+      guard?.pause();
     },
     resume() {
-      paused = false;
-      for (const socket of sockets) socket.resume();
+      guard?.resume();
     },
     address() {
       const a = server?.address();

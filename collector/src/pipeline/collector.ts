@@ -6,7 +6,8 @@ import { buildRegistry } from '../ie/configured.js';
 import type { ElementRegistry } from '../ie/registry.js';
 import { INPUTS } from '../inputs/registry.js';
 import type { Input, InputHandlers } from '../inputs/types.js';
-import { TemplatePersistence } from '../session/persistence.js';
+import { templateFileBound, TemplatePersistence } from '../session/persistence.js';
+import type { TemplateLimits } from '../session/template-session.js';
 import { createSink } from '../sinks/registry.js';
 import type { Sink } from '../sinks/types.js';
 import { InternalEvents } from '../telemetry/events.js';
@@ -20,6 +21,11 @@ export function documentOptions(config: CollectorConfig): DocumentOptions {
   return { target: config.decoding.target, type: config.decoding.type, timestampSource: config.decoding.timestampSource };
 }
 
+export function templateLimits(config: CollectorConfig): TemplateLimits {
+  const { maxFieldsPerTemplate, maxTemplatesPerExporter, maxTemplates, maxTemplateFields } = config.decoding;
+  return { maxFieldsPerTemplate, maxTemplatesPerExporter, maxTemplates, maxTemplateFields };
+}
+
 export function pipelineSettings(config: CollectorConfig, registry: ElementRegistry): PipelineSettings {
   const d = config.decoding;
   return {
@@ -28,6 +34,7 @@ export function pipelineSettings(config: CollectorConfig, registry: ElementRegis
     includeFlowsetId: d.includeFlowsetId,
     templateTimeoutMs: d.templateTimeoutSecs * 1000,
     pending: { maxSets: d.pendingMaxSets, maxBytes: d.pendingMaxBytes, maxAgeMs: d.pendingMaxAgeSecs * 1000 },
+    templates: templateLimits(config),
     enrichment: config.enrichment.enabled
       ? { throughputMaxKeys: config.enrichment.throughputMaxKeys, throughputIdleTimeoutMs: config.enrichment.throughputIdleTimeoutSecs * 1000 }
       : undefined,
@@ -57,15 +64,16 @@ export class Collector {
     this.events = new InternalEvents(createMetrics(), log);
     this.pipeline = new FlowPipeline(pipelineSettings(config, buildRegistry(config)), this.events);
     const statePath = config.decoding.templateStatePath;
-    this.persistence = statePath ? new TemplatePersistence(statePath) : undefined;
+    this.persistence = statePath ? new TemplatePersistence(statePath, templateFileBound(templateLimits(config))) : undefined;
   }
 
   async start(): Promise<void> {
     const now = Date.now();
     if (this.persistence) {
-      const { restored, problem } = await this.persistence.load(this.pipeline.session, now);
+      const { restored, refused, problem } = await this.persistence.load(this.pipeline.session, now);
       if (problem) this.log.warn({ path: this.config.decoding.templateStatePath, problem }, 'saved templates not restored');
       else if (restored > 0) this.log.info({ restored }, 'templates restored from disk');
+      if (refused) this.events.templatesRefusedOnRestore(refused);
     }
     this.sink = await createSink({ config: this.config, documentOptions: documentOptions(this.config), events: this.events, log: this.log });
     const handlers: InputHandlers = {

@@ -5,7 +5,7 @@ import { buildDocument, type DocumentOptions, type FlowDocument } from '../docum
 import { AntreaEnricher, ENRICHMENT_FIELDS, type EnrichmentIssues, type EnrichmentOptions } from '../enrich/antrea.js';
 import type { ElementRegistry } from '../ie/registry.js';
 import { SequenceTracker } from '../session/sequence.js';
-import { TemplateSession, type ExporterSessionKey, type PendingLimits } from '../session/template-session.js';
+import { TemplateSession, type ExporterSessionKey, type PendingLimits, type TemplateLimits } from '../session/template-session.js';
 import type { InternalEvents } from '../telemetry/events.js';
 
 export interface PipelineSettings {
@@ -14,6 +14,8 @@ export interface PipelineSettings {
   includeFlowsetId: boolean;
   templateTimeoutMs: number;
   pending: PendingLimits;
+  /** Bounds on template state; the defaults when left out. */
+  templates?: TemplateLimits;
   /** Undefined switches enrichment off: documents are then exactly what the Logstash codec emits. */
   enrichment: EnrichmentOptions | undefined;
 }
@@ -39,7 +41,7 @@ export class FlowPipeline {
       includeFlowsetId: settings.includeFlowsetId,
       reservedFields: settings.enrichment ? ENRICHMENT_FIELDS : [],
     };
-    this.session = new TemplateSession((d) => compileTemplate(d, compileOptions), settings.templateTimeoutMs, settings.pending);
+    this.session = new TemplateSession((d) => compileTemplate(d, compileOptions), settings.templateTimeoutMs, settings.pending, settings.templates);
     this.decoders = createDecoders(compileOptions);
     this.enricher = settings.enrichment ? new AntreaEnricher(settings.enrichment) : undefined;
   }
@@ -90,6 +92,7 @@ export class FlowPipeline {
     this.enricher?.expire(nowMs);
     const stats = this.session.stats();
     this.events.metrics.templatesActive.set(stats.templates);
+    this.events.metrics.templateFields.set(stats.fields);
     this.events.metrics.pendingSets.set(stats.pendingSets);
     this.events.metrics.pendingBytes.set(stats.pendingBytes);
   }

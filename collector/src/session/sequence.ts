@@ -6,12 +6,18 @@
 export class SequenceTracker {
   private readonly expected = new Map<string, number>();
 
+  /** Bounded: past `maxKeys` sessions and domains (spoofed UDP sources), the oldest is forgotten and resynchronises. */
+  constructor(private readonly maxKeys = 100_000) {}
+
   /** Returns how many records (or packets) are missing before this message. */
   observe(exporterKey: string, domain: number, sequence: number, advance: number | undefined): number {
     const key = `${exporterKey}|${domain}`;
     const expected = this.expected.get(key);
     if (advance === undefined) this.expected.delete(key);
-    else this.expected.set(key, (sequence + advance) >>> 0);
+    else {
+      if (expected === undefined && this.expected.size >= this.maxKeys) this.expected.delete(this.expected.keys().next().value!);
+      this.expected.set(key, (sequence + advance) >>> 0);
+    }
     if (expected === undefined) return 0;
     const gap = (sequence - expected) >>> 0;
     return gap > 0 && gap < 0x80000000 ? gap : 0;

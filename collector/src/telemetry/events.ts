@@ -1,7 +1,15 @@
 import type { Logger } from 'pino';
+import type { ConnectionLimitReason, ConnectionLimits } from '../inputs/connections.js';
 import type { DecoderNotice, FlowError } from '../decoders/types.js';
 import type { PendingSet } from '../session/template-session.js';
 import type { Metrics } from './metrics.js';
+
+const CONNECTION_LIMIT_MESSAGES: Record<ConnectionLimitReason, string> = {
+  per_address_limit: 'connection refused: too many connections from this address (maxConnectionsPerAddress)',
+  connection_limit: 'connection refused: every connection slot is held by an exporter (maxConnections)',
+  evicted: 'connection closed to make room: it had not sent a complete message (maxConnections)',
+  idle_timeout: 'connection closed: nothing received within idleTimeoutSecs',
+};
 
 /**
  * Internal events (Vector's internal_events): every drop and every notable state change is one method here,
@@ -59,6 +67,15 @@ export class InternalEvents {
             this.log.warn({ exporter, domain: notice.domain, templateId: notice.templateId, suppressed }, `template refused: ${notice.reason}`),
           );
           break;
+        case 'template_refused':
+          this.metrics.templatesRefused.inc({ limit: notice.limit });
+          this.limited(`template_refused:${notice.limit}`, (suppressed) =>
+            this.log.error(
+              { exporter, domain: notice.domain, templateId: notice.templateId, limit: notice.limit, suppressed },
+              `template refused: ${notice.reason}; its records cannot be decoded`,
+            ),
+          );
+          break;
         case 'set_held':
           this.metrics.pendingHeld.inc();
           break;
@@ -90,6 +107,12 @@ export class InternalEvents {
     );
   }
 
+  /** Saved templates a restart left out: the file holds more than the template limits now allow. */
+  templatesRefusedOnRestore(count: number): void {
+    this.metrics.templatesRefused.inc({ limit: 'restore' }, count);
+    this.log.error({ count }, 'saved templates not restored: past the template limits (decoding.maxTemplate*)');
+  }
+
   templatesExpired(count: number): void {
     if (count === 0) return;
     this.metrics.templatesExpired.inc(count);
@@ -100,6 +123,37 @@ export class InternalEvents {
     this.metrics.sequenceLost.inc({ version: String(version) }, lost);
     this.limited(`seq:${exporter}`, (suppressed) =>
       this.log.warn({ exporter, domain, version, lost, suppressed }, 'sequence gap: flow data lost between exporter and collector'),
+    );
+  }
+
+  connectionsOpen(input: string, count: number): void {
+    this.metrics.tcpConnections.set({ input }, count);
+  }
+
+  /** A connection refused or closed by the connection limits: nothing it sent was accepted, so no record is lost here. */
+  connectionLimited(input: string, reason: ConnectionLimitReason, address: string, limits: ConnectionLimits): void {
+    this.metrics.connectionsLimited.inc({ input, reason });
+    this.limited(`conn:${input}:${reason}`, (suppressed) =>
+      this.log.warn({ input, reason, address, ...limits, suppressed }, CONNECTION_LIMIT_MESSAGES[reason]),
+    );
+  }
+
+  /** A stream connection whose bytes are not IPFIX messages: it cannot be resynchronised, so it is closed. */
+  streamNotIpfix(input: string, exporter: string, version: number, length: number): void {
+    this.metrics.decodeErrors.inc({ kind: `${input}_framing` });
+    this.limited(`framing:${input}`, (suppressed) =>
+      this.log.warn({ exporter, version, length, suppressed }, `${input.toUpperCase()} stream is not IPFIX; closing the connection`),
+    );
+  }
+
+  /** The kernel dropped datagrams for the UDP socket (receive buffer full): data loss the operator can act on. */
+  udpReceiveDropped(count: number, total: number): void {
+    this.metrics.udpReceiveDrops.inc(count);
+    this.limited('udp:drops', (suppressed) =>
+      this.log.error(
+        { dropped: count, total, suppressed },
+        'the kernel dropped UDP datagrams: the receive buffer was full (raise inputs.udp.receiveBufferBytes and net.core.rmem_max, or add collectors)',
+      ),
     );
   }
 
@@ -168,6 +222,12 @@ export class InternalEvents {
       return;
     }
     write(entry?.suppressed ?? 0);
+    // Some keys name an exporter: keep the map bounded when sources are many (spoofed UDP). Entries past their
+    // interval would log anyway, so forgetting them changes nothing.
+    if (!entry && this.lastLog.size >= 10_000) {
+      for (const [k, e] of this.lastLog) if (now - e.at >= this.logIntervalMs) this.lastLog.delete(k);
+      if (this.lastLog.size >= 10_000) this.lastLog.clear();
+    }
     this.lastLog.set(key, { at: now, suppressed: 0 });
   }
 }

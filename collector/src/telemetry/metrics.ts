@@ -15,6 +15,10 @@ export function createMetrics() {
     registry,
     packetsReceived: counter('packets_received_total', 'Export messages received, per input.', ['input']),
     bytesReceived: counter('bytes_received_total', 'Octets of export messages received, per input.', ['input']),
+    udpReceiveDrops: counter(
+      'udp_receive_drops_total',
+      'Datagrams the kernel dropped for the UDP input\'s socket (its receive buffer was full), read from /proc/net/udp: data loss.',
+    ),
     recordsDecoded: counter('records_decoded_total', 'Flow records decoded, per protocol version.', ['version']),
     decodeErrors: counter('decode_errors_total', 'Malformed packets dropped, per kind of fault.', ['kind']),
     fieldsSkipped: counter(
@@ -27,6 +31,12 @@ export function createMetrics() {
     templatesExpired: counter('templates_expired_total', 'UDP templates dropped after templateTimeoutSecs without refresh.'),
     templatesInvalid: counter('templates_invalid_total', 'Template records refused (reserved id, no data).'),
     templatesActive: gauge('templates_active', 'Templates currently known.'),
+    templateFields: gauge('template_fields', 'Fields of the templates currently known (bounded by decoding.maxTemplateFields).'),
+    templatesRefused: counter(
+      'templates_refused_total',
+      'Templates not kept because of a template limit (decoding.maxFieldsPerTemplate, maxTemplatesPerExporter, maxTemplates, maxTemplateFields), per limit; their data sets are held, then dropped.',
+      ['limit'],
+    ),
     pendingSets: gauge('pending_sets', 'Data sets held while waiting for their template.'),
     pendingBytes: gauge('pending_bytes', 'Octets of data sets held while waiting for their template.'),
     pendingHeld: counter('pending_sets_held_total', 'Data sets that arrived before their template and were held.'),
@@ -50,7 +60,14 @@ export function createMetrics() {
       registers: [registry],
     }),
     queueDepth: gauge('queue_depth', 'Documents decoded and not yet written by the sink.'),
-    tcpConnections: gauge('tcp_connections', 'Open exporter TCP connections.'),
+    tcpConnections: new Gauge({
+      name: 'elkfc_tcp_connections', help: 'Open exporter connections, per stream input (tcp, tls).', labelNames: ['input'], registers: [registry],
+    }),
+    connectionsLimited: counter(
+      'connections_limited_total',
+      'Exporter connections refused or closed by the connection limits, per input and reason: per_address_limit and connection_limit (refused on accept), evicted (closed at the limit to admit a newcomer: it had not sent one complete message), idle_timeout.',
+      ['input', 'reason'],
+    ),
     sinkWriteSeconds: new Histogram({
       name: 'elkfc_sink_write_seconds',
       help: 'Time a sink write (one batch) took.',
