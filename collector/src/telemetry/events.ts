@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { DecoderNotice, FlowError } from '../decoders/types.js';
+import type { SequenceInconsistency } from '../session/sequence.js';
 import type { PendingSet } from '../session/template-session.js';
 import type { Metrics } from './metrics.js';
 
@@ -100,6 +101,19 @@ export class InternalEvents {
     this.metrics.sequenceLost.inc({ version: String(version) }, lost);
     this.limited(`seq:${exporter}`, (suppressed) =>
       this.log.warn({ exporter, domain, version, lost, suppressed }, 'sequence gap: flow data lost between exporter and collector'),
+    );
+  }
+
+  /**
+   * The exporter's sequence numbers do not add up, though nothing was lost in transit (a jump over TCP), or they
+   * went backwards (a reset, a reordered datagram). Not data loss the collector could see: INFO, rate-limited.
+   */
+  sequenceInconsistency(exporter: string, domain: number, version: number, kind: SequenceInconsistency, by: number): void {
+    this.metrics.sequenceInconsistencies.inc({ kind, version: String(version) });
+    this.limited(`seqx:${exporter}`, (suppressed) =>
+      this.log.info({ exporter, domain, version, kind, by, suppressed }, kind === 'gap'
+        ? 'sequence numbers skip ahead on a reliable transport: the exporter\'s count is inconsistent, nothing was lost in transit'
+        : 'sequence number went backwards: exporter reset or reordered message, not loss'),
     );
   }
 
