@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ip6, isoMillis, str, type RecordScratch } from '../collector/src/decoders/values.js';
+import { ip6, isoMillis, str, uptimeMillis, type RecordScratch } from '../collector/src/decoders/values.js';
 import { serializeDocument, type FlowDocument } from '../collector/src/document/document.js';
 
 const scratch = (): RecordScratch => ({ pos: 0, end: 0, escapes: 0, nonAscii: 0, badFields: 0, misfits: 0 });
@@ -13,6 +13,18 @@ describe('value rendering', () => {
     for (const t of samples) expect(isoMillis(t, s)).toBe(new Date(t).toISOString());
     expect(isoMillis(9e15, s)).toBeUndefined();
     expect(s.badFields).toBe(1);
+  });
+
+  it('turns v5/v9 uptimes into absolute times across the 32-bit uptime wrap', () => {
+    const s = scratch();
+    const secs = 1_700_000_000; // header clock: 2023-11-14T22:13:20Z
+    // 1.5 s before the header's uptime, with the v5 header's sub-second clock.
+    expect(uptimeMillis(10_000, 11_500, secs, 250_000_000, s)).toBe('2023-11-14T22:13:18.750Z');
+    // The uptime wrapped 2 s ago; the flow started 1 s before the wrap.
+    expect(uptimeMillis(0xffffffff - 999, 2000, secs, 0, s)).toBe('2023-11-14T22:13:17.000Z');
+    // A value a few ms past the header's uptime is a flow that ended as the packet was built, not 49 days ago.
+    expect(uptimeMillis(5005, 5000, secs, 0, s)).toBe('2023-11-14T22:13:20.005Z');
+    expect(s.badFields).toBe(0);
   });
 
   it('writes IPv6 addresses in RFC 5952 form', () => {

@@ -216,6 +216,21 @@ export function switched(value: number, uptimeMs: number, unixSecs: number, unix
   return isoMillis(seconds * 1000 + Math.floor(micros / 1000), scratch);
 }
 
+const TWO_31 = 2147483648;
+
+/**
+ * Absolute time of a NetFlow v5/v9 uptime value (flowStartSysUpTime, flowEndSysUpTime: the device's uptime in ms
+ * when the flow started or ended), as IANA's flowStartMilliseconds/flowEndMilliseconds would carry it: the
+ * header's clock (unix secs and, v5 only, nsecs) minus how long before the header's uptime the value lies.
+ * Uptime is 32 bits and wraps after 49.7 days: the difference is taken modulo 2^32, and one more than 2^31
+ * behind is read as slightly ahead of the header (a flow that ended as the packet was built), not 49 days old.
+ */
+export function uptimeMillis(value: number, uptimeMs: number, unixSecs: number, unixNsecs: number, scratch: RecordScratch): string | undefined {
+  let behind = (uptimeMs - value) >>> 0;
+  if (behind >= TWO_31) behind -= TWO_32;
+  return isoMillis(unixSecs * 1000 + Math.floor(unixNsecs / 1_000_000) - behind, scratch);
+}
+
 /** RFC 7011 boolean: 1 is true, 2 is false; anything else is kept as the number. */
 export function bool(v: number): boolean | number {
   return v === 1 ? true : v === 2 ? false : v;
