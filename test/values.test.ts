@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ip6, isoMillis, str, uptimeMillis, type RecordScratch } from '../collector/src/decoders/values.js';
+import { ip6, isoMillis, isoNtp, str, uptimeMillis, type RecordScratch } from '../collector/src/decoders/values.js';
 import { serializeDocument, type FlowDocument } from '../collector/src/document/document.js';
 
 const scratch = (): RecordScratch => ({ pos: 0, end: 0, escapes: 0, nonAscii: 0, badFields: 0, misfits: 0 });
@@ -25,6 +25,15 @@ describe('value rendering', () => {
     // A value a few ms past the header's uptime is a flow that ended as the packet was built, not 49 days ago.
     expect(uptimeMillis(5005, 5000, secs, 0, s)).toBe('2023-11-14T22:13:20.005Z');
     expect(s.badFields).toBe(0);
+  });
+
+  it('keeps the nanoseconds of NTP-format times (dateTimeMicroseconds/Nanoseconds)', () => {
+    const s = scratch();
+    const ntp = 2_208_988_800 + 1_609_459_200; // 2021-01-01T00:00:00Z
+    expect(isoNtp(ntp, 548_760, s)).toBe('2021-01-01T00:00:00.000127768Z'); // 548760 / 2^32 s = 127768.1 ns
+    expect(isoNtp(ntp, 0x80000000, s)).toBe('2021-01-01T00:00:00.500000000Z');
+    expect(isoNtp(ntp, 0xffffffff, s)).toBe('2021-01-01T00:00:00.999999999Z');
+    expect(isoNtp(ntp + 1, 1, s)).toBe('2021-01-01T00:00:01.000000000Z');
   });
 
   it('writes IPv6 addresses in RFC 5952 form', () => {

@@ -196,9 +196,19 @@ export function isoMillis(ms: number | bigint, scratch: RecordScratch): string |
 
 const NTP_EPOCH_OFFSET_SECS = 2208988800; // 1900-01-01 to 1970-01-01
 
-/** dateTimeMicroseconds/Nanoseconds are NTP timestamps (RFC 7011 §6.1.9): seconds since 1900 and a 2^-32 fraction. */
+const SIX_DIGITS = (n: number) => String(n).padStart(6, '0');
+
+/**
+ * dateTimeMicroseconds/Nanoseconds are NTP timestamps (RFC 7011 §6.1.9): seconds since 1900 and a 2^-32 s
+ * fraction. Written with nine fraction digits (nanoseconds, floored), so nothing the exporter sent is cut to
+ * milliseconds; Elasticsearch keeps them in `date_nanos` fields. The fraction is not masked for microseconds:
+ * RFC 7011 lets a collector ignore its low 11 bits, but those are the exporter's and we keep what it sent.
+ */
 export function isoNtp(seconds: number, fraction: number, scratch: RecordScratch): string | undefined {
-  return isoMillis((seconds - NTP_EPOCH_OFFSET_SECS) * 1000 + Math.floor((fraction / 4294967296) * 1000), scratch);
+  // fraction × 10^9 / 2^32 = fraction × 5^9 / 2^23, exact in a double (below 2^53).
+  const nanos = Math.floor((fraction * 1953125) / 8388608);
+  const millis = isoMillis((seconds - NTP_EPOCH_OFFSET_SECS) * 1000 + Math.floor(nanos / 1_000_000), scratch);
+  return millis === undefined ? undefined : `${millis.slice(0, -1)}${SIX_DIGITS(nanos % 1_000_000)}Z`;
 }
 
 /**

@@ -7,7 +7,7 @@ import { ANTREA_LEGACY_PEN, ANTREA_PEN, REVERSE_PEN, type InformationElement, ty
  * dashboards are checked against it.
  */
 export type FieldType =
-  | 'keyword' | 'ip' | 'date' | 'boolean' | 'byte' | 'short' | 'integer' | 'long' | 'unsigned_long' | 'float' | 'double'
+  | 'keyword' | 'ip' | 'date' | 'date_nanos' | 'boolean' | 'byte' | 'short' | 'integer' | 'long' | 'unsigned_long' | 'float' | 'double'
   | 'object' | 'flattened';
 
 export type FieldSource = 'envelope' | 'header' | 'element' | 'derived';
@@ -25,11 +25,13 @@ export interface CatalogField {
   properties?: Record<string, FieldType>;
 }
 
+// Microsecond and nanosecond times are written with nine fraction digits: `date_nanos` keeps them (`date` would
+// round them to milliseconds). Kibana's time field stays `@timestamp`, a `date`.
 const ELEMENT_TYPES: Record<ValueType, FieldType | undefined> = {
   unsigned8: 'short', unsigned16: 'integer', unsigned32: 'long', unsigned64: 'unsigned_long',
   signed8: 'byte', signed16: 'short', signed32: 'integer', signed64: 'long',
   float32: 'float', float64: 'double', boolean: 'boolean', macAddress: 'keyword', octetArray: 'keyword', string: 'keyword',
-  dateTimeSeconds: 'date', dateTimeMilliseconds: 'date', dateTimeMicroseconds: 'date', dateTimeNanoseconds: 'date',
+  dateTimeSeconds: 'date', dateTimeMilliseconds: 'date', dateTimeMicroseconds: 'date_nanos', dateTimeNanoseconds: 'date_nanos',
   ipv4Address: 'ip', ipv6Address: 'ip', skip: undefined,
   forwardingStatus: 'object', applicationId: 'keyword', aclIdAsa: 'keyword', mplsLabelStackOctets: 'object',
 };
