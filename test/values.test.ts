@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ip6, isoMillis, isoNtp, str, uptimeMillis, type RecordScratch } from '../collector/src/decoders/values.js';
+import { applicationId, ip6, isoMillis, isoNtp, str, uptimeMillis, type RecordScratch } from '../collector/src/decoders/values.js';
 import { serializeDocument, type FlowDocument } from '../collector/src/document/document.js';
 
 const scratch = (): RecordScratch => ({ pos: 0, end: 0, escapes: 0, nonAscii: 0, badFields: 0, misfits: 0 });
@@ -34,6 +34,14 @@ describe('value rendering', () => {
     expect(isoNtp(ntp, 0x80000000, s)).toBe('2021-01-01T00:00:00.500000000Z');
     expect(isoNtp(ntp, 0xffffffff, s)).toBe('2021-01-01T00:00:00.999999999Z');
     expect(isoNtp(ntp + 1, 1, s)).toBe('2021-01-01T00:00:01.000000000Z');
+  });
+
+  it('structures applicationId per RFC 6759, PANA-L7-PEN with its enterprise number, nothing cut', () => {
+    const app = (hex: string) => applicationId(Buffer.from(hex, 'hex'), 0, hex.length / 2);
+    expect(app('01000000')).toBe('1..0'); // NBAR engine 1, selector 0: no trailing zero bytes dropped
+    expect(app('0d000040')).toBe('13..64');
+    expect(app('14000030448f34')).toBe('20..12356..36660'); // Fortinet (PEN 12356), selector 36660
+    expect(app('0300000000000000000001')).toBe('3..0x00000000000000000001'); // a 10-octet selector
   });
 
   it('writes IPv6 addresses in RFC 5952 form', () => {

@@ -250,10 +250,21 @@ export function forwardingStatus(v: number): { status: number; reason: number } 
   return { status: v >> 6, reason: v & 0x3f };
 }
 
-/** Cisco NBAR application id: classification engine id, "..", selector id (the codec's rendering). */
+const PANA_L7_PEN = 20;
+
+/** A selector of any length: an integer up to 8 octets (exact), longer ones as 0x-prefixed hex (nothing cut). */
+function selector(b: Buffer, o: number, length: number): string {
+  return length <= 8 ? String(uint(b, o, length)) : `0x${hex(b, o, length)}`;
+}
+
+/**
+ * applicationId (RFC 6759): the classification engine id, "..", the selector id (the codec's rendering). Engine
+ * 20 (PANA-L7-PEN) puts a private enterprise number before the vendor's selector: `20..<pen>..<selector>`.
+ */
 export function applicationId(b: Buffer, o: number, length: number): string {
   if (length < 2) return String(b[o] ?? '');
-  return `${b[o]}..${uint(b, o + 1, Math.min(length - 1, 8))}`;
+  if (b[o] === PANA_L7_PEN && length >= 6) return `${PANA_L7_PEN}..${b.readUInt32BE(o + 1)}..${selector(b, o + 5, length - 5)}`;
+  return `${b[o]}..${selector(b, o + 1, length - 1)}`;
 }
 
 /** Cisco ASA ACL id: three 32-bit words in hex, joined by '-'. */

@@ -100,15 +100,16 @@ const DERIVED: (Omit<CatalogField, 'path' | 'source'> & { name: string })[] = [
   { name: 'egressNetworkPolicyTypeStr', type: 'keyword', origin: 'egressNetworkPolicyType (rule 8)', description: 'As ingressNetworkPolicyTypeStr.' },
 ];
 
-function elementField(target: string, e: InformationElement): CatalogField | undefined {
-  const base = elementType(e.type);
+function elementField(target: string, e: InformationElement, v9 = false): CatalogField | undefined {
+  // The codec's `*_switched` v9 names (netflow.yaml) are rendered as absolute times, whatever their type.
+  const base = v9 && e.name.endsWith('_switched') ? 'date' : elementType(e.type);
   if (!base) return undefined;
   const enriched = ENRICHED_TYPES[e.name];
   const field: CatalogField = {
     path: `${target}.${e.name}`,
     type: enriched?.type ?? base,
     source: 'element',
-    origin: `${ENTERPRISES[e.enterprise] ?? `enterprise ${e.enterprise}`} ${e.enterprise}/${e.id} ${e.type}`,
+    origin: v9 ? `NetFlow v9 field type ${e.id} ${e.type}` : `${ENTERPRISES[e.enterprise] ?? `enterprise ${e.enterprise}`} ${e.enterprise}/${e.id} ${e.type}`,
     description: enriched?.note ?? '',
   };
   const unit = unitOf(e.name);
@@ -138,8 +139,10 @@ export function fieldCatalog(registry: ElementRegistry = ElementRegistry.builtin
   const forward = elements.filter((e) => e.enterprise === 0);
   const reverse = forward.map((e) => registry.ipfixElement(REVERSE_PEN, e.id)).filter((e): e is InformationElement => !!e);
   const byName = new Map<string, CatalogField>();
-  for (const e of [...elements, ...reverse]) {
-    const field = elementField(target, e);
+  // NetFlow v9 field types after the IPFIX elements: most share their names; vendor v9 types add theirs.
+  const netflow = registry.netflowElements().map((e) => ({ e, v9: true }));
+  for (const { e, v9 } of [...[...elements, ...reverse].map((x) => ({ e: x, v9: false })), ...netflow]) {
+    const field = elementField(target, e, v9);
     // One name, one type: a name defined twice (e.g. throughput, Antrea and derived) keeps its first definition.
     if (field && !byName.has(field.path)) byName.set(field.path, field);
   }
