@@ -72,6 +72,15 @@ export class InternalEvents {
             this.log.warn({ exporter, domain: notice.domain, templateId: notice.templateId, suppressed }, `held data set dropped: ${notice.reason}`),
           );
           break;
+        case 'record_count_mismatch':
+          this.metrics.headerInconsistencies.inc({ kind: 'v5_record_count' });
+          this.limited('record_count_mismatch', (suppressed) =>
+            this.log.warn(
+              { exporter, domain: notice.domain, announced: notice.announced, decoded: notice.decoded, suppressed },
+              'v5 header announces another number of records than the packet holds: the complete records were decoded',
+            ),
+          );
+          break;
         case 'set_reserved':
           this.limited('set_reserved', (suppressed) =>
             this.log.warn({ exporter, domain: notice.domain, setId: notice.setId, suppressed }, 'set with a reserved id skipped'),

@@ -32,6 +32,11 @@ export function createMetrics() {
     pendingHeld: counter('pending_sets_held_total', 'Data sets that arrived before their template and were held.'),
     pendingExpired: counter('pending_sets_expired_total', 'Held data sets never decoded (no template in time, bound reached, or connection closed).', ['reason']),
     sequenceLost: counter('sequence_lost_total', 'Lost in transit (UDP) by sequence numbers: records for IPFIX and v5, packets for v9.', ['version']),
+    headerInconsistencies: counter(
+      'header_inconsistencies_total',
+      'Packets decoded as far as they hold records though their header says otherwise: v5_record_count (the v5 header\'s record count is not the number of complete records).',
+      ['kind'],
+    ),
     sequenceInconsistencies: counter(
       'sequence_inconsistencies_total',
       'Messages whose sequence number the exporter got wrong, not loss in transit: gap (a forward jump over TCP, where nothing can be lost), backwards (an exporter reset or a reordered datagram).',
