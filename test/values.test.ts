@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { applicationId, ip6, isoMillis, isoNtp, str, uptimeMillis, type RecordScratch } from '../collector/src/decoders/values.js';
 import { serializeDocument, type FlowDocument } from '../collector/src/document/document.js';
+import { dataMessage, templateMessage, type LayoutField } from './support/antrea-encoder.js';
+import { decodeAll, testPipeline } from './support/offline.js';
 
 const scratch = (): RecordScratch => ({ pos: 0, end: 0, escapes: 0, nonAscii: 0, badFields: 0, misfits: 0 });
 
@@ -120,5 +122,33 @@ describe('document writer', () => {
         serializeDocument(doc, options);
       }
     }
+  });
+});
+
+describe('octetArray elements under the default configuration', () => {
+  it('are lowercase hex of every octet sent, trailing zeros included (IANA types, not the codec\'s :string)', () => {
+    const layout: LayoutField[] = [
+      { name: 'mplsTopLabelStackSection', enterprise: 0, id: 70, type: 'string' },
+      { name: 'mplsLabelStackSection2', enterprise: 0, id: 71, type: 'string' },
+      { name: 'dataLinkFrameSection', enterprise: 0, id: 315, type: 'uuid' },
+      { name: 'applicationId', enterprise: 0, id: 95, type: 'string' },
+    ];
+    const { pipeline } = testPipeline({ enrichment: undefined });
+    const header = { exportTimeSecs: 1_700_000_000, sequence: 0, domain: 1 };
+    const [doc] = decodeAll(pipeline, [
+      templateMessage(header, 300, layout),
+      dataMessage(header, 300, layout, [{
+        mplsTopLabelStackSection: '\u0000\u0000\u0000',
+        mplsLabelStackSection2: '\u0000\u0011\u0040',
+        dataLinkFrameSection: '02000000-0001-0200-0000-000288470000',
+        applicationId: '\u0001\u0000\u0000\u0000',
+      }]),
+    ]);
+    expect(doc.fields).toMatchObject({
+      mplsTopLabelStackSection: '000000',
+      mplsLabelStackSection2: '001140',
+      dataLinkFrameSection: '02000000000102000000000288470000',
+      applicationId: '1..0',
+    });
   });
 });
