@@ -78,7 +78,7 @@ const HEADER: (Omit<CatalogField, 'path'> & { name: string })[] = [
   { name: 'engine_id', type: 'short', source: 'header', origin: 'v5 header', description: 'v5 engine id.' },
   { name: 'sampling_algorithm', type: 'short', source: 'header', origin: 'v5 header', description: 'v5 sampling mode.' },
   { name: 'sampling_interval', type: 'integer', source: 'header', origin: 'v5 header', description: 'v5 sampling interval.' },
-  { name: 'flow_records', type: 'short', source: 'header', origin: 'v5 header', description: 'Records in the v5 message.' },
+  { name: 'flow_records', type: 'integer', source: 'header', origin: 'v5 header', description: 'Records in the v5 message.' },
 ];
 const SCOPE_NAMES = ['scope_system', 'scope_interface', 'scope_line_card', 'scope_netflow_cache', 'scope_template'];
 
