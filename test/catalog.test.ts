@@ -18,6 +18,7 @@ function fits(field: CatalogField, value: unknown): boolean {
     case 'keyword': return typeof value === 'string';
     case 'ip': return typeof value === 'string' && isIP(value) !== 0;
     case 'date': return typeof value === 'string' && /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/.test(value);
+    case 'date_nanos': return typeof value === 'string' && /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$/.test(value);
     case 'boolean': return typeof value === 'boolean';
     case 'float': case 'double': return typeof value === 'number';
     case 'flattened': return typeof value === 'object' && value !== null && !Array.isArray(value);

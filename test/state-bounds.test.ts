@@ -10,11 +10,11 @@ describe('bounded per-exporter state', () => {
   it('sequence state: past its bound the oldest session is forgotten (it resynchronises: no loss counted)', () => {
     const tracker = new SequenceTracker(3);
     for (const exporter of ['a', 'b', 'c']) tracker.observe(exporter, 1, 100, 10);
-    expect(tracker.observe('a', 1, 115, 10)).toBe(5); // known: the gap counts
+    expect(tracker.observe('a', 1, 115, 10)).toEqual({ kind: 'lost', count: 5 }); // known: the gap counts
     tracker.observe('d', 1, 0, 10); // a fourth: 'a' (the oldest) goes
-    expect(tracker.observe('a', 1, 200, 10)).toBe(0);
-    expect(tracker.observe('c', 1, 112, 10)).toBe(2); // 'b' went for 'a'; 'c' is still known
-    expect(tracker.observe('b', 1, 500, 10)).toBe(0);
+    expect(tracker.observe('a', 1, 200, 10)).toEqual({ kind: 'in_order' });
+    expect(tracker.observe('c', 1, 112, 10)).toEqual({ kind: 'lost', count: 2 }); // 'b' went for 'a'; 'c' is still known
+    expect(tracker.observe('b', 1, 500, 10)).toEqual({ kind: 'in_order' });
   });
 
   it('throughput state: a key an exporter makes arbitrarily long is kept as a short hash', () => {

@@ -34,7 +34,9 @@ export type DecoderNotice =
   | { kind: 'set_held'; domain: number; templateId: number }
   | { kind: 'pending_evicted'; sets: PendingSet[] }
   | { kind: 'pending_set_malformed'; domain: number; templateId: number; reason: string }
-  | { kind: 'set_reserved'; domain: number; setId: number };
+  | { kind: 'set_reserved'; domain: number; setId: number }
+  /** A v5 header announcing another number of records than the packet holds: the complete ones were decoded. */
+  | { kind: 'record_count_mismatch'; domain: number; announced: number; decoded: number };
 
 /** Sequence number of a message, for loss accounting (records for IPFIX and v5, packets for v9). */
 export interface SequenceReport {

@@ -7,7 +7,7 @@ import { ANTREA_LEGACY_PEN, ANTREA_PEN, REVERSE_PEN, type InformationElement, ty
  * dashboards are checked against it.
  */
 export type FieldType =
-  | 'keyword' | 'ip' | 'date' | 'boolean' | 'byte' | 'short' | 'integer' | 'long' | 'unsigned_long' | 'float' | 'double'
+  | 'keyword' | 'ip' | 'date' | 'date_nanos' | 'boolean' | 'byte' | 'short' | 'integer' | 'long' | 'unsigned_long' | 'float' | 'double'
   | 'object' | 'flattened';
 
 export type FieldSource = 'envelope' | 'header' | 'element' | 'derived';
@@ -25,11 +25,13 @@ export interface CatalogField {
   properties?: Record<string, FieldType>;
 }
 
+// Microsecond and nanosecond times are written with nine fraction digits: `date_nanos` keeps them (`date` would
+// round them to milliseconds). Kibana's time field stays `@timestamp`, a `date`.
 const ELEMENT_TYPES: Record<ValueType, FieldType | undefined> = {
   unsigned8: 'short', unsigned16: 'integer', unsigned32: 'long', unsigned64: 'unsigned_long',
   signed8: 'byte', signed16: 'short', signed32: 'integer', signed64: 'long',
   float32: 'float', float64: 'double', boolean: 'boolean', macAddress: 'keyword', octetArray: 'keyword', string: 'keyword',
-  dateTimeSeconds: 'date', dateTimeMilliseconds: 'date', dateTimeMicroseconds: 'date', dateTimeNanoseconds: 'date',
+  dateTimeSeconds: 'date', dateTimeMilliseconds: 'date', dateTimeMicroseconds: 'date_nanos', dateTimeNanoseconds: 'date_nanos',
   ipv4Address: 'ip', ipv6Address: 'ip', skip: undefined,
   forwardingStatus: 'object', applicationId: 'keyword', aclIdAsa: 'keyword', mplsLabelStackOctets: 'object',
 };
@@ -76,7 +78,7 @@ const HEADER: (Omit<CatalogField, 'path'> & { name: string })[] = [
   { name: 'engine_id', type: 'short', source: 'header', origin: 'v5 header', description: 'v5 engine id.' },
   { name: 'sampling_algorithm', type: 'short', source: 'header', origin: 'v5 header', description: 'v5 sampling mode.' },
   { name: 'sampling_interval', type: 'integer', source: 'header', origin: 'v5 header', description: 'v5 sampling interval.' },
-  { name: 'flow_records', type: 'short', source: 'header', origin: 'v5 header', description: 'Records in the v5 message.' },
+  { name: 'flow_records', type: 'integer', source: 'header', origin: 'v5 header', description: 'Records in the v5 message.' },
 ];
 const SCOPE_NAMES = ['scope_system', 'scope_interface', 'scope_line_card', 'scope_netflow_cache', 'scope_template'];
 
@@ -98,15 +100,16 @@ const DERIVED: (Omit<CatalogField, 'path' | 'source'> & { name: string })[] = [
   { name: 'egressNetworkPolicyTypeStr', type: 'keyword', origin: 'egressNetworkPolicyType (rule 8)', description: 'As ingressNetworkPolicyTypeStr.' },
 ];
 
-function elementField(target: string, e: InformationElement): CatalogField | undefined {
-  const base = elementType(e.type);
+function elementField(target: string, e: InformationElement, v9 = false): CatalogField | undefined {
+  // The codec's `*_switched` v9 names (netflow.yaml) are rendered as absolute times, whatever their type.
+  const base = v9 && e.name.endsWith('_switched') ? 'date' : elementType(e.type);
   if (!base) return undefined;
   const enriched = ENRICHED_TYPES[e.name];
   const field: CatalogField = {
     path: `${target}.${e.name}`,
     type: enriched?.type ?? base,
     source: 'element',
-    origin: `${ENTERPRISES[e.enterprise] ?? `enterprise ${e.enterprise}`} ${e.enterprise}/${e.id} ${e.type}`,
+    origin: v9 ? `NetFlow v9 field type ${e.id} ${e.type}` : `${ENTERPRISES[e.enterprise] ?? `enterprise ${e.enterprise}`} ${e.enterprise}/${e.id} ${e.type}`,
     description: enriched?.note ?? '',
   };
   const unit = unitOf(e.name);
@@ -136,8 +139,10 @@ export function fieldCatalog(registry: ElementRegistry = ElementRegistry.builtin
   const forward = elements.filter((e) => e.enterprise === 0);
   const reverse = forward.map((e) => registry.ipfixElement(REVERSE_PEN, e.id)).filter((e): e is InformationElement => !!e);
   const byName = new Map<string, CatalogField>();
-  for (const e of [...elements, ...reverse]) {
-    const field = elementField(target, e);
+  // NetFlow v9 field types after the IPFIX elements: most share their names; vendor v9 types add theirs.
+  const netflow = registry.netflowElements().map((e) => ({ e, v9: true }));
+  for (const { e, v9 } of [...[...elements, ...reverse].map((x) => ({ e: x, v9: false })), ...netflow]) {
+    const field = elementField(target, e, v9);
     // One name, one type: a name defined twice (e.g. throughput, Antrea and derived) keeps its first definition.
     if (field && !byName.has(field.path)) byName.set(field.path, field);
   }

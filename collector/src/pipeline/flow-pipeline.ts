@@ -5,7 +5,7 @@ import { buildDocument, type DocumentOptions, type FlowDocument } from '../docum
 import { AntreaEnricher, ENRICHMENT_FIELDS, type EnrichmentIssues, type EnrichmentOptions } from '../enrich/antrea.js';
 import type { ElementRegistry } from '../ie/registry.js';
 import { SequenceTracker } from '../session/sequence.js';
-import { TemplateSession, type ExporterSessionKey, type PendingLimits, type TemplateLimits } from '../session/template-session.js';
+import { reliableTransport, TemplateSession, type ExporterSessionKey, type PendingLimits, type TemplateLimits } from '../session/template-session.js';
 import type { InternalEvents } from '../telemetry/events.js';
 
 export interface PipelineSettings {
@@ -66,8 +66,9 @@ export class FlowPipeline {
     this.events.fieldsSkipped('length_mismatch', result.misfits, { exporter: exporter.key });
     if (result.sequence) {
       const { domain, sequence, advance } = result.sequence;
-      const lost = this.sequences.observe(exporter.key, domain, sequence, advance);
-      if (lost > 0) this.events.sequenceLoss(exporter.key, domain, version, lost);
+      const outcome = this.sequences.observe(exporter.key, domain, sequence, advance, reliableTransport(exporter));
+      if (outcome.kind === 'lost') this.events.sequenceLoss(exporter.key, domain, version, outcome.count);
+      else if (outcome.kind === 'inconsistent') this.events.sequenceInconsistency(exporter.key, domain, version, outcome.inconsistency, outcome.count);
     }
     this.events.recordsDecoded(version, result.records.length);
     const documents = new Array<FlowDocument>(result.records.length);

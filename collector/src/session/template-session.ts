@@ -13,6 +13,11 @@ export interface ExporterSessionKey {
   readonly expires: boolean;
 }
 
+/** TCP (`tcp:` keys): reliable and ordered, so a sequence gap there is the exporter's, never loss in transit. */
+export function reliableTransport(exporter: ExporterSessionKey): boolean {
+  return exporter.key.startsWith('tcp:');
+}
+
 interface TemplateEntry {
   compiled: CompiledTemplate;
   lastSeenMs: number;

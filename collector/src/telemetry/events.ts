@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { ConnectionLimitReason, ConnectionLimits } from '../inputs/connections.js';
 import type { DecoderNotice, FlowError } from '../decoders/types.js';
+import type { SequenceInconsistency } from '../session/sequence.js';
 import type { PendingSet } from '../session/template-session.js';
 import type { Metrics } from './metrics.js';
 
@@ -88,6 +89,15 @@ export class InternalEvents {
             this.log.warn({ exporter, domain: notice.domain, templateId: notice.templateId, suppressed }, `held data set dropped: ${notice.reason}`),
           );
           break;
+        case 'record_count_mismatch':
+          this.metrics.headerInconsistencies.inc({ kind: 'v5_record_count' });
+          this.limited('record_count_mismatch', (suppressed) =>
+            this.log.warn(
+              { exporter, domain: notice.domain, announced: notice.announced, decoded: notice.decoded, suppressed },
+              'v5 header announces another number of records than the packet holds: the complete records were decoded',
+            ),
+          );
+          break;
         case 'set_reserved':
           this.limited('set_reserved', (suppressed) =>
             this.log.warn({ exporter, domain: notice.domain, setId: notice.setId, suppressed }, 'set with a reserved id skipped'),
@@ -154,6 +164,19 @@ export class InternalEvents {
         { dropped: count, total, suppressed },
         'the kernel dropped UDP datagrams: the receive buffer was full (raise inputs.udp.receiveBufferBytes and net.core.rmem_max, or add collectors)',
       ),
+    );
+  }
+
+  /**
+   * The exporter's sequence numbers do not add up, though nothing was lost in transit (a jump over TCP), or they
+   * went backwards (a reset, a reordered datagram). Not data loss the collector could see: INFO, rate-limited.
+   */
+  sequenceInconsistency(exporter: string, domain: number, version: number, kind: SequenceInconsistency, by: number): void {
+    this.metrics.sequenceInconsistencies.inc({ kind, version: String(version) });
+    this.limited(`seqx:${exporter}`, (suppressed) =>
+      this.log.info({ exporter, domain, version, kind, by, suppressed }, kind === 'gap'
+        ? 'sequence numbers skip ahead on a reliable transport: the exporter\'s count is inconsistent, nothing was lost in transit'
+        : 'sequence number went backwards: exporter reset or reordered message, not loss'),
     );
   }
 

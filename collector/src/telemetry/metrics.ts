@@ -41,7 +41,17 @@ export function createMetrics() {
     pendingBytes: gauge('pending_bytes', 'Octets of data sets held while waiting for their template.'),
     pendingHeld: counter('pending_sets_held_total', 'Data sets that arrived before their template and were held.'),
     pendingExpired: counter('pending_sets_expired_total', 'Held data sets never decoded (no template in time, bound reached, or connection closed).', ['reason']),
-    sequenceLost: counter('sequence_lost_total', 'Lost in transit by sequence numbers: records for IPFIX and v5, packets for v9.', ['version']),
+    sequenceLost: counter('sequence_lost_total', 'Lost in transit (UDP) by sequence numbers: records for IPFIX and v5, packets for v9.', ['version']),
+    headerInconsistencies: counter(
+      'header_inconsistencies_total',
+      'Packets decoded as far as they hold records though their header says otherwise: v5_record_count (the v5 header\'s record count is not the number of complete records).',
+      ['kind'],
+    ),
+    sequenceInconsistencies: counter(
+      'sequence_inconsistencies_total',
+      'Messages whose sequence number the exporter got wrong, not loss in transit: gap (a forward jump over TCP, where nothing can be lost), backwards (an exporter reset or a reordered datagram).',
+      ['kind', 'version'],
+    ),
     documentsWritten: counter('sink_documents_written_total', 'Documents the sink wrote.', ['sink']),
     documentsFailed: counter('sink_documents_failed_total', 'Documents the sink could not write.', ['sink']),
     sinkDiscardedBytes: counter('sink_discarded_bytes_total', 'Octets of written files the file sink deleted to stay under maxTotalBytes (data loss by configuration).', ['sink']),
