@@ -124,6 +124,7 @@ export class Collector {
     sink.write(documents); // a sink whose spool is full drops (and counts) them itself
     if (!this.paused && this.mustPause(sink)) {
       this.paused = true;
+      this.events.metrics.inputsPaused.set(1);
       for (const input of this.inputs) input.pause();
       // Pausing for memory is routine under load; pausing for the spool means the cluster has been away long.
       if (sink.backpressure?.().pause) this.log.warn({ queued: sink.queued, ...sink.status?.() }, 'spool past its high-water mark: TCP exporters paused');
@@ -140,6 +141,7 @@ export class Collector {
     if (!this.paused || !this.sink) return;
     if (this.sink.queued < this.config.output.maxQueueDocuments / 2 && !(this.sink.backpressure?.().pause ?? false)) {
       this.paused = false;
+      this.events.metrics.inputsPaused.set(0);
       clearInterval(this.resumeTimer);
       for (const input of this.inputs) input.resume();
       if (this.sink.backpressure) this.log.info({ queued: this.sink.queued }, 'backlog below its high-water mark: TCP exporters resumed');

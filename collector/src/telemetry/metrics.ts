@@ -60,6 +60,7 @@ export function createMetrics() {
       registers: [registry],
     }),
     queueDepth: gauge('queue_depth', 'Documents decoded and not yet written by the sink.'),
+    inputsPaused: gauge('inputs_paused', 'Whether TCP exporters are paused (1): the sink\'s memory queue or its spool is past its high-water mark.'),
     tcpConnections: gauge('tcp_connections', 'Open exporter TCP connections.'),
     sinkWriteSeconds: new Histogram({
       name: 'elkfc_sink_write_seconds',
