@@ -195,7 +195,7 @@ describe('Elasticsearch output', () => {
     await until(settled(es, dir, 400));
     expectExactlyOnce(es, dir, 400);
     expect(deadLetters(dir)).toEqual([]);
-    expect(await counter(metrics, 'elkfc_es_available')).toBe(1);
+    await until(async () => (await counter(metrics, 'elkfc_es_available')) === 1, 5000, 'available again'); // after the answer is read
   });
 
   it('dead-letters a whole request answered 400 (a body that can never succeed), with the reason', async () => {

@@ -185,8 +185,9 @@ export class ElasticsearchSink implements Sink {
     }
     this.closing = true;
     clearTimeout(this.retryTimer);
-    // Requests under way settle (their retried items are written ahead); wait for them briefly.
-    while (this.inFlight > 0 && Date.now() < grace + SHUTDOWN_GRACE_MS) await new Promise((r) => setTimeout(r, 20));
+    // Requests under way are in the spool whatever they answer: waiting for them (while the cluster answers,
+    // within the grace) only saves sending them again.
+    while (this.inFlight > 0 && this.failures === 0 && Date.now() < grace) await new Promise((r) => setTimeout(r, 20));
     await this.appends;
     await this.spool.close();
     await this.client.close();
@@ -214,6 +215,8 @@ export class ElasticsearchSink implements Sink {
       },
       (error: Error) => {
         // The disk failed: better sent without a copy on disk than lost. Not ready until the spool works again.
+        // (While closing, the spool is closed: the batch this retry came from is still in it, unsettled.)
+        if (this.closing) return undefined;
         if (this.spoolError === undefined) this.context.log.error({ err: error, directory: this.settings.spoolDirectory }, 'spool cannot be written; sending from memory, a crash now loses these batches');
         this.spoolError = error.message;
         return undefined;

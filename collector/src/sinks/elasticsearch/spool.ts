@@ -234,7 +234,7 @@ export class WriteAheadSpool {
   }
 
   private schedule(): void {
-    if (this.writing) return;
+    if (this.writing || this.closed) return;
     if (this.pending.length === 0 && this.acks.length === 0) return;
     this.writing = this.writeGroup().finally(() => {
       this.writing = undefined;
