@@ -209,6 +209,17 @@ describe('Elasticsearch output', () => {
     expect(deadLetters(dir).map((d) => d.reason)).toEqual(Array(100).fill('HTTP 400: request refused'));
   });
 
+  it('splits a batch answered 413 in halves, and dead-letters a single document still too large', async () => {
+    const es = await startFakeElasticsearch();
+    servers.push(es);
+    es.faults.wholeStatus = { status: 413, remaining: 1 + 2 + 1 }; // 4 documents, then 2 + 2, then the first single
+    const { sink, dir } = await harness(es);
+    sink.write(documents(4));
+    await until(settled(es, dir, 4));
+    expectExactlyOnce(es, dir, 4);
+    expect(deadLetters(dir).map((d) => d.reason)).toEqual(['HTTP 413: request refused']);
+  });
+
   it('retries the items answered 429 or 503 of a partly failed request, and only those', async () => {
     const es = await startFakeElasticsearch();
     servers.push(es);
