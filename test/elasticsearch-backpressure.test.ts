@@ -96,14 +96,20 @@ describe('backpressure from the spool', () => {
     es.faults.down = true;
     const { collector, lines } = await start(dir, es.url);
     const m = collector.events.metrics;
-    await replay({ files: capture(dir), host: '127.0.0.1', port: collector.inputAddress('udp')!.port, protocol: 'udp', rate: 2000, repeat: 1 });
-    await until(async () => (await counter(m, 'elkfc_records_decoded_total')) === RECORDS, 15_000, 'everything received');
-    await until(async () => (await counter(m, 'elkfc_es_documents_spooled_total')) + (await counter(m, 'elkfc_es_documents_spool_dropped_total')) === RECORDS, 15_000, 'everything spooled or dropped');
+    await replay({ files: capture(dir), host: '127.0.0.1', port: collector.inputAddress('udp')!.port, protocol: 'udp', rate: 1000, repeat: 1 });
+    // What the collector received (the kernel may drop datagrams on a loaded machine: another metric's business).
+    let received = -1;
+    for (let now = 0; now !== received; now = await counter(m, 'elkfc_records_decoded_total')) {
+      received = now;
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    expect(received).toBeGreaterThan(RECORDS / 2);
+    await until(async () => (await counter(m, 'elkfc_es_documents_spooled_total')) + (await counter(m, 'elkfc_es_documents_spool_dropped_total')) === received, 15_000, 'everything spooled or dropped');
     const dropped = await counter(m, 'elkfc_es_documents_spool_dropped_total');
     expect(dropped).toBeGreaterThan(0);
     expect(lines.some((l) => l.level === 50 && l.msg.startsWith('spool full'))).toBe(true);
     es.faults.down = false;
-    await until(() => es!.documents.size === RECORDS - dropped, 30_000, 'everything spooled indexed');
+    await until(() => es!.documents.size === received - dropped, 30_000, 'everything spooled indexed');
     expect(each(es)).toBe(true);
   });
 });
