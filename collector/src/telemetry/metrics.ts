@@ -51,7 +51,7 @@ export function createMetrics() {
       buckets: [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1],
       registers: [registry],
     }),
-    esAvailable: gauge('es_available', 'Whether Elasticsearch took the last bulk request (1) or not (0: documents wait in the spool).'),
+    esAvailable: gauge('es_available', 'Whether Elasticsearch took the last bulk request (1) or not (0: documents wait in the spool; also 0 before the first answer, see /readyz).'),
     esRequestSeconds: new Histogram({
       name: 'elkfc_es_request_seconds',
       help: 'Bulk request latency, by outcome (ok, partial, failed).',
