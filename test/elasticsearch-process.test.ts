@@ -82,16 +82,17 @@ describe('elk-flow-collector with Elasticsearch', () => {
   }
 
   /** A second process ships what the first left in the spool; every record arrives once (one copy, by _id). */
-  async function restartAndShip(es: FakeElasticsearch, start: () => ReturnType<typeof startCollector>, expected: number): Promise<number> {
+  async function restartAndShip(es: FakeElasticsearch, start: () => ReturnType<typeof startCollector>, expected: number) {
     const { child, httpPort } = await start();
     await until(() => es.documents.size === expected, 20_000, 'everything indexed');
     await until(async () => (await scrapeMetric(httpPort, 'elkfc_es_spool_documents')) === 0, 10_000, 'spool settled');
     const duplicates = await scrapeMetric(httpPort, 'elkfc_es_documents_duplicate_total');
+    const lostInCrash = await scrapeMetric(httpPort, 'elkfc_es_batches_lost_in_crash_total');
     child.kill('SIGTERM');
     expect(await new Promise((r) => child.on('exit', r))).toBe(0);
     expect(new Set(pods(es)).size).toBe(expected);
     expect([...es.copies.values()].filter((n) => n !== 1)).toEqual([]);
-    return duplicates;
+    return { duplicates, lostInCrash };
   }
 
   it('run, killed with SIGKILL during an outage, stays ready while spooling and ships every record once after a restart', async () => {
@@ -102,14 +103,16 @@ describe('elk-flow-collector with Elasticsearch', () => {
     const { child: first, udpPort, httpPort } = await start();
     await replay({ files: messages(0, 900), host: '127.0.0.1', port: udpPort, protocol: 'udp', rate: 5000, repeat: 1 });
     await until(async () => (await scrapeMetric(httpPort, 'elkfc_es_documents_spooled_total')) === 900, 20_000, 'everything spooled');
-    await until(async () => (await scrapeMetric(httpPort, 'elkfc_es_available')) === 0, 10_000, 'the outage seen');
+    const readyz = async () => (await fetch(`http://127.0.0.1:${httpPort}/readyz`)).json() as Promise<{ details: { elasticsearch: string } }>;
+    await until(async () => (await readyz()).details.elasticsearch === 'unavailable', 10_000, 'the outage seen');
+    expect(await scrapeMetric(httpPort, 'elkfc_es_available')).toBe(0);
     // Readiness is "can accept": the spool takes the records, so the collector stays in its Service.
     const ready = await fetch(`http://127.0.0.1:${httpPort}/readyz`);
     expect(ready.status).toBe(200);
     expect(await ready.json()).toMatchObject({ status: 'ready', details: { sink: 'elasticsearch', elasticsearch: 'unavailable', spoolDocuments: 900 } });
     await kill9(first);
     es.faults.down = false;
-    await restartAndShip(es, start, 900);
+    expect(await restartAndShip(es, start, 900)).toMatchObject({ lostInCrash: 0 });
   });
 
   it('run, killed with SIGKILL while the cluster is slow (requests under way, some indexed), ships every record once', async () => {
@@ -125,7 +128,9 @@ describe('elk-flow-collector with Elasticsearch', () => {
     await kill9(first);
     es.faults.delayMs = 0;
     // What the slow requests had indexed is sent again and refused as duplicates: still one copy each.
-    expect(await restartAndShip(es, start, 900)).toBeGreaterThan(0);
+    const { duplicates, lostInCrash } = await restartAndShip(es, start, 900);
+    expect(duplicates).toBeGreaterThan(0);
+    expect(lostInCrash).toBe(0);
   });
 
   it('run, killed with SIGKILL mid-batch, loses only the batch being filled (at most batchMaxDocuments records, batchMaxWaitMs of them)', async () => {
@@ -141,7 +146,8 @@ describe('elk-flow-collector with Elasticsearch', () => {
     expect(await scrapeMetric(httpPort, 'elkfc_queue_depth').catch(() => 0)).toBeLessThanOrEqual(300);
     await kill9(first);
     es.faults.down = false;
-    await restartAndShip(es, start, 900);
+    // The loss shows: the next start finds the batch that was being filled, and counts it.
+    expect(await restartAndShip(es, start, 900)).toEqual({ duplicates: 0, lostInCrash: 1 });
     // The lost ones are exactly the batch being filled: the last 150 records received.
     expect(new Set(pods(es))).toEqual(new Set(Array.from({ length: 900 }, (_, i) => `pod-${i}`)));
   });

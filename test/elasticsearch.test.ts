@@ -288,7 +288,8 @@ describe('Elasticsearch output', () => {
     const { sink, metrics, dir } = await harness(es, { ELKFC_ELASTICSEARCH_MAX_MEMORY_BATCHES: '2' });
     for (let i = 0; i < 10; i++) sink.write(documents(200, i * 200));
     await until(async () => (await counter(metrics, 'elkfc_es_documents_spooled_total')) >= 2000);
-    await until(async () => (await counter(metrics, 'elkfc_es_available')) === 0);
+    await until(() => (sink.status?.() as { elasticsearch: string }).elasticsearch === 'unavailable');
+    expect(await counter(metrics, 'elkfc_es_available')).toBe(0);
     expect(sink.ready()).toBe(true);
     expect(sink.status?.()).toMatchObject({ elasticsearch: 'unavailable', spoolDocuments: 2000 });
     expect(await counter(metrics, 'elkfc_es_spool_documents')).toBe(2000);

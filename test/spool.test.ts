@@ -15,7 +15,7 @@ describe('write-ahead spool', () => {
     const groups: number[] = [];
     const first = new WriteAheadSpool({ directory: dir, segmentMaxBytes: 1 << 20, fsync: true, onWrite: (_o, _s, batches) => groups.push(batches) });
     expect(await first.open()).toEqual([]);
-    const entries = await Promise.all(Array.from({ length: 10 }, (_, i) => first.append(body(i), 1)));
+    const entries = await Promise.all(Array.from({ length: 10 }, (_, i) => first.append(body(i), 1, 0)));
     expect(groups[0]).toBe(1); // the first write starts at once; the nine that came meanwhile share the next
     expect(groups.slice(1)).toEqual([9]);
     expect(first.documents).toBe(10);
@@ -39,8 +39,8 @@ describe('write-ahead spool', () => {
     const dir = mkdtempSync(join(tmpdir(), 'elkfc-wal-'));
     const first = spool(dir);
     await first.open();
-    await first.append(body(1), 1);
-    await first.append(body(2), 1);
+    await first.append(body(1), 1, 0);
+    await first.append(body(2), 1, 0);
     await first.close();
     const [segment] = readdirSync(dir);
     truncateSync(join(dir, segment), statSync(join(dir, segment)).size - 5); // the second append cut short
@@ -50,7 +50,7 @@ describe('write-ahead spool', () => {
     expect(left).toHaveLength(1);
     expect((await second.read(left[0])).toString()).toBe(body(1).toString());
     // New appends go to a new segment, never after the torn tail.
-    await second.append(body(3), 1);
+    await second.append(body(3), 1, 0);
     await second.close();
     expect(readdirSync(dir)).toHaveLength(2);
     expect((await spool(dir).open()).map((e) => e.documents)).toEqual([1, 1]);
@@ -62,7 +62,7 @@ describe('write-ahead spool', () => {
     await s.open();
     const big = (n: number) => Buffer.concat([body(n), Buffer.from(`${' '.repeat(40_000)}\n`)]).subarray(0, 40_000);
     const entries = [];
-    for (let i = 0; i < 4; i++) entries.push(await s.append(big(i), 1));
+    for (let i = 0; i < 4; i++) entries.push(await s.append(big(i), 1, 0));
     expect(readdirSync(dir)).toHaveLength(4); // a second 40 kB batch would take a segment past 64 kB
     const before = s.sizeBytes;
     s.settle(entries[1]); // a newer segment settled first stays until the older one is
@@ -72,6 +72,24 @@ describe('write-ahead spool', () => {
     await new Promise((r) => setTimeout(r, 20));
     expect(s.sizeBytes).toBeLessThan(before);
     await s.close();
+  });
+
+  it('finds, at the next start, a batch that was being filled when its process died, and reports it only once', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'elkfc-wal-'));
+    const first = spool(dir);
+    await first.open();
+    const sealed = first.openFill();
+    await first.append(body(1), 1, sealed);
+    first.openFill(); // filling, never sealed: the process is killed now (no close)
+    await new Promise((r) => setTimeout(r, 50));
+    const second = spool(dir);
+    await second.open();
+    expect(second.lostFills).toHaveLength(1);
+    await second.close();
+    const third = spool(dir);
+    await third.open();
+    expect(third.lostFills).toEqual([]);
+    await third.close();
   });
 
   it('carries a spool of the previous format (one _bulk file per batch) over into the log', async () => {

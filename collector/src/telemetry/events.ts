@@ -176,6 +176,15 @@ export class InternalEvents {
     this.metrics.esSpoolWriteSeconds.observe({ kind: batches > 0 ? 'batches' : 'acknowledgements' }, seconds);
   }
 
+  /** An earlier process died (kill -9, OOM kill) with batches being filled in memory: found at start. Data loss. */
+  esLostInCrash(batches: number, maxDocuments: number, maxWaitMs: number): void {
+    this.metrics.esLostInCrash.inc(batches);
+    this.log.error(
+      { batches, maxDocumentsEach: maxDocuments, maxWaitMs },
+      'the previous process died while filling a batch: its records (at most batchMaxDocuments, batchMaxWaitMs of them, per batch) were lost',
+    );
+  }
+
   /** The spool is full (elasticsearch.spoolMaxBytes): documents refused at the door. Data loss. */
   esSpoolFull(documents: number, spoolBytes: number): void {
     this.metrics.esSpoolDropped.inc(documents);

@@ -41,6 +41,7 @@ export function createMetrics() {
     esDeadLettered: counter('es_documents_dead_lettered_total', 'Documents Elasticsearch refused for good, written to the dead-letter file.'),
     esSpooled: counter('es_documents_spooled_total', 'Documents written ahead to the disk spool (every batch is, before it is sent).'),
     esSpoolDropped: counter('es_documents_spool_dropped_total', 'Documents dropped because the spool was full (elasticsearch.spoolMaxBytes): data loss.'),
+    esLostInCrash: counter('es_batches_lost_in_crash_total', 'Batches an earlier process was filling in memory when it died (kill -9, OOM kill), found at start: each lost up to batchMaxDocuments records (batchMaxWaitMs of them).'),
     esSpoolBytes: gauge('es_spool_bytes', 'Octets of spool segments on disk (what spoolMaxBytes bounds).'),
     esSpoolDocuments: gauge('es_spool_documents', 'Documents in the spool not yet indexed, duplicates or dead-lettered.'),
     esSpoolWrittenBytes: counter('es_spool_written_bytes_total', 'Octets appended to the spool (batches, retried items, acknowledgements).'),

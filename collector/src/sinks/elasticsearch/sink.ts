@@ -64,6 +64,8 @@ export class ElasticsearchSink implements Sink {
   readonly name = 'elasticsearch';
   private current = new ByteBuffer(1 << 20);
   private currentOffsets: number[] = [];
+  /** The spool's fill number of the batch being filled (how a crash that lost it is found at the next start). */
+  private currentFill = 0;
   private sealTimer: NodeJS.Timeout | undefined;
   private readonly queue: Queued[] = [];
   /** Sealed documents being written to the spool, and queued documents whose body is held in memory. */
@@ -109,6 +111,7 @@ export class ElasticsearchSink implements Sink {
     const out = this.current; // seal() takes its bytes but keeps the same ByteBuffer
     const dataStream = this.settings.indexMode === 'dataStream' ? this.settings.dataStream : undefined;
     for (const document of documents) {
+      if (this.currentOffsets.length === 0) this.currentFill = this.spool.openFill();
       this.currentOffsets.push(out.length);
       const index = dataStream ?? this.dailyIndex(document.origin.exportTimeMs);
       writeBulkCreate(document, index, this.context.documentOptions, out, documentId(document));
@@ -200,14 +203,14 @@ export class ElasticsearchSink implements Sink {
     const body = this.current.take();
     const batch: Batch = { body, offsets: [...this.currentOffsets, body.length] };
     this.currentOffsets = [];
-    void this.writeAhead(batch, false);
+    void this.writeAhead(batch, false, this.currentFill);
   }
 
   /** Durable before sent: the batch goes to the spool, then to the queue. */
-  private writeAhead(batch: Batch, front: boolean): Promise<void> {
+  private writeAhead(batch: Batch, front: boolean, fill = 0): Promise<void> {
     const documents = batchDocuments(batch);
     this.appendingDocuments += documents;
-    const done = this.spool.append(batch.body, documents).then(
+    const done = this.spool.append(batch.body, documents, fill).then(
       (entry) => {
         this.spoolError = undefined;
         this.context.events.esSpooled(documents, this.spool.sizeBytes, this.spool.documents);
@@ -428,6 +431,7 @@ export async function createElasticsearchSink(context: SinkContext): Promise<Sin
   });
   const recovered = await spool.open();
   context.events.esSpoolLevel(spool.sizeBytes, spool.documents);
+  if (spool.lostFills.length > 0) context.events.esLostInCrash(spool.lostFills.length, es.batchMaxDocuments, es.batchMaxWaitMs);
   const sink = new ElasticsearchSink(context, client, spool);
   if (recovered.length > 0) {
     context.log.info({ batches: recovered.length, documents: spool.documents, bytes: spool.sizeBytes }, 'shipping batches spooled by a previous run');

@@ -8,13 +8,17 @@ import { pairOffsets } from './batch.js';
  * duplicate or dead-lettered. A restart sends again whatever has no acknowledgement.
  *
  * Layout: append-only segment files `segment-<16 digits>.wal`, each a sequence of entries
- *   header (32 octets): magic, type (1 batch, 2 acknowledgements), id (48 bits), body length, documents, check
+ *   header (32 octets): magic, type, id (48 bits), body length, documents, fill number, check
  *   body, then a trailer (8 octets): magic and the body length again.
  * A torn tail (a crash inside a write) fails the header, trailer or body check and is ignored: it was never
  * acknowledged as durable, so its batch was never sent. Appends that arrive while a write is under way are
  * written together with one writev and one fdatasync (grouped commit), so the cost is one sync per group, not
  * per batch. A new process never appends to an old segment. Segments are deleted oldest first once every batch
  * in them is settled (so an acknowledgement is never deleted before the batch it refers to).
+ *
+ * Entry types: a batch; acknowledgements (ids of settled batches); fills opened (a batch started filling in
+ * memory: its fill number, which the batch carries once sealed); fills reported lost. A fill opened that never
+ * became a batch was in memory when its process died: found at the next start and reported (counted) once.
  */
 
 const MAGIC = 0x31574645; // "EFW1"
@@ -23,6 +27,9 @@ const HEADER = 32;
 const TRAILER = 8;
 const BATCH = 1;
 const ACKS = 2;
+const OPENED = 3;
+const LOST = 4;
+type Mark = typeof ACKS | typeof OPENED | typeof LOST;
 const SEGMENT = /^segment-(\d{16})\.wal$/;
 /** Spool files of versions before the write-ahead log: one batch per file. Imported at open. */
 const LEGACY = /^batch-\d{16}\.ndjson$/;
@@ -58,22 +65,24 @@ interface Segment {
 interface Pending {
   body: Buffer;
   documents: number;
+  fill: number;
   resolve: (entry: SpoolEntry) => void;
   reject: (error: Error) => void;
 }
 
-function check(id: number, length: number, documents: number): number {
-  return (MAGIC ^ length ^ Math.imul(documents, 31) ^ (id % 0x1_0000_0000)) >>> 0;
+function check(id: number, length: number, documents: number, fill: number): number {
+  return (MAGIC ^ length ^ Math.imul(documents, 31) ^ (id % 0x1_0000_0000) ^ Math.imul(fill, 17)) >>> 0;
 }
 
-function header(type: number, id: number, length: number, documents: number): Buffer {
+function header(type: number, id: number, length: number, documents: number, fill = 0): Buffer {
   const h = Buffer.alloc(HEADER);
   h.writeUInt32LE(MAGIC, 0);
   h.writeUInt8(type, 4);
   h.writeUIntLE(id, 8, 6);
   h.writeUInt32LE(length, 16);
   h.writeUInt32LE(documents, 20);
-  h.writeUInt32LE(check(id, length, documents), 28);
+  h.writeUInt32LE(fill, 24);
+  h.writeUInt32LE(check(id, length, documents, fill), 28);
   return h;
 }
 
@@ -94,7 +103,11 @@ export class WriteAheadSpool {
   private nextSegment = 0;
   private pending: Pending[] = [];
   private pendingBytes = 0;
-  private acks: number[] = [];
+  /** Acknowledgements, fills opened, fills reported lost: written with the next group, never synced on their own. */
+  private marks: Record<Mark, number[]> = { [ACKS]: [], [OPENED]: [], [LOST]: [] };
+  private nextFill = 1;
+  /** Fill numbers of batches an earlier process was filling when it died (found by open()). */
+  lostFills: number[] = [];
   private ackTimer: NodeJS.Timeout | undefined;
   private writing: Promise<void> | undefined;
   private liveDocuments = 0;
@@ -109,14 +122,19 @@ export class WriteAheadSpool {
     const names = (await readdir(directory)).sort();
     const batches: SpoolEntry[] = [];
     const acked = new Set<number>();
+    const fills = { opened: new Set<number>(), sealed: new Set<number>(), lost: new Set<number>() };
     for (const name of names) {
       const m = SEGMENT.exec(name);
       if (!m) continue;
       const segment: Segment = { number: Number(m[1]), bytes: (await stat(join(directory, name))).size, live: 0 };
       this.segments.push(segment);
       this.nextSegment = segment.number + 1;
-      await this.scan(segment, batches, acked);
+      await this.scan(segment, batches, acked, fills);
     }
+    for (const set of Object.values(fills)) for (const f of set) this.nextFill = Math.max(this.nextFill, f + 1);
+    this.lostFills = [...fills.opened].filter((f) => !fills.sealed.has(f) && !fills.lost.has(f));
+    // Reported once: noted in the log so that the next start does not report them again.
+    if (this.lostFills.length > 0) this.mark(LOST, this.lostFills);
     for (const entry of batches) {
       this.nextId = Math.max(this.nextId, entry.id + 1);
       if (acked.has(entry.id)) continue;
@@ -131,7 +149,7 @@ export class WriteAheadSpool {
     for (const name of names.filter((n) => LEGACY.test(n))) {
       const body = await readFile(join(directory, name));
       try {
-        recovered.push(await this.append(body, pairOffsets(body).length - 1));
+        recovered.push(await this.append(body, pairOffsets(body).length - 1, 0));
       } catch {
         continue; // not a whole bulk body: a write torn by a crash of the old version, never sent
       }
@@ -140,7 +158,12 @@ export class WriteAheadSpool {
     return recovered;
   }
 
-  private async scan(segment: Segment, batches: SpoolEntry[], acked: Set<number>): Promise<void> {
+  private async scan(
+    segment: Segment,
+    batches: SpoolEntry[],
+    acked: Set<number>,
+    fills: { opened: Set<number>; sealed: Set<number>; lost: Set<number> },
+  ): Promise<void> {
     const file = await open(join(this.options.directory, segmentName(segment.number)), 'r');
     try {
       const h = Buffer.alloc(HEADER);
@@ -151,15 +174,19 @@ export class WriteAheadSpool {
         const id = h.readUIntLE(8, 6);
         const length = h.readUInt32LE(16);
         const documents = h.readUInt32LE(20);
+        const fill = h.readUInt32LE(24);
         const end = at + HEADER + length + TRAILER;
-        if (h.readUInt32LE(0) !== MAGIC || h.readUInt32LE(28) !== check(id, length, documents) || end > segment.bytes) break;
+        if (h.readUInt32LE(0) !== MAGIC || h.readUInt32LE(28) !== check(id, length, documents, fill) || end > segment.bytes) break;
         await file.read(t, 0, TRAILER, at + HEADER + length);
         if (t.readUInt32LE(0) !== TRAILER_MAGIC || t.readUInt32LE(4) !== length) break;
-        if (type === BATCH) batches.push({ id, segment: segment.number, offset: at + HEADER, length, documents });
-        else if (type === ACKS) {
+        if (type === BATCH) {
+          batches.push({ id, segment: segment.number, offset: at + HEADER, length, documents });
+          if (fill > 0) fills.sealed.add(fill);
+        } else {
           const body = Buffer.alloc(length);
           await file.read(body, 0, length, at + HEADER);
-          for (let i = 0; i + 8 <= length; i += 8) acked.add(body.readUIntLE(i, 6));
+          const into = type === ACKS ? acked : type === OPENED ? fills.opened : type === LOST ? fills.lost : undefined;
+          for (let i = 0; into && i + 8 <= length; i += 8) into.add(body.readUIntLE(i, 6));
         }
         at = end;
       }
@@ -182,11 +209,24 @@ export class WriteAheadSpool {
     return this.live.size;
   }
 
-  /** Appends a batch; resolves once it is written (and synced, with fsync on), together with whatever came meanwhile. */
-  append(body: Buffer, documents: number): Promise<SpoolEntry> {
+  /**
+   * A batch starts filling in memory: its fill number is noted (with the next write, unsynced: a process death,
+   * not a power loss, is what it is there for) so that a start after a crash can tell that it was lost.
+   */
+  openFill(): number {
+    const fill = this.nextFill++;
+    if (!this.closed) this.mark(OPENED, [fill]);
+    return fill;
+  }
+
+  /**
+   * Appends a batch (its fill number, or 0 for a batch of retried items); resolves once it is written (and
+   * synced, with fsync on), together with whatever came meanwhile.
+   */
+  append(body: Buffer, documents: number, fill: number): Promise<SpoolEntry> {
     if (this.closed) return Promise.reject(new Error('spool is closed'));
     return new Promise((resolve, reject) => {
-      this.pending.push({ body, documents, resolve, reject });
+      this.pending.push({ body, documents, fill, resolve, reject });
       this.pendingBytes += HEADER + body.length + TRAILER;
       this.schedule();
     });
@@ -212,19 +252,28 @@ export class WriteAheadSpool {
     const segment = this.segments.find((s) => s.number === entry.segment);
     if (segment) segment.live--;
     if (this.closed) return;
-    this.acks.push(entry.id);
-    this.ackTimer ??= setTimeout(() => {
+    this.mark(ACKS, [entry.id]);
+    void this.collect();
+  }
+
+  private mark(type: Mark, values: number[]): void {
+    this.marks[type].push(...values);
+    if (type === OPENED) this.schedule(); // at once (or with the write under way's successor): a crash may come any time
+    else this.ackTimer ??= setTimeout(() => {
       this.ackTimer = undefined;
       this.schedule();
     }, ACK_DELAY_MS);
-    void this.collect();
+  }
+
+  private get marksPending(): boolean {
+    return this.marks[ACKS].length + this.marks[OPENED].length + this.marks[LOST].length > 0;
   }
 
   /** Writes what is pending (acknowledgements included) and closes the segment. */
   async close(): Promise<void> {
     clearTimeout(this.ackTimer);
     this.ackTimer = undefined;
-    while (this.writing || this.pending.length > 0 || this.acks.length > 0) {
+    while (this.writing || this.pending.length > 0 || this.marksPending) {
       this.schedule();
       await this.writing;
     }
@@ -235,26 +284,28 @@ export class WriteAheadSpool {
 
   private schedule(): void {
     if (this.writing || this.closed) return;
-    if (this.pending.length === 0 && this.acks.length === 0) return;
+    if (this.pending.length === 0 && !this.marksPending) return;
     this.writing = this.writeGroup().finally(() => {
       this.writing = undefined;
-      if (this.pending.length > 0) this.schedule();
+      if (this.pending.length > 0 || this.marks[OPENED].length > 0) this.schedule();
     });
   }
 
   private async writeGroup(): Promise<void> {
     const group = this.pending;
-    const acks = this.acks;
+    const marks = this.marks;
     this.pending = [];
-    this.acks = [];
+    this.marks = { [ACKS]: [], [OPENED]: [], [LOST]: [] };
     const groupBytes = this.pendingBytes;
     const started = process.hrtime.bigint();
     try {
       const buffers: Buffer[] = [];
-      if (acks.length > 0) {
-        const body = Buffer.alloc(acks.length * 8);
-        acks.forEach((id, i) => body.writeUIntLE(id, i * 8, 6));
-        buffers.push(header(ACKS, 0, body.length, acks.length), body, trailer(body.length));
+      for (const type of [ACKS, OPENED, LOST] as const) {
+        const values = marks[type];
+        if (values.length === 0) continue;
+        const body = Buffer.alloc(values.length * 8);
+        values.forEach((v, i) => body.writeUIntLE(v, i * 8, 6));
+        buffers.push(header(type, 0, body.length, values.length), body, trailer(body.length));
       }
       const ackBytes = buffers.reduce((n, b) => n + b.length, 0);
       const current = await this.segmentFor(groupBytes + ackBytes);
@@ -262,7 +313,7 @@ export class WriteAheadSpool {
       const entries: SpoolEntry[] = [];
       for (const p of group) {
         const id = this.nextId++;
-        buffers.push(header(BATCH, id, p.body.length, p.documents), p.body, trailer(p.body.length));
+        buffers.push(header(BATCH, id, p.body.length, p.documents, p.fill), p.body, trailer(p.body.length));
         entries.push({ id, segment: current.segment.number, offset: at + HEADER, length: p.body.length, documents: p.documents });
         at += HEADER + p.body.length + TRAILER;
       }
