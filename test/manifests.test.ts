@@ -250,7 +250,7 @@ describe('manifests/elk-flow-collector.yml', async () => {
       });
       expect(es.documents.size).toBe(decoded);
       expect([...es.received.values()].every((n) => n === 1)).toBe(true);
-      expect([...es.documents.values()][0].index).toBe('flow-antrea');
+      expect([...es.documents.values()][0].index).toMatch(/^flow-\d{4}\.\d{2}\.\d{2}$/); // daily indices, the default
     } finally {
       killCollectors();
       await es.close();

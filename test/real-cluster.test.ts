@@ -28,6 +28,8 @@ describe.skipIf(!url)(`real Elasticsearch cluster${url ? '' : ' (not run: ELASTI
     const dir = mkdtempSync(join(tmpdir(), 'elkfc-real-'));
     const config = loadConfig(undefined, {
       ...process.env,
+      // A test data stream of its own (the default, daily indices, would share the cluster's flow-YYYY.MM.dd).
+      ELKFC_ELASTICSEARCH_INDEX_MODE: 'dataStream',
       ELKFC_ELASTICSEARCH_DATA_STREAM: dataStream,
       ELKFC_ELASTICSEARCH_SPOOL_DIRECTORY: join(dir, 'spool'),
       ELKFC_ELASTICSEARCH_DEAD_LETTER_PATH: join(dir, 'dead.ndjson'),

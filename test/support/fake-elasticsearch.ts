@@ -1,6 +1,8 @@
 // A local server that answers the part of the Elasticsearch REST API the collector uses (info, _bulk, ILM
-// policies, component and index templates), with fault injection. Documents are kept by _id, so tests can
-// assert that every record arrived exactly once.
+// policies, component and index templates), with fault injection. As Elasticsearch does, `create` with an _id
+// is refused (409) only when the same _id is in the same concrete index: a data stream's write index changes
+// at a rollover, after which the same _id is indexed a second time (elastic/elasticsearch#44794). Documents
+// are kept by _id with the number of copies indexed, so tests can assert that every record arrived exactly once.
 import fastify, { type FastifyInstance } from 'fastify';
 
 export interface Faults {
@@ -10,9 +12,11 @@ export interface Faults {
   wholeStatus?: { status: number; remaining: number };
   /** Per bulk item: a status to answer instead of indexing (429, 503, 400...), or undefined to index. */
   itemStatus?: (id: string, document: Record<string, unknown>, attempt: number) => number | undefined;
-  /** Delay bulk responses by this much (after indexing: a timeout that still indexed). */
+  /** Delay bulk responses by this much (after indexing: a timeout that still indexed; a slow cluster). */
   delayMs?: number;
   delayRemaining?: number;
+  /** Delay bulk requests by this much before indexing anything (a slow cluster that has not indexed yet). */
+  delayBeforeMs?: number;
   /** Benchmarks: read only the action lines and keep only the ids (the documents are not parsed). */
   idsOnly?: boolean;
 }
@@ -22,6 +26,12 @@ export interface FakeElasticsearch {
   documents: Map<string, { index: string; document: Record<string, unknown> }>;
   /** How many times each _id was received (duplicates included). */
   received: Map<string, number>;
+  /** How many copies of each _id were indexed (more than one: a duplicate across concrete indices). */
+  copies: Map<string, number>;
+  /** Concrete index of each data stream's write index: `.ds-<name>-<generation>`. */
+  dataStreams: Map<string, number>;
+  /** Rolls the data stream over to a new write index (what ILM does at max_age or max_primary_shard_size). */
+  rollover(dataStream: string): void;
   assets: Map<string, unknown>;
   faults: Faults;
   bulkRequests: number;
@@ -60,6 +70,9 @@ export async function startFakeElasticsearch(port = 0): Promise<FakeElasticsearc
     url: '',
     documents: new Map(),
     received: new Map(),
+    copies: new Map(),
+    dataStreams: new Map(),
+    rollover: (name) => state.dataStreams.set(name, (state.dataStreams.get(name) ?? 1) + 1),
     assets: new Map(),
     faults: { down: false },
     bulkRequests: 0,
@@ -92,9 +105,30 @@ export async function startFakeElasticsearch(port = 0): Promise<FakeElasticsearc
     });
   }
 
+  /** The index a name resolves to: a data stream's current write index when an installed template makes it one. */
+  const concrete = (name: string): string => {
+    const isStream = [...state.assets.entries()].some(([key, body]) => {
+      const template = body as { data_stream?: object; index_patterns?: string[] };
+      return key.startsWith('_index_template/') && template.data_stream
+        && (template.index_patterns ?? []).some((p) => (p.endsWith('*') ? name.startsWith(p.slice(0, -1)) : name === p));
+    });
+    if (!isStream) return name;
+    if (!state.dataStreams.has(name)) state.dataStreams.set(name, 1);
+    return `.ds-${name}-${String(state.dataStreams.get(name)).padStart(6, '0')}`;
+  };
+  const ids = new Map<string, Set<string>>();
+  const ITEM_ERRORS: Record<number, { type: string; reason: string }> = {
+    400: { type: 'document_parsing_exception', reason: 'fault injected' },
+    403: { type: 'cluster_block_exception', reason: 'index [flow] blocked by: [TOO_MANY_REQUESTS/12/disk usage exceeded flood-stage watermark, index has read-only-allow-delete block];' },
+    404: { type: 'index_not_found_exception', reason: 'no such index and [action.auto_create_index] is false' },
+    408: { type: 'process_cluster_event_timeout_exception', reason: 'failed to process cluster event within 30s' },
+    429: { type: 'es_rejected_execution_exception', reason: 'fault injected' },
+  };
+
   const attempts = new Map<string, number>();
   app.post('/_bulk', async (request, reply) => {
     state.bulkRequests++;
+    if (state.faults.delayBeforeMs) await new Promise((r) => setTimeout(r, state.faults.delayBeforeMs));
     const whole = state.faults.wholeStatus;
     if (whole && whole.remaining > 0) {
       whole.remaining--;
@@ -112,17 +146,21 @@ export async function startFakeElasticsearch(port = 0): Promise<FakeElasticsearc
       const injected = state.faults.itemStatus?.(action._id, document, attempt);
       if (injected) {
         errors = true;
-        const type = injected === 400 ? 'document_parsing_exception' : injected === 429 ? 'es_rejected_execution_exception' : 'unavailable_shards_exception';
-        items.push({ create: { _index: action._index, _id: action._id, status: injected, error: { type, reason: 'fault injected' } } });
+        const error = ITEM_ERRORS[injected] ?? { type: 'unavailable_shards_exception', reason: 'fault injected' };
+        items.push({ create: { _index: action._index, _id: action._id, status: injected, error } });
         continue;
       }
       state.received.set(action._id, (state.received.get(action._id) ?? 0) + 1);
-      if (state.documents.has(action._id)) {
+      const index = concrete(action._index);
+      const inIndex = ids.get(index) ?? ids.set(index, new Set()).get(index)!;
+      if (inIndex.has(action._id)) {
         errors = true;
-        items.push({ create: { _index: action._index, _id: action._id, status: 409, error: { type: 'version_conflict_engine_exception', reason: 'document already exists' } } });
+        items.push({ create: { _index: index, _id: action._id, status: 409, error: { type: 'version_conflict_engine_exception', reason: 'document already exists' } } });
       } else {
-        state.documents.set(action._id, { index: action._index, document });
-        items.push({ create: { _index: action._index, _id: action._id, status: 201, result: 'created' } });
+        inIndex.add(action._id);
+        state.copies.set(action._id, (state.copies.get(action._id) ?? 0) + 1);
+        if (!state.documents.has(action._id)) state.documents.set(action._id, { index: action._index, document });
+        items.push({ create: { _index: index, _id: action._id, status: 201, result: 'created' } });
       }
     }
     if (state.faults.delayMs && (state.faults.delayRemaining ?? 1) > 0) {

@@ -100,8 +100,8 @@ const elasticsearch = z
     caCertPath: z.string().nullable().default(null).describe('PEM file of the CA that signed the cluster\'s certificate (ELASTICSEARCH_CA_CERT).'),
     tlsVerify: z.boolean().default(true).describe('Verify the cluster\'s TLS certificate. Turn off only for tests.'),
     requestTimeoutMs: positive.default(30_000).describe('A bulk request not answered within this time is retried.'),
-    indexMode: z.enum(['dataStream', 'daily']).default('dataStream')
-      .describe('`dataStream` (rollover and retention by ILM) or `daily` indices flow-YYYY.MM.dd as the Logstash pipeline wrote.'),
+    indexMode: z.enum(['daily', 'dataStream']).default('daily')
+      .describe('`daily`: indices flow-YYYY.MM.dd chosen by each record\'s export time, as the Logstash pipeline wrote; every record is indexed exactly once, retries and replays included. `dataStream`: rollover by ILM; a retry or replay that straddles a rollover can index a second copy (see README).'),
     dataStream: z.string().regex(/^flow-[a-z0-9._-]+$/).default('flow-antrea').describe('Data stream name; must match flow-* for the dashboards.'),
     dailyIndexPrefix: z.string().regex(/^flow-/).default('flow-').describe('Prefix of daily indices (indexMode daily).'),
     retentionDays: positive.default(30).describe('Documents older than this are deleted by the lifecycle policy.'),
@@ -113,12 +113,19 @@ const elasticsearch = z
     batchMaxBytes: z.number().int().min(65_536).default(10 * MiB).describe('Octets per bulk request at most.'),
     batchMaxWaitMs: positive.default(1000).describe('Longest time a document waits for its batch to fill.'),
     maxInFlightRequests: positive.default(2).describe('Bulk requests under way at once.'),
-    maxMemoryBatches: positive.default(8).describe('Sealed batches held in memory; further ones go to the disk spool.'),
+    maxMemoryBatches: positive.default(8).describe('Spooled batches whose body is also kept in memory, ready to send; the rest are read back from the spool when their turn comes.'),
     retryInitialBackoffMs: positive.default(250).describe('First wait before a retry; doubles each time, with jitter.'),
     retryMaxBackoffMs: positive.default(30_000).describe('Longest wait between retries.'),
-    spoolDirectory: z.string().default('data/spool').describe('Where batches wait on disk while Elasticsearch is down or slow; survives restarts.'),
+    spoolDirectory: z.string().default('data/spool')
+      .describe('The write-ahead spool: every batch is written here before it is sent and stays until Elasticsearch has settled every item; survives restarts. Must be writable.'),
     spoolMaxBytes: z.number().int().min(MiB).default(4096 * MiB)
-      .describe('Spool size bound: past it the oldest spooled batch is deleted, counted and logged as data loss. Size it as records/s × 3 kB × the outage to ride out (1,000 records/s for 10 minutes: 1.8 GB).'),
+      .describe('Spool size bound: past it new documents are dropped, counted and logged as data loss (nothing spooled is deleted). Size it as records/s × 3 kB × the outage to ride out (1,000 records/s for 10 minutes: 1.8 GB).'),
+    spoolHighWaterPercent: z.number().int().min(1).max(100).default(80)
+      .describe('Past this share of spoolMaxBytes, TCP exporters are paused (they hold their records) until the spool is below it again.'),
+    spoolSegmentBytes: z.number().int().min(64 * 1024).default(64 * MiB)
+      .describe('Size of one spool segment file (at most an eighth of spoolMaxBytes is used); a segment is deleted once all of it is settled.'),
+    spoolFsync: z.boolean().default(true)
+      .describe('fdatasync each grouped spool write and the dead-letter file: batches survive a power loss or kernel crash, not only kill -9. Off saves the sync (one per group of batches).'),
     deadLetterPath: z.string().default('data/dead-letter.ndjson')
       .describe('Documents Elasticsearch refuses for good (mapping errors, 400s), one JSON line each with the reason.'),
   })

@@ -16,6 +16,8 @@ import { buildHealthServer } from '../telemetry/server.js';
 import { FlowPipeline, type PipelineSettings } from './flow-pipeline.js';
 
 const HOUSEKEEPING_INTERVAL_MS = 5000;
+/** While paused, how often the backlog is looked at again (it drains without new documents arriving). */
+const RESUME_CHECK_MS = 100;
 
 export function documentOptions(config: CollectorConfig): DocumentOptions {
   return { target: config.decoding.target, type: config.decoding.type, timestampSource: config.decoding.timestampSource };
@@ -55,6 +57,7 @@ export class Collector {
   private housekeeping: NodeJS.Timeout | undefined;
   private lastPersistMs = 0;
   private paused = false;
+  private resumeTimer: NodeJS.Timeout | undefined;
   private started = false;
 
   constructor(
@@ -91,7 +94,7 @@ export class Collector {
     if (this.config.http.enabled) {
       this.http = await buildHealthServer({
         metrics: this.events.metrics.registry,
-        health: { readiness: () => this.readiness() },
+        health: { readiness: () => this.readiness(), details: () => ({ sink: this.sink?.name, ...this.sink?.status?.() }) },
       });
       await this.http.listen({ host: this.config.http.host, port: this.config.http.port });
       this.log.info({ address: this.http.addresses() }, 'health and metrics server listening');
@@ -126,21 +129,30 @@ export class Collector {
       this.events.sinkFailed(sink.name, documents.length, new Error('queue full: the sink is not keeping up'));
       return;
     }
-    sink.write(documents);
-    if (!this.paused && sink.queued >= limit) {
+    sink.write(documents); // a sink whose spool is full drops (and counts) them itself
+    if (!this.paused && this.mustPause(sink)) {
       this.paused = true;
+      this.events.metrics.inputsPaused.set(1);
       for (const input of this.inputs) input.pause();
-      void sink.flush().then(() => this.maybeResume());
+      // Pausing for memory is routine under load; pausing for the spool means the cluster has been away long.
+      if (sink.backpressure?.().pause) this.log.warn({ queued: sink.queued, ...sink.status?.() }, 'spool past its high-water mark: TCP exporters paused');
+      this.resumeTimer = setInterval(() => this.maybeResume(), RESUME_CHECK_MS);
     }
+  }
+
+  /** Memory past maxQueueDocuments, or the sink's durable backlog (the spool) past its high-water mark. */
+  private mustPause(sink: Sink): boolean {
+    return sink.queued >= this.config.output.maxQueueDocuments || (sink.backpressure?.().pause ?? false);
   }
 
   private maybeResume(): void {
     if (!this.paused || !this.sink) return;
-    if (this.sink.queued < this.config.output.maxQueueDocuments / 2) {
+    if (this.sink.queued < this.config.output.maxQueueDocuments / 2 && !(this.sink.backpressure?.().pause ?? false)) {
       this.paused = false;
+      this.events.metrics.inputsPaused.set(0);
+      clearInterval(this.resumeTimer);
       for (const input of this.inputs) input.resume();
-    } else {
-      void this.sink.flush().then(() => this.maybeResume());
+      if (this.sink.backpressure) this.log.info({ queued: this.sink.queued }, 'backlog below its high-water mark: TCP exporters resumed');
     }
   }
 
@@ -164,6 +176,7 @@ export class Collector {
   /** Graceful shutdown: stop receiving, flush what is decoded, persist templates. */
   async stop(): Promise<void> {
     if (this.housekeeping) clearInterval(this.housekeeping);
+    clearInterval(this.resumeTimer);
     await Promise.all(this.inputs.map((input) => input.stop()));
     await this.sink?.close();
     await this.persistTemplates(Date.now());

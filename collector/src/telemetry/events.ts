@@ -204,10 +204,13 @@ export class InternalEvents {
     this.metrics.documentsWritten.inc({ sink: 'elasticsearch' }, count + duplicates);
   }
 
-  /** A bulk request failed as a whole: it is retried later (nothing lost yet). */
-  esRequestFailed(documents: number, reason: string, retryInMs: number, seconds: number): void {
+  esRequestSeconds(outcome: 'failed', seconds: number): void {
+    this.metrics.esRequestSeconds.observe({ outcome }, seconds);
+  }
+
+  /** A bulk request failed as a whole: it stays in the spool and is sent again later (nothing lost). */
+  esRequestFailed(documents: number, reason: string, retryInMs: number): void {
     this.metrics.esRetried.inc(documents);
-    this.metrics.esRequestSeconds.observe({ outcome: 'failed' }, seconds);
     this.limited('es:request', (suppressed) =>
       this.log.warn({ documents, reason, retryInMs, suppressed }, 'Elasticsearch request failed; will retry'),
     );
@@ -226,15 +229,45 @@ export class InternalEvents {
     );
   }
 
-  esSpooled(documents: number, spoolBytes: number): void {
-    this.metrics.esSpooled.inc(documents);
-    this.metrics.esSpoolBytes.set(spoolBytes);
+  /** Elasticsearch stopped or started taking documents (logged once per change, not per request). */
+  esAvailability(available: boolean, reason: string, spoolDocuments: number): void {
+    this.metrics.esAvailable.set(available ? 1 : 0);
+    if (available) this.log.info({ spoolDocuments }, 'Elasticsearch available again; shipping the spool');
+    else this.log.warn({ reason, spoolDocuments }, 'Elasticsearch unavailable; documents wait in the spool (still accepting)');
   }
 
-  /** The spool was full: the oldest spooled documents were deleted. Data loss. */
-  esSpoolDropped(documents: number, file: string): void {
+  /** Documents written ahead to the spool (every sealed batch is). */
+  esSpooled(documents: number, spoolBytes: number, spoolDocuments: number): void {
+    this.metrics.esSpooled.inc(documents);
+    this.esSpoolLevel(spoolBytes, spoolDocuments);
+  }
+
+  esSpoolLevel(spoolBytes: number, spoolDocuments: number): void {
+    this.metrics.esSpoolBytes.set(spoolBytes);
+    this.metrics.esSpoolDocuments.set(spoolDocuments);
+  }
+
+  /** One grouped write of the spool (one writev and, with spoolFsync, one fdatasync). */
+  esSpoolWritten(octets: number, seconds: number, batches: number): void {
+    this.metrics.esSpoolWrittenBytes.inc(octets);
+    this.metrics.esSpoolWriteSeconds.observe({ kind: batches > 0 ? 'batches' : 'acknowledgements' }, seconds);
+  }
+
+  /** An earlier process died (kill -9, OOM kill) with batches being filled in memory: found at start. Data loss. */
+  esLostInCrash(batches: number, maxDocuments: number, maxWaitMs: number): void {
+    this.metrics.esLostInCrash.inc(batches);
+    this.log.error(
+      { batches, maxDocumentsEach: maxDocuments, maxWaitMs },
+      'the previous process died while filling a batch: its records (at most batchMaxDocuments, batchMaxWaitMs of them, per batch) were lost',
+    );
+  }
+
+  /** The spool is full (elasticsearch.spoolMaxBytes): documents refused at the door. Data loss. */
+  esSpoolFull(documents: number, spoolBytes: number): void {
     this.metrics.esSpoolDropped.inc(documents);
-    this.log.error({ documents, file }, 'spool full (elasticsearch.spoolMaxBytes): oldest spooled documents deleted');
+    this.limited('es:spool-full', (suppressed) =>
+      this.log.error({ documents, spoolBytes, suppressed }, 'spool full (elasticsearch.spoolMaxBytes): documents dropped'),
+    );
   }
 
   private limited(key: string, write: (suppressed: number) => void): void {
