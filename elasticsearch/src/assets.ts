@@ -48,27 +48,6 @@ function property(field: CatalogField): estypes.MappingProperty {
   }
 }
 
-/** ECS fields that are one field of ours under another name: aliases cost no storage. */
-function ecsAliases(target: string): Record<string, string> {
-  return {
-    'source.ip': `${target}.sourceIP`,
-    'destination.ip': `${target}.destinationIP`,
-    'source.port': `${target}.sourceTransportPort`,
-    'destination.port': `${target}.destinationTransportPort`,
-    'source.bytes': `${target}.octetTotalCount`,
-    'source.packets': `${target}.packetTotalCount`,
-    'destination.bytes': `${target}.reverseOctetTotalCount`,
-    'destination.packets': `${target}.reversePacketTotalCount`,
-    'network.transport': `${target}.protocolName`,
-    'network.iana_number': `${target}.protocolIdentifier`,
-    'network.bytes': `${target}.bytes`,
-    'network.packets': `${target}.packets`,
-    'event.start': `${target}.flowStartSeconds`,
-    'event.end': `${target}.flowEndSeconds`,
-    'observer.ip': 'host',
-  };
-}
-
 function setPath(root: Record<string, estypes.MappingProperty>, path: string, value: estypes.MappingProperty): void {
   const parts = path.split('.');
   let node = root;
@@ -83,19 +62,17 @@ function setPath(root: Record<string, estypes.MappingProperty>, path: string, va
 }
 
 /**
- * The mapping: every catalog field with its type; elements nobody defined (kept as hex under ie_*) as keywords.
- * The root is strict, so a document with a field the collector never writes is refused (and dead-lettered with
- * the reason) instead of being silently indexed as text; under the target object, fields from Logstash definition
- * files are in the catalog when setup runs with the same configuration, and anything else maps as keyword.
+ * The mapping: every catalog field with its type (the ECS fields included, as real fields); elements nobody defined
+ * (kept as hex under ie_*) as keywords. The root is strict, so a document with a field the collector never writes is
+ * refused (and dead-lettered with the reason) instead of being silently indexed as text. Under the target object,
+ * fields from Logstash definition files are in the catalog when setup runs with the same configuration; anything
+ * else (an element a later version knows) maps by the dynamic templates, strings as keyword, with no date or IP
+ * detection: a later version's setup maps it properly and rolls the data stream over (see install.ts).
  */
 export function flowMappings(registry: ElementRegistry, target: string): estypes.MappingTypeMapping {
   const properties: Record<string, estypes.MappingProperty> = {};
   const catalog = fieldCatalog(registry, target);
   for (const field of catalog) setPath(properties, field.path, property(field));
-  const known = new Set(catalog.map((f) => f.path));
-  for (const [alias, path] of Object.entries(ecsAliases(target))) {
-    if (known.has(path)) setPath(properties, alias, { type: 'alias', path });
-  }
   const targetObject = properties[target] as estypes.MappingObjectProperty;
   targetObject.dynamic = true;
   return {
@@ -105,6 +82,8 @@ export function flowMappings(registry: ElementRegistry, target: string): estypes
     dynamic_templates: [
       { unknown_elements: { path_match: `${target}.${UNKNOWN_ELEMENT_PATTERN}`, mapping: { type: 'keyword', ignore_above: 8191 } } },
       { unexpected_strings: { path_match: `${target}.*`, match_mapping_type: 'string', mapping: { type: 'keyword', ignore_above: 8191 } } },
+      // Floats of elements defined after setup ran: double, not Elasticsearch's default float, which loses digits.
+      { unexpected_floats: { path_match: `${target}.*`, match_mapping_type: 'double', mapping: { type: 'double' } } },
     ],
     properties,
   };

@@ -62,6 +62,13 @@ const enrichment = z
   })
   .strict();
 
+const document = z
+  .object({
+    ecs: z.boolean().default(true)
+      .describe('Add Elastic Common Schema fields (event.*, source.*, destination.*, network.* with community_id, related.ip, observer.ip) beside the Logstash-shaped target object. Off: the Logstash shape alone.'),
+  })
+  .strict();
+
 const file = z
   .object({
     directory: z.string().default('data/flows').describe('Where the daily `_bulk` files are written.'),
@@ -138,6 +145,7 @@ export const configSchema = z
     inputs: z.object({ udp: udp.default(udp.parse({})), tcp: tcp.default(tcp.parse({})) }).strict().default({ udp: udp.parse({}), tcp: tcp.parse({}) }),
     decoding: decoding.default(decoding.parse({})),
     enrichment: enrichment.default(enrichment.parse({})),
+    document: document.default(document.parse({})),
     output: output.default(output.parse({})),
     elasticsearch: elasticsearch.default(elasticsearch.parse({})),
     http: http.default(http.parse({})),

@@ -17,7 +17,7 @@ import { FlowPipeline, type PipelineSettings } from './flow-pipeline.js';
 const HOUSEKEEPING_INTERVAL_MS = 5000;
 
 export function documentOptions(config: CollectorConfig): DocumentOptions {
-  return { target: config.decoding.target, type: config.decoding.type, timestampSource: config.decoding.timestampSource };
+  return { target: config.decoding.target, type: config.decoding.type, timestampSource: config.decoding.timestampSource, ecs: config.document.ecs };
 }
 
 export function pipelineSettings(config: CollectorConfig, registry: ElementRegistry): PipelineSettings {
