@@ -47,11 +47,11 @@ describe('index mapping', () => {
     expect(mapping.date_detection).toBe(false);
     expect(mapping.numeric_detection).toBe(false);
     expect((mapping.properties!.ipfix as estypes.MappingObjectProperty).dynamic).toBe(true);
-    const templates = Object.fromEntries(mapping.dynamic_templates!.flatMap((t) => Object.entries(t)));
+    const templates = Object.fromEntries(mapping.dynamic_templates!.flatMap((t) => Object.entries(t))) as Record<string, estypes.MappingDynamicTemplate>;
     // Elasticsearch takes the first dynamic template that matches: unknown elements, then any string, then numbers.
     const match = (path: string, type: string) => Object.entries(templates).find(([, t]) =>
       (t.path_match === undefined || new RegExp(`^${String(t.path_match).replaceAll('.', '\\.').replaceAll('*', '.*')}$`).test(path))
-      && (t.match_mapping_type === undefined || t.match_mapping_type === type))?.[1].mapping;
+      && (t.match_mapping_type === undefined || t.match_mapping_type === type))?.[1]?.mapping;
     expect(match('ipfix.ie_9_12235', 'string')).toEqual({ type: 'keyword', ignore_above: 8191 });
     expect(match('ipfix.ie_9_12235', 'long')).toEqual({ type: 'keyword', ignore_above: 8191 });
     expect(match('ipfix.newAddressElement', 'string')).toEqual({ type: 'keyword', ignore_above: 8191 });

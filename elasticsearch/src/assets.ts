@@ -1,6 +1,7 @@
 import type { estypes } from '@elastic/elasticsearch';
 import { fieldCatalog, UNKNOWN_ELEMENT_PATTERN, type CatalogField } from '../../collector/src/document/catalog.js';
 import type { ElementRegistry } from '../../collector/src/ie/registry.js';
+import { dailyPattern, dataStreamPattern } from './patterns.js';
 
 /**
  * Everything Elasticsearch needs for the flow documents, as code typed with the official client's request types:
@@ -143,7 +144,7 @@ export function elasticsearchAssets(options: AssetOptions): ElasticsearchAssets 
       {
         name: 'elk-flow-collector-data-stream',
         _meta: meta,
-        index_patterns: [`${options.dataStream}*`],
+        index_patterns: [dataStreamPattern(options.dataStream)],
         data_stream: {},
         priority: 200,
         composed_of: [MAPPINGS_COMPONENT, SETTINGS_COMPONENT],
@@ -153,7 +154,7 @@ export function elasticsearchAssets(options: AssetOptions): ElasticsearchAssets 
         name: 'elk-flow-collector-daily',
         _meta: meta,
         // flow-YYYY.MM.dd, as Antrea's Logstash pipeline named them.
-        index_patterns: [`${options.dailyIndexPrefix}2*`],
+        index_patterns: [dailyPattern(options.dailyIndexPrefix)],
         priority: 200,
         composed_of: [MAPPINGS_COMPONENT, SETTINGS_COMPONENT],
         template: { settings: { index: { lifecycle: { name: DAILY_POLICY } } } },

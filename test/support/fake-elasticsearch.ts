@@ -77,9 +77,12 @@ export async function startFakeElasticsearch(port = 0): Promise<FakeElasticsearc
   app.get('/', async () => ({ name: 'fake', cluster_name: 'fake', version: { number: '8.19.0' }, tagline: 'You Know, for Search' }));
 
   for (const kind of ['_ilm/policy', '_component_template', '_index_template']) {
-    app.put(`/${kind}/:name`, async (request) => {
+    app.put(`/${kind}/:name`, async (request, reply) => {
       const { name } = request.params as { name: string };
-      state.assets.set(`${kind}/${name}`, JSON.parse((request.body as Buffer).toString('utf8')));
+      const body = JSON.parse((request.body as Buffer).toString('utf8'));
+      const conflict = kind === '_index_template' ? overlappingTemplate(state.assets, name, body) : undefined;
+      if (conflict) return reply.code(400).send(esError('illegal_argument_exception', conflict, 400));
+      state.assets.set(`${kind}/${name}`, body);
       return { acknowledged: true };
     });
     app.get(`/${kind}/:name`, async (request, reply) => {
@@ -136,4 +139,38 @@ export async function startFakeElasticsearch(port = 0): Promise<FakeElasticsearc
   const address = app.server.address() as { port: number };
   state.url = `http://127.0.0.1:${address.port}`;
   return state;
+}
+
+// ---- Index templates: Elasticsearch refuses one whose patterns can match a name that another template of the
+// same priority matches (MetadataIndexTemplateService.findConflictingV2Templates). Patterns here are literals with
+// `*` wildcards; two overlap when some name matches both, which for prefix patterns (`abc*`) means one literal
+// part starts with the other.
+
+function patternsOverlap(a: string, b: string): boolean {
+  const prefix = (p: string) => (p.includes('*') ? p.slice(0, p.indexOf('*')) : p);
+  const wild = (p: string) => p.includes('*');
+  const [pa, pb] = [prefix(a), prefix(b)];
+  if (!wild(a) && !wild(b)) return a === b;
+  if (wild(a) && wild(b)) return pa.startsWith(pb) || pb.startsWith(pa);
+  const [literal, pattern] = wild(a) ? [b, a] : [a, b];
+  return new RegExp(`^${pattern.split('*').map((x) => x.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`).test(literal);
+}
+
+function overlappingTemplate(assets: Map<string, unknown>, name: string, body: { index_patterns?: string[]; priority?: number }): string | undefined {
+  for (const [key, other] of assets) {
+    if (!key.startsWith('_index_template/') || key === `_index_template/${name}`) continue;
+    const o = other as { index_patterns?: string[]; priority?: number };
+    if ((o.priority ?? 0) !== (body.priority ?? 0)) continue;
+    const clash = (body.index_patterns ?? []).some((p) => (o.index_patterns ?? []).some((q) => patternsOverlap(p, q)));
+    if (clash) {
+      const otherName = key.slice('_index_template/'.length);
+      return `index template [${name}] has index patterns [${body.index_patterns?.join(', ')}] matching patterns from existing templates [${otherName}] with patterns (${otherName} => [${o.index_patterns?.join(', ')}]) that have the same priority [${body.priority ?? 0}], multiple index templates may not match during index creation, please use a different priority`;
+    }
+  }
+  return undefined;
+}
+
+/** An error answer shaped as Elasticsearch's (the client builds its message from the root causes). */
+function esError(type: string, reason: string, status: number) {
+  return { error: { root_cause: [{ type, reason }], type, reason }, status };
 }

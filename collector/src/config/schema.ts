@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { indexSettingsProblems } from '../../../elasticsearch/src/patterns.js';
 
 /**
  * The collector's configuration. This schema is its documentation: docs/configuration.md is generated from it
@@ -73,7 +74,8 @@ const file = z
   .object({
     directory: z.string().default('data/flows').describe('Where the daily `_bulk` files are written.'),
     indexPrefix: z.string().default('flow-').describe('Index named in each bulk action: prefix plus the document\'s day, `flow-YYYY.MM.dd`.'),
-    maxFileBytes: z.number().int().min(MiB).default(256 * MiB).describe('A file is closed and a new part started past this size.'),
+    maxFileBytes: z.number().int().min(MiB).default(64 * MiB)
+      .describe('A file is closed and a new part started past this size. Keep it under the cluster\'s http.max_content_length (100 MB by default) so that each file loads as one _bulk request.'),
     maxTotalBytes: z.number().int().min(MiB).default(2048 * MiB)
       .describe('Oldest files are deleted (logged as data loss) to keep the directory under this size.'),
     flushIntervalMs: positive.default(1000).describe('Longest time a decoded document waits in memory before it is written.'),
@@ -151,6 +153,13 @@ export const configSchema = z
     http: http.default(http.parse({})),
     logging: logging.default(logging.parse({})),
   })
-  .strict();
+  .strict()
+  // The index templates of every mode are installed together: their patterns must never overlap (see patterns.ts).
+  .superRefine((config, context) => {
+    const { dataStream, dailyIndexPrefix } = config.elasticsearch;
+    for (const [key, message] of indexSettingsProblems({ dataStream, dailyIndexPrefix, fileIndexPrefix: config.output.file.indexPrefix })) {
+      context.addIssue({ code: 'custom', path: key.split('.'), message });
+    }
+  });
 
 export type CollectorConfig = z.infer<typeof configSchema>;
