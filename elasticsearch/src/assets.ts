@@ -26,6 +26,8 @@ export interface ElasticsearchAssets {
   lifecyclePolicies: estypes.IlmPutLifecycleRequest[];
   componentTemplates: estypes.ClusterPutComponentTemplateRequest[];
   indexTemplates: estypes.IndicesPutIndexTemplateRequest[];
+  /** Where documents are written: the existing indices the mapping must reach after an update (see install.ts). */
+  writeTargets: { dataStream: string; dailyIndices: string };
 }
 
 export const MAPPINGS_COMPONENT = 'elk-flow-collector-mappings';
@@ -160,5 +162,6 @@ export function elasticsearchAssets(options: AssetOptions): ElasticsearchAssets 
         template: { settings: { index: { lifecycle: { name: DAILY_POLICY } } } },
       } satisfies estypes.IndicesPutIndexTemplateRequest,
     ],
+    writeTargets: { dataStream: options.dataStream, dailyIndices: dailyPattern(options.dailyIndexPrefix) },
   };
 }
