@@ -40,7 +40,10 @@ const firstOf = (f: DecodedRecord, names: readonly string[]): unknown => {
 };
 
 const isCount = (v: unknown): v is number | bigint => typeof v === 'number' || typeof v === 'bigint';
-const address = (v: unknown): v is string => typeof v === 'string' && v !== '';
+// An address as the decoders write them; a string of another shape (a definitions file giving the name another type)
+// is no address, and is never written into the JSON unescaped.
+const ADDRESS = /^[0-9a-fA-F:.]+$/;
+const address = (v: unknown): v is string => typeof v === 'string' && ADDRESS.test(v);
 /** An address other than the unspecified one, which a template with both families carries for the absent one. */
 const specified = (v: unknown): v is string => address(v) && v !== '0.0.0.0' && v !== '::';
 
