@@ -111,4 +111,19 @@ describe('setup after a mapping change', () => {
       await client.close();
     }
   });
+
+  it('with a user who may not manage indices (the collector\'s own, at run), reports it and goes on instead of failing', async () => {
+    const { es, config, client, bulk } = await cluster();
+    try {
+      await installAssets(client, stampedAssets(config, ElementRegistry.builtin()));
+      await bulk('flow-antrea', [doc({ laterAddress: '10.1.2.3' })]);
+      es.faults.forbidIndexAdmin = true;
+      const report = await installAssets(client, stampedAssets(config, later));
+      expect(report.filter((r) => r.action === 'not permitted').map((r) => r.kind)).toEqual(['data stream', 'daily indices']);
+      expect(report.find((r) => r.kind === 'data stream')?.detail).toContain('run setup as a user who may');
+      expect(es.dataStreams.get('flow-antrea')).toHaveLength(1);
+    } finally {
+      await client.close();
+    }
+  });
 });

@@ -20,7 +20,7 @@ export function stampedAssets(config: CollectorConfig, registry: ElementRegistry
   return elasticsearchAssets({ ...options, version: createHash('sha256').update(unstamped).digest('hex').slice(0, 16) });
 }
 
-export type InstallAction = 'created' | 'updated' | 'unchanged' | 'mapping updated' | 'rolled over' | 'mapping kept';
+export type InstallAction = 'created' | 'updated' | 'unchanged' | 'mapping updated' | 'rolled over' | 'mapping kept' | 'not permitted';
 export interface InstallReport {
   kind: 'lifecycle policy' | 'component template' | 'index template' | 'data stream' | 'daily indices';
   name: string;
@@ -81,10 +81,14 @@ export async function installAssets(client: Client, assets: ElasticsearchAssets,
   return report;
 }
 
+const statusOf = (error: unknown) => (error as { meta?: { statusCode?: number } }).meta?.statusCode;
 const refusal = (error: unknown): string | undefined => {
-  const e = error as { meta?: { statusCode?: number; body?: { error?: { reason?: string } } } };
-  return e.meta?.statusCode === 400 ? (e.meta.body?.error?.reason ?? 'mapping refused') : undefined;
+  const e = error as { meta?: { body?: { error?: { reason?: string } } } };
+  return statusOf(error) === 400 ? (e.meta?.body?.error?.reason ?? 'mapping refused') : undefined;
 };
+// The collector's own user (manifests) may write documents and templates but not manage indices: `run` then
+// leaves mapping updates and rollovers to `setup` run by an administrator, and says so, instead of failing.
+const NOT_PERMITTED = 'this user may not update mappings or roll over (index privilege manage): run setup as a user who may';
 
 /**
  * A template only shapes indices created after it, so, as Fleet does after a package upgrade, the new mapping is
@@ -106,18 +110,24 @@ async function applyMappings(client: Client, assets: ElasticsearchAssets, templa
   try {
     await client.indices.getDataStream({ name: dataStream });
   } catch (error) {
-    if (!notFound(error)) throw error;
+    if (statusOf(error) === 403) report.push({ kind: 'data stream', name: dataStream, action: 'not permitted', detail: NOT_PERMITTED });
+    else if (!notFound(error)) throw error;
     exists = false;
   }
   if (exists) {
     try {
-      await client.indices.putMapping({ index: dataStream, write_index_only: true, ...body });
-      report.push({ kind: 'data stream', name: dataStream, action: applied });
+      try {
+        await client.indices.putMapping({ index: dataStream, write_index_only: true, ...body });
+        report.push({ kind: 'data stream', name: dataStream, action: applied });
+      } catch (error) {
+        const reason = refusal(error);
+        if (reason === undefined) throw error;
+        const rolled = await client.indices.rollover({ alias: dataStream });
+        report.push({ kind: 'data stream', name: dataStream, action: 'rolled over', detail: `the write index ${rolled.old_index} refused the new mapping (${reason}); ${rolled.new_index} has it` });
+      }
     } catch (error) {
-      const reason = refusal(error);
-      if (reason === undefined) throw error;
-      const rolled = await client.indices.rollover({ alias: dataStream });
-      report.push({ kind: 'data stream', name: dataStream, action: 'rolled over', detail: `the write index ${rolled.old_index} refused the new mapping (${reason}); ${rolled.new_index} has it` });
+      if (statusOf(error) !== 403) throw error;
+      report.push({ kind: 'data stream', name: dataStream, action: 'not permitted', detail: NOT_PERMITTED });
     }
   }
   try {
@@ -125,8 +135,9 @@ async function applyMappings(client: Client, assets: ElasticsearchAssets, templa
     report.push({ kind: 'daily indices', name: dailyIndices, action: applied });
   } catch (error) {
     const reason = refusal(error);
-    if (reason === undefined) throw error;
-    report.push({ kind: 'daily indices', name: dailyIndices, action: 'mapping kept', detail: `existing daily indices keep their mapping (${reason}); the next day's index takes the new one` });
+    if (statusOf(error) === 403) report.push({ kind: 'daily indices', name: dailyIndices, action: 'not permitted', detail: NOT_PERMITTED });
+    else if (reason === undefined) throw error;
+    else report.push({ kind: 'daily indices', name: dailyIndices, action: 'mapping kept', detail: `existing daily indices keep their mapping (${reason}); the next day's index takes the new one` });
   }
   return report;
 }

@@ -15,6 +15,8 @@ export interface Faults {
   delayRemaining?: number;
   /** Benchmarks: read only the action lines and keep only the ids (the documents are not parsed). */
   idsOnly?: boolean;
+  /** Answer mapping updates and rollovers 403, as to a user with write but not manage privileges on the indices. */
+  forbidIndexAdmin?: boolean;
 }
 
 export interface FakeElasticsearch {
@@ -296,7 +298,9 @@ function registerMappingApis(app: FastifyInstance, state: FakeElasticsearch): vo
     if (!backing) return reply.code(404).send(esError('index_not_found_exception', `no such index [${name}]`, 404));
     return { data_streams: [{ name, timestamp_field: { name: '@timestamp' }, indices: backing.map((index_name) => ({ index_name, index_uuid: index_name })), generation: backing.length, status: 'GREEN', template: 'elk-flow-collector-data-stream' }] };
   });
+  const forbidden = (action: string) => esError('security_exception', `action [${action}] is unauthorized for user [elk-flow-collector]`, 403);
   app.put('/:target/_mapping', async (request, reply) => {
+    if (state.faults.forbidIndexAdmin) return reply.code(403).send(forbidden('indices:admin/mapping/put'));
     const { target } = request.params as { target: string };
     const query = request.query as { write_index_only?: string };
     const pattern = globRegExp(target);
@@ -316,6 +320,7 @@ function registerMappingApis(app: FastifyInstance, state: FakeElasticsearch): vo
     return { acknowledged: true };
   });
   app.post('/:target/_rollover', async (request, reply) => {
+    if (state.faults.forbidIndexAdmin) return reply.code(403).send(forbidden('indices:admin/rollover'));
     const { target } = request.params as { target: string };
     if (!state.dataStreams.has(target)) return reply.code(400).send(esError('illegal_argument_exception', `rollover target [${target}] does not exist`, 400));
     return { acknowledged: true, shards_acknowledged: true, ...rollover(state, target), rolled_over: true, dry_run: false, conditions: {} };
