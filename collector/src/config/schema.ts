@@ -57,7 +57,7 @@ const decoding = z
 const enrichment = z
   .object({
     enabled: z.boolean().default(true)
-      .describe('Derive the Antrea fields (flow keys, names of types and actions, throughput). Off: documents are exactly the codec\'s.'),
+      .describe('Derive the Antrea fields (flow keys, names of types and actions, throughput). Off: documents are exactly the codec\'s (with document.ecs off too).'),
     throughputMaxKeys: positive.default(100_000).describe('Flows whose last report time is remembered for derived throughput (least recently seen go first).'),
     throughputIdleTimeoutSecs: positive.default(3600).describe('A flow not reported for this long is forgotten by the throughput state.'),
   })
