@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { configLeaves } from '../collector/src/config/load.js';
-import { fieldCatalog, type CatalogField } from '../collector/src/document/catalog.js';
+import { ECS_FIELDS, fieldCatalog, type CatalogField } from '../collector/src/document/catalog.js';
 import { createMetrics } from '../collector/src/telemetry/metrics.js';
 import type { Artefact } from './artefacts.js';
 
@@ -28,6 +28,7 @@ const ANTREA_IANA = new Set([
 
 function antreaFields(): CatalogField[] {
   return fieldCatalog().filter((f) => {
+    if (f.source === 'ecs') return false; // their own table
     if (f.source !== 'element') return true;
     const name = f.path.slice('ipfix.'.length);
     return f.origin.startsWith('Antrea 56506') || ANTREA_IANA.has(name);
@@ -83,6 +84,7 @@ export async function documentationArtefacts(root: string): Promise<Artefact[]> 
   ].join('\n');
   let readme = readFileSync(join(root, 'README.md'), 'utf8');
   readme = replaceSection(readme, 'fields', fieldRows(antreaFields()));
+  readme = replaceSection(readme, 'ecs', fieldRows(ECS_FIELDS));
   readme = replaceSection(readme, 'configuration', configRows());
   readme = replaceSection(readme, 'metrics', await metricRows());
   return [

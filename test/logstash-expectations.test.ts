@@ -17,7 +17,7 @@ interface Scenario {
 }
 
 const scenarios: Scenario[] = JSON.parse(readFileSync(`${LOGSTASH}expected_from_netflow_spec.json`, 'utf8'));
-const documentOptions: DocumentOptions = { target: 'netflow', type: 'netflow', timestampSource: 'export' };
+const documentOptions: DocumentOptions = { target: 'netflow', type: 'netflow', timestampSource: 'export', ecs: false };
 const registry = logstashRegistry();
 
 /**

@@ -88,7 +88,7 @@ describe('document writer', () => {
     const kinds = names.map((n) => (n === 'version' || n === 'flowset_id' ? 'integer' : 'any') as 'integer' | 'any');
     // escapedStrings 1: the decoder saw strings to escape, so the writer checks every string.
     const doc: FlowDocument = {
-      timestamp: '2024-01-01T00:00:00.000Z', host: '192.0.2.1', fields, layout: { names, kinds }, escapedStrings: 1, ascii: false,
+      timestamp: '2024-01-01T00:00:00.000Z', host: '192.0.2.1', fields, layout: { names, kinds }, escapedStrings: 1, ascii: false, ecs: '',
       origin: { domain: 1, sequence: 0, setOffset: 16, index: 0, exportTimeMs: 0 },
     };
     const text = serializeDocument(doc, { target: 'ipfix', type: 'ipfix', timestampSource: 'export' });
@@ -113,7 +113,7 @@ describe('document writer', () => {
         maybe: i % 1000 < 3 ? undefined : 'x',
       };
       const doc: FlowDocument = {
-        timestamp: '2024-01-01T00:00:00.000Z', host: '192.0.2.1', fields, layout, escapedStrings: 0, ascii: true,
+        timestamp: '2024-01-01T00:00:00.000Z', host: '192.0.2.1', fields, layout, escapedStrings: 0, ascii: true, ecs: '',
         origin: { domain: 1, sequence: i, setOffset: 16, index: 0, exportTimeMs: 0 },
       };
       if (i % 997 === 0 || (i > 149_990 && i < 150_010)) {

@@ -143,7 +143,8 @@ async function setup(args: string[]): Promise<void> {
     const client = createElasticsearchClient(config);
     try {
       const report = await installAssets(client, stampedAssets(config, buildRegistry(config)), values['dry-run'] ?? false);
-      for (const r of report) process.stdout.write(`${values['dry-run'] && r.action !== 'unchanged' ? `would be ${r.action}` : r.action}: ${r.kind} ${r.name}\n`);
+      for (const r of report) process.stdout.write(`${values['dry-run'] && r.action !== 'unchanged' ? `would be ${r.action}` : r.action}: ${r.kind} ${r.name}${r.detail ? `: ${r.detail}` : ''}\n`);
+      failed ||= report.some((r) => r.action === 'not permitted');
     } catch (error) {
       process.stderr.write(`elk-flow-collector: Elasticsearch at ${config.elasticsearch.urls.join(', ')}: ${(error as Error).message}\n`);
       failed = true;

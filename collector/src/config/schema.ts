@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { indexSettingsProblems } from '../../../elasticsearch/src/patterns.js';
 import { TEMPLATE_LIMIT_DEFAULTS } from '../session/template-session.js';
 
 /**
@@ -71,9 +72,16 @@ const decoding = z
 const enrichment = z
   .object({
     enabled: z.boolean().default(true)
-      .describe('Derive the Antrea fields (flow keys, names of types and actions, throughput). Off: documents are exactly the codec\'s.'),
+      .describe('Derive the Antrea fields (flow keys, names of types and actions, throughput). Off: documents are exactly the codec\'s (with document.ecs off too).'),
     throughputMaxKeys: positive.default(100_000).describe('Flows whose last report time is remembered for derived throughput (least recently seen go first).'),
     throughputIdleTimeoutSecs: positive.default(3600).describe('A flow not reported for this long is forgotten by the throughput state.'),
+  })
+  .strict();
+
+const document = z
+  .object({
+    ecs: z.boolean().default(true)
+      .describe('Add Elastic Common Schema fields (event.*, source.*, destination.*, network.* with community_id, related.ip, observer.ip) beside the Logstash-shaped target object. Off: the Logstash shape alone.'),
   })
   .strict();
 
@@ -81,7 +89,8 @@ const file = z
   .object({
     directory: z.string().default('data/flows').describe('Where the daily `_bulk` files are written.'),
     indexPrefix: z.string().default('flow-').describe('Index named in each bulk action: prefix plus the document\'s day, `flow-YYYY.MM.dd`.'),
-    maxFileBytes: z.number().int().min(MiB).default(256 * MiB).describe('A file is closed and a new part started past this size.'),
+    maxFileBytes: z.number().int().min(MiB).default(64 * MiB)
+      .describe('A file is closed and a new part started past this size. Keep it under the cluster\'s http.max_content_length (100 MB by default) so that each file loads as one _bulk request.'),
     maxTotalBytes: z.number().int().min(MiB).default(2048 * MiB)
       .describe('Oldest files are deleted (logged as data loss) to keep the directory under this size.'),
     flushIntervalMs: positive.default(1000).describe('Longest time a decoded document waits in memory before it is written.'),
@@ -160,11 +169,19 @@ export const configSchema = z
     inputs: z.object({ udp: udp.default(udp.parse({})), tcp: tcp.default(tcp.parse({})) }).strict().default({ udp: udp.parse({}), tcp: tcp.parse({}) }),
     decoding: decoding.default(decoding.parse({})),
     enrichment: enrichment.default(enrichment.parse({})),
+    document: document.default(document.parse({})),
     output: output.default(output.parse({})),
     elasticsearch: elasticsearch.default(elasticsearch.parse({})),
     http: http.default(http.parse({})),
     logging: logging.default(logging.parse({})),
   })
-  .strict();
+  .strict()
+  // The index templates of every mode are installed together: their patterns must never overlap (see patterns.ts).
+  .superRefine((config, context) => {
+    const { dataStream, dailyIndexPrefix } = config.elasticsearch;
+    for (const [key, message] of indexSettingsProblems({ dataStream, dailyIndexPrefix, fileIndexPrefix: config.output.file.indexPrefix })) {
+      context.addIssue({ code: 'custom', path: key.split('.'), message });
+    }
+  });
 
 export type CollectorConfig = z.infer<typeof configSchema>;

@@ -10,7 +10,7 @@ export type FieldType =
   | 'keyword' | 'ip' | 'date' | 'date_nanos' | 'boolean' | 'byte' | 'short' | 'integer' | 'long' | 'unsigned_long' | 'float' | 'double'
   | 'object' | 'flattened';
 
-export type FieldSource = 'envelope' | 'header' | 'element' | 'derived';
+export type FieldSource = 'envelope' | 'header' | 'element' | 'derived' | 'ecs';
 
 export interface CatalogField {
   /** Path in the document; decoded fields are under the target object (`ipfix` by default). */
@@ -96,9 +96,39 @@ const DERIVED: (Omit<CatalogField, 'path' | 'source'> & { name: string })[] = [
   { name: 'flowKeyPodToPod', type: 'keyword', origin: 'rule 6', description: '`<sourcePod>:<sourcePort>-><destinationPod>:<destinationPort> <protocol>` (flowType not 3).' },
   { name: 'flowKeyPodToService', type: 'keyword', origin: 'rule 6', description: '`<sourcePod>:<sourcePort>-><servicePortName>:<servicePort> <protocol>` (the legacy filter left out this `:`).' },
   { name: 'flowKeyPodToExternal', type: 'keyword', origin: 'rule 6', description: '`<sourcePod>:<sourcePort>-><destinationIP>:<destinationPort> <protocol>` (flowType 3).' },
-  { name: 'ingressNetworkPolicyTypeStr', type: 'keyword', origin: 'ingressNetworkPolicyType (rule 8)', description: 'K8s NetworkPolicy, Antrea NetworkPolicy, Antrea ClusterNetworkPolicy, K8s ClusterNetworkPolicy.' },
+  { name: 'ingressNetworkPolicyTypeStr', type: 'keyword', origin: 'ingressNetworkPolicyType (rule 8)', description: 'K8s NetworkPolicy, Antrea NetworkPolicy, Antrea ClusterNetworkPolicy, K8s ClusterNetworkPolicy; N/A for no policy (type 0), as the policy name.' },
   { name: 'egressNetworkPolicyTypeStr', type: 'keyword', origin: 'egressNetworkPolicyType (rule 8)', description: 'As ingressNetworkPolicyTypeStr.' },
 ];
+
+/**
+ * The ECS fields (document/ecs.ts, `document.ecs`), real fields at the root beside the target object, with ECS's
+ * types. The counters are the delta counters, so sums over any time range are the traffic in it.
+ */
+export const ECS_FIELDS: CatalogField[] = ([
+  ['event.kind', 'keyword', 'constant "event"', 'ECS: the record is an event.'],
+  ['event.category', 'keyword', 'constant ["network"]; ["network", "session"] for biflows (biflowDirection)', 'ECS category, as Filebeat\'s netflow input.'],
+  ['event.type', 'keyword', '["connection"], plus "allowed" or "denied" from Antrea\'s rule actions', 'Absent for options records.'],
+  ['event.action', 'keyword', '"netflow_flow" or "netflow_options"', 'As Filebeat\'s netflow input.'],
+  ['event.start', 'date', 'flowStart{Nano,Micro,Milli}seconds, flowStartSeconds, first_switched (the finest present)', 'When the flow started.'],
+  ['event.end', 'date', 'flowEnd{Nano,Micro,Milli}seconds, flowEndSeconds, last_switched (the finest present)', 'When the flow ended (its last packet so far).'],
+  ['event.duration', 'long', 'event.end - event.start, else flowDurationMilliseconds/Microseconds', 'Nanoseconds.'],
+  ['source.ip', 'ip', 'sourceIPv6Address if set, else sourceIPv4Address (as ipfix.sourceIP)', 'Swapped with destination for biflows initiated by the reverse side (biflowDirection 2).'],
+  ['source.port', 'long', 'sourceTransportPort', ''],
+  ['source.bytes', 'long', 'octetDeltaCount, else octetTotalCount, else initiatorOctets', 'Octets sent by the source in this report.'],
+  ['source.packets', 'long', 'packetDeltaCount, else packetTotalCount, else initiatorPackets', 'Packets sent by the source in this report.'],
+  ['destination.ip', 'ip', 'destinationIPv6Address if set, else destinationIPv4Address (as ipfix.destinationIP)', ''],
+  ['destination.port', 'long', 'destinationTransportPort', ''],
+  ['destination.bytes', 'long', 'reverseOctetDeltaCount, else reverseOctetTotalCount, else responderOctets', 'Octets sent by the destination (RFC 5103 reverse direction).'],
+  ['destination.packets', 'long', 'reversePacketDeltaCount, else reversePacketTotalCount, else responderPackets', 'Packets sent by the destination.'],
+  ['network.transport', 'keyword', 'protocolIdentifier', 'Lowercase IANA keyword: tcp, udp, icmp, ipv6-icmp, sctp, gre, esp, ah, igmp (absent for others).'],
+  ['network.iana_number', 'keyword', 'protocolIdentifier', 'The protocol number as text (ECS keyword).'],
+  ['network.type', 'keyword', 'family of the addresses', 'ipv4 or ipv6.'],
+  ['network.bytes', 'long', 'source.bytes + destination.bytes', 'Both directions.'],
+  ['network.packets', 'long', 'source.packets + destination.packets', 'Both directions.'],
+  ['network.community_id', 'keyword', 'Community ID v1, seed 0, of addresses, ports (ICMP type and code) and protocol', 'Correlates with Zeek, Suricata and Elastic Security.'],
+  ['related.ip', 'ip', 'source.ip and destination.ip', ''],
+  ['observer.ip', 'ip', 'originalExporterIPv4/IPv6Address (Flow Aggregator in Proxy mode), else the exporter address', 'Who observed the flow.'],
+] as const).map(([path, type, origin, description]) => ({ path, type, source: 'ecs', origin, description }));
 
 function elementField(target: string, e: InformationElement, v9 = false): CatalogField | undefined {
   // The codec's `*_switched` v9 names (netflow.yaml) are rendered as absolute times, whatever their type.
@@ -151,6 +181,7 @@ export function fieldCatalog(registry: ElementRegistry = ElementRegistry.builtin
     const path = `${target}.${name}`;
     if (!byName.has(path)) fields.push({ path, source: 'derived', ...d });
   }
+  fields.push(...ECS_FIELDS);
   return fields;
 }
 

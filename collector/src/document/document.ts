@@ -16,6 +16,8 @@ export interface DocumentOptions {
   /** Value of the `type` field (Logstash's input `type`). */
   type: string;
   timestampSource: TimestampSource;
+  /** Add the ECS fields (document/ecs.ts) beside the target object; absent means on. */
+  ecs?: boolean;
 }
 
 /**
@@ -34,6 +36,8 @@ export interface FlowDocument {
   ascii: boolean;
   /** The record's origin (see FlowRecord): what its deterministic document id is made of. */
   origin: RecordOrigin;
+  /** The ECS members (`,"event":{...},...`, see ecs.ts) written after the target object; '' for none. */
+  ecs: string;
 }
 
 const FLOW_END_FIELDS = ['flowEndMilliseconds', 'flowEndSeconds', 'flowEndMicroseconds', 'flowEndNanoseconds', 'last_switched'];
@@ -70,6 +74,7 @@ export function buildDocument(record: FlowRecord, host: string, receivedAtMs: nu
     escapedStrings: record.escapedStrings,
     ascii: record.ascii,
     origin: record,
+    ecs: '',
   };
 }
 
@@ -133,12 +138,15 @@ function serializerFor(layout: RecordLayout, escapeFree: boolean): RecordSeriali
 
 const envelopes = new WeakMap<DocumentOptions, string>();
 
-/** Serialises a document in the Logstash event shape: `{"@timestamp", "@version", host, type, <target>: {...}}`. */
+/**
+ * Serialises a document in the Logstash event shape, `{"@timestamp", "@version", host, type, <target>: {...}}`,
+ * followed by its ECS fields when it has them (the ECS fields are ASCII: they do not change doc.ascii).
+ */
 export function serializeDocument(doc: FlowDocument, options: DocumentOptions): string {
   let tail = envelopes.get(options);
   if (tail === undefined) envelopes.set(options, (tail = `,"type":${JSON.stringify(options.type)},${JSON.stringify(options.target)}:`));
   // host is an address the input formatted (digits, dots, colons, hex): it never needs escaping.
-  return `{"@timestamp":"${doc.timestamp}","@version":"1","host":"${doc.host}"${tail}${serializerFor(doc.layout, doc.escapedStrings === 0)(doc.fields)}}`;
+  return `{"@timestamp":"${doc.timestamp}","@version":"1","host":"${doc.host}"${tail}${serializerFor(doc.layout, doc.escapedStrings === 0)(doc.fields)}${doc.ecs}}`;
 }
 
 /**

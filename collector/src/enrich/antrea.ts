@@ -15,8 +15,10 @@ const PROTOCOL_NAMES: Record<number, string> = {
 };
 const FLOW_TYPES: Record<number, string> = { 1: 'Intra-Node', 2: 'Inter-Node', 3: 'To External', 4: 'From External' };
 const RULE_ACTIONS: Record<number, string> = { 0: 'No Action', 1: 'Allow', 2: 'Drop', 3: 'Reject' };
+// 0 is "no policy" (the record's policy name and namespace are empty, written "N/A" by rule 7): "N/A" too, so
+// that panels by policy type and by policy name show the same bucket for unprotected traffic, not a type "0".
 const POLICY_TYPES: Record<number, string> = {
-  1: 'K8s NetworkPolicy', 2: 'Antrea NetworkPolicy', 3: 'Antrea ClusterNetworkPolicy', 4: 'K8s ClusterNetworkPolicy',
+  0: 'N/A', 1: 'K8s NetworkPolicy', 2: 'Antrea NetworkPolicy', 3: 'Antrea ClusterNetworkPolicy', 4: 'K8s ClusterNetworkPolicy',
 };
 const FLOW_TYPE_TO_EXTERNAL = 3;
 

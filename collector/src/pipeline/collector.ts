@@ -20,7 +20,7 @@ const HOUSEKEEPING_INTERVAL_MS = 5000;
 const RESUME_CHECK_MS = 100;
 
 export function documentOptions(config: CollectorConfig): DocumentOptions {
-  return { target: config.decoding.target, type: config.decoding.type, timestampSource: config.decoding.timestampSource };
+  return { target: config.decoding.target, type: config.decoding.type, timestampSource: config.decoding.timestampSource, ecs: config.document.ecs };
 }
 
 export function templateLimits(config: CollectorConfig): TemplateLimits {

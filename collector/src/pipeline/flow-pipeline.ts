@@ -2,6 +2,7 @@ import { createDecoders, decodeMessage } from '../decoders/registry.js';
 import { compileTemplate } from '../decoders/template.js';
 import { FlowError, type Decoder } from '../decoders/types.js';
 import { buildDocument, type DocumentOptions, type FlowDocument } from '../document/document.js';
+import { ecsJson } from '../document/ecs.js';
 import { AntreaEnricher, ENRICHMENT_FIELDS, type EnrichmentIssues, type EnrichmentOptions } from '../enrich/antrea.js';
 import type { ElementRegistry } from '../ie/registry.js';
 import { SequenceTracker } from '../session/sequence.js';
@@ -21,7 +22,7 @@ export interface PipelineSettings {
 }
 
 /**
- * Where a packet goes: decoder (by version) → document → enrichment. Synchronous and shared by every input,
+ * Where a packet goes: decoder (by version) → document → ECS fields → enrichment. Synchronous and shared by every input,
  * by `run` and by `decode`, so both produce the same documents. A malformed packet is counted and dropped
  * here; nothing an exporter sends can throw out of `process`.
  */
@@ -73,8 +74,11 @@ export class FlowPipeline {
     this.events.recordsDecoded(version, result.records.length);
     const documents = new Array<FlowDocument>(result.records.length);
     const options = this.settings.document;
+    const ecs = options.ecs !== false;
     for (let i = 0; i < result.records.length; i++) {
       const doc = buildDocument(result.records[i], exporter.address, receivedAtMs, options);
+      // ECS first: it reads the record as decoded (enrichment rewrites some of its strings, never what ECS reads).
+      if (ecs) doc.ecs = ecsJson(doc.fields, doc.host);
       this.enricher?.enrich(doc, receivedAtMs, this.issues);
       documents[i] = doc;
     }
