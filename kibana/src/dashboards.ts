@@ -12,6 +12,9 @@ import { markdown } from './visualizations.js';
 /** In navigation order. */
 export const DASHBOARDS: DashboardEntry[] = [overview, podToPod, podToService, podToExternal, flowRecords, nodeThroughput, networkPolicy];
 
+/** Where Kibana opens once setup has imported the dashboards (the space's defaultRoute setting). */
+export const DEFAULT_ROUTE = `/app/dashboards#/view/${overview.id}`;
+
 /** Byte counters shown as bytes; rates (bits/s) shown abbreviated. */
 const FIELD_FORMATS = Object.fromEntries([
   ...['bytes', 'octetTotalCount', 'octetDeltaCount', 'reverseOctetTotalCount', 'reverseOctetDeltaCount', 'octetDeltaCountFromSourceNode', 'reverseOctetDeltaCountFromSourceNode']
