@@ -103,7 +103,7 @@ describe('Vega panels', () => {
     expect(byKey.get('restrict-egress -> no ingress policy')!.tooltip['Egress rule actions']).toBe('Allow, Reject');
   });
 
-  it('Node heatmap: Tx Mbps per source Node and minute', () => {
+  it('Node heatmap: Tx bytes/s per source Node and minute, the unit of the Node lines', () => {
     const cells = items(sceneRoot(preview('node-throughput-heatmap-tx').rendered.view), 'cell');
     const scoped = documents.filter((d) => [1, 2].includes(ipfix(d).flowType) && shown(d));
     const minute = (d: FlowSource) => Math.floor(Date.parse(d['@timestamp']) / 60_000) * 60_000;
@@ -111,8 +111,24 @@ describe('Vega panels', () => {
     expect(cells).toHaveLength(expected.size);
     for (const cell of cells) {
       expect(cell.datum.seconds).toBe(60);
-      expect(cell.datum.mbps).toBeCloseTo((expected.get(`${cell.datum.name} ${cell.datum.key}`)! * 8) / 60 / 1e6, 9);
+      expect(cell.datum.rate).toBeCloseTo(expected.get(`${cell.datum.name} ${cell.datum.key}`)! / 60, 6);
     }
+    expect(preview('node-throughput-heatmap-tx').rendered.svg).toContain('Tx bytes/s');
+  });
+
+  it('Node Sankey: a Node without a name is shown by the addresses of its Pods; named Nodes stay whole', async () => {
+    const panel = vegaPanels().find((p) => p.visualization.id === 'elk-flow-collector-node-throughput-sankey-tx')!;
+    const scoped = documents.filter((d) => [1, 2].includes(ipfix(d).flowType) && shown(d));
+    // The exporter did not know k8s-node-3's name on the destination side.
+    const unnamed = scoped.map((d) => (ipfix(d).destinationNodeName === 'k8s-node-3' ? { ...d, ipfix: { ...ipfix(d), destinationNodeName: '' } } : d));
+    const drawn = await renderVega(panel.specText, unnamed, panel.context);
+    const got = new Map<string, number>();
+    for (const i of items(sceneRoot(drawn.view), 'link')) got.set(`${i.datum.source} -> ${i.datum.target}`, (got.get(`${i.datum.source} -> ${i.datum.target}`) ?? 0) + i.datum.size);
+    const expected = sums(unnamed, (d) => `${ipfix(d).sourceNodeName} -> ${ipfix(d).destinationNodeName || ipfix(d).destinationIP}`);
+    expect(got).toEqual(expected);
+    expect([...got.keys()]).toContain('k8s-node-2 -> 10.244.3.40');
+    expect([...got.keys()].some((k) => k.endsWith('-> unknown') || k.endsWith('-> '))).toBe(false);
+    drawn.view.finalize();
   });
 
   it('draws the 50 largest links, as Elasticsearch picks them, and a message when there is nothing to draw', async () => {

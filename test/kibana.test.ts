@@ -157,6 +157,43 @@ describe('kibana.ndjson', () => {
     ]));
   });
 
+  it('has the legacy dashboards\' panels and controls', () => {
+    const board = (title: string) => objects.find((o) => o.type === 'dashboard' && o.attributes.title === title)!;
+    const panels = (title: string) => board(title).references.map((r) => objects.find((o) => o.id === r.id)!).filter((o) => o.type === 'visualization');
+    const panel = (title: string, panelTitle: string) => panels(title).find((p) => p.attributes.title === panelTitle);
+    const splitOf = (vis: (typeof objects)[number] | undefined) => {
+      const state = JSON.parse(vis!.attributes.visState);
+      return [state.aggs[0].type, state.aggs[0].params.field, state.aggs.find((a: any) => a.type === 'terms')?.params.field];
+    };
+    for (const side of ['source', 'destination']) {
+      expect(splitOf(panel('Overview', `Packets by ${side} Pod`))).toEqual(['sum', 'ipfix.packetDeltaCount', `ipfix.${side}PodName`]);
+      expect(splitOf(panel('Overview', `Packets by ${side} IP`))).toEqual(['sum', 'ipfix.packetDeltaCount', `ipfix.${side}IP`]);
+    }
+    for (const title of ['Pod-to-Pod Flows', 'Pod-to-Service Flows', 'Pod-to-External Flows']) {
+      expect(splitOf(panel(title, 'Rx by source Pod'))).toEqual(['sum', 'ipfix.reverseOctetDeltaCount', 'ipfix.sourcePodName']);
+    }
+    const controls = (title: string) => Object.values(JSON.parse(board(title).attributes.controlGroupInput.panelsJSON)).map((c: any) => c.explicitInput.fieldName);
+    expect(controls('Overview')).toContain('ipfix.flowKey');
+    expect(controls('Pod-to-Pod Flows')).toContain('ipfix.flowKeyPodToPod');
+    expect(controls('Pod-to-Service Flows')).toContain('ipfix.flowKeyPodToService');
+    expect(controls('Pod-to-External Flows')).toContain('ipfix.flowKeyPodToExternal');
+  });
+
+  it('scopes each panel to the records that have what it splits by', () => {
+    const kueryOf = (o: (typeof objects)[number]) => JSON.parse(o.attributes.kibanaSavedObjectMeta.searchSourceJSON).query.query as string;
+    for (const o of objects.filter((x) => x.type === 'visualization' && x.id.startsWith('elk-flow-collector-overview-'))) {
+      const fields = JSON.parse(o.attributes.visState).aggs.map((a: any) => a.params.field ?? '');
+      // To-External records have no destination Pod, From-External ones no source Pod.
+      if (fields.some((f: string) => /destinationPod/.test(f))) expect(kueryOf(o), o.id).toContain('not ipfix.flowType:3');
+      if (fields.some((f: string) => /sourcePod/.test(f))) expect(kueryOf(o), o.id).toContain('not ipfix.flowType:4');
+    }
+    // Network Policy: an ingress panel shows records under an ingress policy only (no "N/A" series from the egress side).
+    for (const o of objects.filter((x) => x.type === 'visualization' && /^elk-flow-collector-network-policy-(ingress|egress)-/.test(x.id))) {
+      const side = /-(ingress|egress)-/.exec(o.id)![1];
+      expect(kueryOf(o), o.id).toBe(`ipfix.${side}NetworkPolicyName:* and not ipfix.${side}NetworkPolicyName:"N/A"`);
+    }
+  });
+
   it('keeps panels readable: Sankey 50 links, lines 50 series, pies 25 slices', () => {
     for (const o of objects.filter((x) => x.type === 'visualization')) {
       const vis = JSON.parse(o.attributes.visState);

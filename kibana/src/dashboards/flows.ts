@@ -111,11 +111,15 @@ function flowsDashboard(kind: FlowsKind): DashboardEntry {
       // A flow's own rate and running total: the largest value in each bucket, one line per flow key.
       const perFlow = (metricField: string, label: string) =>
         ({ chart: 'line' as const, metric: { type: 'max' as const, field: field(metricField), label }, split: { field: kind.flowKey, size: LIMITS.lineSeries, label: 'Flow' }, perSecond: false, stacked: false, kuery });
+      const destinationLabel = kind.destinationSeries.label.replace(/^D/, 'd');
+      const bySourcePod: Split = { field: field('sourcePodName'), size: LIMITS.lineSeries, label: 'Source Pod' };
       const objects: SavedObject[] = [
         sankey('tx'),
         sankey('rx'),
-        timeSeries(`${id}-source-throughput`, 'Throughput by Source Pod', series({ field: field('sourcePodName'), size: LIMITS.lineSeries, label: 'Source Pod' })),
-        timeSeries(`${id}-destination-throughput`, `Throughput by ${kind.destinationSeries.label}`, series(kind.destinationSeries)),
+        timeSeries(`${id}-source-throughput`, 'Tx by source Pod', series(bySourcePod)),
+        timeSeries(`${id}-source-rx`, 'Rx by source Pod', series(bySourcePod, rxBytesPerSecond)),
+        timeSeries(`${id}-destination-throughput`, `Tx by ${destinationLabel}`, series(kind.destinationSeries)),
+        timeSeries(`${id}-destination-rx`, `Rx by ${destinationLabel}`, series(kind.destinationSeries, rxBytesPerSecond)),
         timeSeries(`${id}-flow-throughput`, 'Throughput per flow (Tx, bits/s)', perFlow('throughput', 'Tx bits/s')),
         timeSeries(`${id}-flow-reverse-throughput`, 'Throughput per flow (Rx, bits/s)', perFlow('reverseThroughput', 'Rx bits/s')),
         timeSeries(`${id}-flow-bytes`, 'Cumulative bytes per flow (Tx)', perFlow('octetTotalCount', 'Bytes (Tx)')),
@@ -133,7 +137,8 @@ function flowsDashboard(kind: FlowsKind): DashboardEntry {
         pie(`${id}-destination-namespaces`, `Traffic by ${kind.destinationNamespacePie.label}`, txBytes, kind.destinationNamespacePie, kuery),
       );
       const layout = rows([{ h: 3, panels: [[nav, 48]] }, ...halfWidthRows(objects.slice(0, 2), 18), ...halfWidthRows(objects.slice(2), 13)]);
-      return [...objects, dashboard(id, kind.title, kind.description, layout, kind.controls, EXCLUDE_PLUMBING)];
+      const controls = [...kind.controls, { field: kind.flowKey, title: 'Flow' }];
+      return [...objects, dashboard(id, kind.title, kind.description, layout, controls, EXCLUDE_PLUMBING)];
     },
   };
 }

@@ -11,4 +11,5 @@ export const txBytes: Metric = { type: 'sum', field: TX_BYTES, label: 'Bytes (Tx
 export const rxBytes: Metric = { type: 'sum', field: RX_BYTES, label: 'Reverse bytes (Rx)' };
 export const txBytesPerSecond: Metric = { type: 'sum', field: TX_BYTES, label: 'Tx bytes/s' };
 export const rxBytesPerSecond: Metric = { type: 'sum', field: RX_BYTES, label: 'Rx bytes/s' };
+export const packets: Metric = { type: 'sum', field: field('packetDeltaCount'), label: 'Packets' };
 export const records: Metric = { type: 'count', label: 'Flow records' };

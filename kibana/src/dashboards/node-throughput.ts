@@ -25,16 +25,21 @@ export const nodeThroughput: DashboardEntry = {
       bytesField: direction === 'tx' ? TX_BYTES : RX_BYTES,
       details: [{ title: 'Pod-to-Pod traffic', fields: [field('sourcePodName'), field('destinationPodName')], size: 5 }],
       maxLinks: LIMITS.sankeyLinks,
+      // A Node the exporter did not name is shown by the Pod addresses on it, as the legacy dashboard did.
+      fallback: { source: field('sourceIP'), target: field('destinationIP'), size: 10 },
     }));
-    const heatmap = (direction: 'tx' | 'rx') => vega(`${ID}-heatmap-${direction}`, `${direction === 'tx' ? 'Tx' : 'Rx'} Mbps by Node`, heatmapSpec({
-      description: `${direction === 'tx' ? 'Tx' : 'Rx'} megabits per second of the traffic each Node's Pods started, over time.`,
-      scope: scope.dsl,
-      rowField: field('sourceNodeName'),
-      rowTitle: 'Node',
-      bytesField: direction === 'tx' ? TX_BYTES : RX_BYTES,
-      legendTitle: `${direction === 'tx' ? 'Tx' : 'Rx'} Mbps`,
-      maxRows: LIMITS.lineSeries,
-    }));
+    const heatmap = (direction: 'tx' | 'rx') => {
+      const Dir = direction === 'tx' ? 'Tx' : 'Rx';
+      return vega(`${ID}-heatmap-${direction}`, `${Dir} bytes/s by source Node`, heatmapSpec({
+        description: `${Dir} bytes per second of the traffic each Node's Pods started, over time (the unit of the lines above).`,
+        scope: scope.dsl,
+        rowField: field('sourceNodeName'),
+        rowTitle: 'Source Node',
+        bytesField: direction === 'tx' ? TX_BYTES : RX_BYTES,
+        legendTitle: `${Dir} bytes/s`,
+        maxRows: LIMITS.lineSeries,
+      }));
+    };
     const byNode: Split = { field: field('sourceNodeName'), size: LIMITS.lineSeries, label: 'Source Node' };
     const line = (metric = txBytesPerSecond) => ({ chart: 'line' as const, metric, split: byNode, perSecond: true, stacked: true, kuery: scope.kuery });
     const objects = [
