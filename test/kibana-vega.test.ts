@@ -5,7 +5,9 @@ import { describe, expect, it } from 'vitest';
 import Hjson from 'hjson';
 import type * as vega from 'vega';
 import { demoDocuments, type FlowSource } from '../kibana/preview/demo-cluster.js';
-import { renderPreviews, vegaPanels } from '../kibana/preview/previews.js';
+import { renderDashboards, renderPreviews, vegaPanels } from '../kibana/preview/previews.js';
+import { DASHBOARD_WIDTH, gridPanels } from '../kibana/preview/dashboard.js';
+import { kibanaObjects } from '../kibana/src/dashboards.js';
 import { renderVega, sceneRoot } from '../kibana/preview/render.js';
 
 const documents = demoDocuments();
@@ -142,5 +144,77 @@ describe('Vega panels', () => {
     const empty = await renderVega(panel.specText, [], panel.context);
     expect(empty.marks.link).toBe(0);
     expect(empty.svg).toContain('No flows in this time range');
+  });
+});
+
+describe('whole-dashboard previews', async () => {
+  const objects = kibanaObjects();
+  const dashboards = await renderDashboards(documents, objects);
+  const board = (title: string) => dashboards.find((d) => d.dashboard.attributes.title === title)!;
+  const panel = (title: string, panelTitle: string) => board(title).panels.find((p) => p.object.attributes.title === panelTitle)!;
+  /** An aggregation panel's rows as a map from its first bucket key to its first metric. */
+  const byKey = (title: string, panelTitle: string) => new Map(panel(title, panelTitle).rows!.map((r) => [String(r.keys[0]), r.metrics['1']]));
+
+  it('draws every dashboard, every panel in its grid position, in one PNG each', () => {
+    expect(dashboards.map((d) => d.file)).toEqual([
+      'overview', 'pod-to-pod', 'pod-to-service', 'pod-to-external', 'flow-records', 'node-throughput', 'network-policy',
+    ].map((f) => `docs/previews/${f}.png`));
+    for (const d of dashboards) {
+      const grid = gridPanels(d.dashboard, objects);
+      expect(d.panels.map((p) => p.object.id)).toEqual(grid.map((g) => g.object.id));
+      const column = d.panels[0].box.width / grid[0].grid.w;
+      for (const [i, p] of d.panels.entries()) {
+        // Left edge and width follow the 48-column grid; rows follow the grid's y.
+        expect(p.box.x, p.object.id).toBeCloseTo(d.panels[0].box.x + grid[i].grid.x * ((DASHBOARD_WIDTH - 2 * d.panels[0].box.x + 8) / 48), 6);
+        expect(p.box.y - d.panels[0].box.y, p.object.id).toBe(grid[i].grid.y * 20);
+        expect(p.svg, p.object.id).toMatch(/^<svg/);
+        // Every panel drew something: marks beyond the background.
+        expect(p.svg.length, p.object.id).toBeGreaterThan(500);
+        if (p.rows) expect(p.rows.length, `${p.object.id} rows`).toBeGreaterThan(0);
+      }
+      expect(column).toBeGreaterThan(0);
+      expect(d.png.subarray(1, 4).toString()).toBe('PNG');
+      for (const p of d.panels) expect(d.svg).toContain(String(p.object.attributes.title).replace(/&/g, '&amp;'));
+    }
+  });
+
+  it('Overview: totals, packets by Pod and by IP equal the documents, without records that lack the Pod', () => {
+    const shownDocs = documents.filter((d) => ipfix(d).flowType && shown(d));
+    const totals = panel('Overview', 'Totals').rows![0].metrics;
+    expect(totals['2']).toBe(shownDocs.length);
+    expect(totals['3']).toBe(shownDocs.reduce((a, d) => a + ipfix(d).octetDeltaCount, 0));
+    expect(totals['5']).toBe(shownDocs.reduce((a, d) => a + ipfix(d).packetDeltaCount, 0));
+    const withDestinationPod = shownDocs.filter((d) => ipfix(d).flowType !== 3);
+    expect(byKey('Overview', 'Packets by destination Pod')).toEqual(sums(withDestinationPod, (d) => ipfix(d).destinationPodName, 'packetDeltaCount'));
+    expect(byKey('Overview', 'Packets by destination Pod').has('')).toBe(false);
+    expect(byKey('Overview', 'Top destination Pods by bytes').has('')).toBe(false);
+    expect(byKey('Overview', 'Bytes by destination namespace').has('')).toBe(false);
+    expect(byKey('Overview', 'Packets by source Pod')).toEqual(sums(shownDocs, (d) => ipfix(d).sourcePodName, 'packetDeltaCount'));
+    // IPs include the external destinations.
+    expect(byKey('Overview', 'Packets by destination IP')).toEqual(sums(shownDocs, (d) => ipfix(d).destinationIP, 'packetDeltaCount'));
+    expect(byKey('Overview', 'Packets by destination IP').has('93.184.216.34')).toBe(true);
+  });
+
+  it('Network Policy: a side\'s panels have no "N/A" series or slice', () => {
+    for (const side of ['ingress', 'egress']) {
+      for (const title of [`Throughput by ${side} policy`, `Flow records by ${side} rule action`, `Bytes by ${side} policy`, `Bytes by ${side} rule action`, `Packets by ${side} policy`]) {
+        const keys = panel('Network Policy', title).rows!.map((r) => String(r.keys[0]));
+        expect(keys.length, title).toBeGreaterThan(0);
+        expect(keys, title).not.toContain('N/A');
+        expect(keys, title).not.toContain('No Action');
+      }
+    }
+    const underIngress = documents.filter((d) => shown(d) && ipfix(d).ingressNetworkPolicyName !== 'N/A');
+    expect(byKey('Network Policy', 'Bytes by ingress policy')).toEqual(sums(underIngress, (d) => ipfix(d).ingressNetworkPolicyName));
+  });
+
+  it('time series: Rx by source Pod sums the reverse delta counters per second of each bucket', () => {
+    const rows = panel('Pod-to-Pod Flows', 'Rx by source Pod').rows!;
+    const scoped = documents.filter((d) => [1, 2].includes(ipfix(d).flowType) && ipfix(d).flowKeyPodToPod && shown(d));
+    // A 31-minute range at most 100 buckets: Kibana scales the "second" interval up to 30 s and the sums down to it.
+    const bucket = (d: FlowSource) => Math.floor(Date.parse(d['@timestamp']) / 30_000) * 30_000;
+    const expected = sums(scoped, (d) => `${ipfix(d).sourcePodName} ${bucket(d)}`, 'reverseOctetDeltaCount');
+    expect(rows).toHaveLength(expected.size);
+    for (const r of rows) expect(r.metrics['1'] * 30).toBeCloseTo(expected.get(`${r.keys[0]} ${r.keys[1]}`)!, 6);
   });
 });
