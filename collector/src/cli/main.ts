@@ -5,7 +5,7 @@ import { brotliDecompressSync } from 'node:zlib';
 import { destination, pino } from 'pino';
 import { ConfigError, loadConfig } from '../config/load.js';
 import { installAssets, stampedAssets } from '../../../elasticsearch/src/install.js';
-import { DEFAULT_ROUTE, kibanaNdjson } from '../../../kibana/src/dashboards.js';
+import { DEFAULT_ROUTE, HOME_DASHBOARD_ID, kibanaNdjson } from '../../../kibana/src/dashboards.js';
 import { KibanaUrlError, importSavedObjects, kibanaBaseUrl, kibanaStatus, setDefaultRoute, type KibanaConnection } from '../../../kibana/src/import.js';
 import { buildRegistry } from '../ie/configured.js';
 import { Collector } from '../pipeline/collector.js';
@@ -157,8 +157,7 @@ async function setupKibana(kibana: KibanaConnection, dryRun: boolean, objects: s
     const report = await importSavedObjects(kibana, ndjson);
     for (const o of report.imported) process.stdout.write(`imported: ${o.type} ${o.title ?? o.id}\n`);
     for (const o of report.rejected) process.stdout.write(`rejected by Kibana: ${o.type} ${o.title ?? o.id}: ${o.reason}\n`);
-    const overviewId = /#\/view\/(.+)$/.exec(DEFAULT_ROUTE)![1];
-    if (report.imported.some((o) => o.type === 'dashboard' && o.id === overviewId)) {
+    if (report.imported.some((o) => o.type === 'dashboard' && o.id === HOME_DASHBOARD_ID)) {
       const route = await setDefaultRoute(kibana, DEFAULT_ROUTE);
       if (route.action === 'kept') process.stdout.write(`default route kept at ${route.route}: ${route.reason}\n`);
       else if (route.action === 'unavailable') process.stdout.write(`default route not set: ${route.reason}; set defaultRoute to ${DEFAULT_ROUTE} in Advanced Settings\n`);
@@ -177,7 +176,8 @@ async function setup(args: string[]): Promise<void> {
     options: { config: { type: 'string', short: 'c' }, 'dry-run': { type: 'boolean' }, 'kibana-url': { type: 'string' }, 'kibana-objects': { type: 'string' } },
   });
   const config = loadConfig(values.config);
-  const kibanaUrl = values['kibana-url'] ?? process.env.KIBANA_URL;
+  // An empty KIBANA_URL (a manifest's placeholder) means no Kibana, as it did before URLs were checked.
+  const kibanaUrl = values['kibana-url'] ?? (process.env.KIBANA_URL || undefined);
   const kibana = kibanaUrl === undefined ? undefined : kibanaConnection(kibanaUrl, values['kibana-url'] !== undefined ? '--kibana-url' : 'KIBANA_URL');
   const objects = values['kibana-objects'] ? readKibanaObjects(values['kibana-objects']) : undefined;
   if (config.elasticsearch.urls.length === 0 && !kibanaUrl) fail('setup needs ELASTICSEARCH_URL (or elasticsearch.urls), KIBANA_URL (or --kibana-url), or both');
