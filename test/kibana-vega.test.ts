@@ -7,6 +7,8 @@ import type * as vega from 'vega';
 import { demoDocuments, type FlowSource } from '../kibana/preview/demo-cluster.js';
 import { renderDashboards, renderPreviews, vegaPanels } from '../kibana/preview/previews.js';
 import { DASHBOARD_WIDTH, gridPanels } from '../kibana/preview/dashboard.js';
+import { aggregationRequest } from '../kibana/preview/panels.js';
+import { search } from '../kibana/preview/es-search.js';
 import { kibanaObjects } from '../kibana/src/dashboards.js';
 import { renderVega, sceneRoot } from '../kibana/preview/render.js';
 
@@ -105,17 +107,30 @@ describe('Vega panels', () => {
     expect(byKey.get('restrict-egress -> no ingress policy')!.tooltip['Egress rule actions']).toBe('Allow, Reject');
   });
 
-  it('Node heatmap: Tx bytes/s per source Node and minute, the unit of the Node lines', () => {
-    const cells = items(sceneRoot(preview('node-throughput-heatmap-tx').rendered.view), 'cell');
+  it('Node heatmap: Tx bytes/min per source Node and minute, the unit of the Node lines; shorter buckets merged into minutes', async () => {
     const scoped = documents.filter((d) => [1, 2].includes(ipfix(d).flowType) && shown(d));
     const minute = (d: FlowSource) => Math.floor(Date.parse(d['@timestamp']) / 60_000) * 60_000;
     const expected = sums(scoped, (d) => `${ipfix(d).sourceNodeName} ${minute(d)}`);
-    expect(cells).toHaveLength(expected.size);
-    for (const cell of cells) {
-      expect(cell.datum.seconds).toBe(60);
-      expect(cell.datum.rate).toBeCloseTo(expected.get(`${cell.datum.name} ${cell.datum.key}`)! / 60, 6);
-    }
-    expect(preview('node-throughput-heatmap-tx').rendered.svg).toContain('Tx bytes/s');
+    const check = (cells: any[], within: (key: string) => boolean) => {
+      const wanted = new Map([...expected].filter(([k]) => within(k)));
+      expect(cells).toHaveLength(wanted.size);
+      for (const cell of cells) {
+        expect(cell.datum.cellMs).toBe(60_000);
+        expect(cell.datum.rate).toBeCloseTo(wanted.get(`${cell.datum.name} ${cell.datum.cell}`)!, 6);
+      }
+    };
+    check(items(sceneRoot(preview('node-throughput-heatmap-tx').rendered.view), 'cell'), () => true);
+    expect(preview('node-throughput-heatmap-tx').rendered.svg).toContain('Tx bytes/min');
+    // The last 15 minutes: Kibana's buckets are 30 s, each minute's records in one of two; drawn per minute still.
+    const panel = vegaPanels().find((p) => p.visualization.id === 'elk-flow-collector-node-throughput-heatmap-tx')!;
+    const min = panel.context.timeRange.max - 15 * 60_000;
+    const request = (await import('../kibana/preview/render.js')).kibanaRequest;
+    const spec = Hjson.parse(panel.specText);
+    const context = { ...panel.context, timeRange: { min, max: panel.context.timeRange.max } };
+    expect((request(spec.data[0].url, context).aggs as any).scope.aggs.time.date_histogram.fixed_interval).toBe('30s');
+    const short = await renderVega(panel.specText, documents, context);
+    check(items(sceneRoot(short.view), 'cell'), (k) => Number(k.split(' ')[1]) >= Math.floor(min / 60_000) * 60_000);
+    short.view.finalize();
   });
 
   it('Node Sankey: a Node without a name is shown by the addresses of its Pods; named Nodes stay whole', async () => {
@@ -208,13 +223,20 @@ describe('whole-dashboard previews', async () => {
     expect(byKey('Network Policy', 'Bytes by ingress policy')).toEqual(sums(underIngress, (d) => ipfix(d).ingressNetworkPolicyName));
   });
 
-  it('time series: Rx by source Pod sums the reverse delta counters per second of each bucket', () => {
+  it('time series: Rx by source Pod sums the reverse delta counters per minute, never over buckets shorter than a minute', () => {
     const rows = panel('Pod-to-Pod Flows', 'Rx by source Pod').rows!;
     const scoped = documents.filter((d) => [1, 2].includes(ipfix(d).flowType) && ipfix(d).flowKeyPodToPod && shown(d));
-    // A 31-minute range at most 100 buckets: Kibana scales the "second" interval up to 30 s and the sums down to it.
-    const bucket = (d: FlowSource) => Math.floor(Date.parse(d['@timestamp']) / 30_000) * 30_000;
-    const expected = sums(scoped, (d) => `${ipfix(d).sourcePodName} ${bucket(d)}`, 'reverseOctetDeltaCount');
+    const minute = (d: FlowSource) => Math.floor(Date.parse(d['@timestamp']) / 60_000) * 60_000;
+    const expected = sums(scoped, (d) => `${ipfix(d).sourcePodName} ${minute(d)}`, 'reverseOctetDeltaCount');
     expect(rows).toHaveLength(expected.size);
-    for (const r of rows) expect(r.metrics['1'] * 30).toBeCloseTo(expected.get(`${r.keys[0]} ${r.keys[1]}`)!, 6);
+    for (const r of rows) expect(r.metrics['1']).toBe(expected.get(`${r.keys[0]} ${r.keys[1]}`));
+    // Over a day Kibana lengthens the buckets (to 10 minutes here) and scales the sums back to per minute.
+    const vis = JSON.parse(panel('Pod-to-Pod Flows', 'Rx by source Pod').object.attributes.visState as string);
+    const day = { must: [], mustNot: [], timeRange: { min: Date.parse(documents[0]['@timestamp']) - 12 * 3_600_000, max: Date.parse(documents[0]['@timestamp']) + 12 * 3_600_000 - 1 } };
+    const { request, read } = aggregationRequest(vis, 'ipfix.flowType:(1 or 2) and ipfix.flowKeyPodToPod:*', day);
+    expect(JSON.stringify(request.aggs)).toContain('"fixed_interval":"10m"');
+    const daily = read(search(request, documents) as never);
+    const total = (list: { metrics: Record<string, number> }[]) => list.reduce((a, r) => a + r.metrics['1'], 0);
+    expect(total(daily) * 10).toBeCloseTo([...sums(documents.filter((d) => [1, 2].includes(ipfix(d).flowType) && ipfix(d).flowKeyPodToPod), () => 'all', 'reverseOctetDeltaCount').values()][0], 3);
   });
 });

@@ -45,15 +45,24 @@ function panelQuery(context: DashboardContext, kuery: string): Query {
   return { bool: { must: [...context.must, range, scopeOfKuery(kuery).dsl], must_not: context.mustNot } };
 }
 
+const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+const intervalMs = (text: string) => Number.parseInt(text, 10) * UNIT_MS[text.replace(/^\d+/, '') as keyof typeof UNIT_MS];
+
 /**
- * The date_histogram interval Kibana picks for a legacy chart: `auto` aims at histogram:barTarget (50) buckets; a
- * fixed interval finer than histogram:maxBars (100) allows is scaled up to fit.
+ * The date_histogram interval Kibana picks for a legacy chart, and the requested one: `auto` aims at
+ * histogram:barTarget (50) buckets; a fixed interval ('m') that would make more than histogram:maxBars (100) is
+ * lengthened to fit, never shortened.
  */
-function histogramInterval(agg: VisAgg, context: DashboardContext): { fixed: string; ms: number } {
+function histogramInterval(agg: VisAgg, context: DashboardContext): { fixed: string; ms: number; requestedMs: number } {
   const range = context.timeRange.max - context.timeRange.min;
-  const fixed = roundInterval(range / (agg.params.interval === 'auto' ? 50 : 100));
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[fixed.replace(/^\d+/, '') as 'ms' | 's' | 'm' | 'h'];
-  return { fixed, ms: Number.parseInt(fixed, 10) * unit };
+  if (agg.params.interval === 'auto') {
+    const fixed = roundInterval(range / 50);
+    return { fixed, ms: intervalMs(fixed), requestedMs: intervalMs(fixed) };
+  }
+  const requested = `1${agg.params.interval}`;
+  const scaled = roundInterval(range / 100);
+  const fixed = intervalMs(scaled) > intervalMs(requested) ? scaled : requested;
+  return { fixed, ms: intervalMs(fixed), requestedMs: intervalMs(requested) };
 }
 
 function metricAgg(agg: VisAgg): Record<string, unknown> | undefined {
@@ -79,8 +88,8 @@ export function aggregationRequest(vis: VisState, kuery: string, context: Dashbo
       body = { terms: { field: b.params.field, size: b.params.size, order: first.type === 'count' ? { _count: 'desc' } : { [first.id]: 'desc' } } };
     } else if (b.type === 'date_histogram') {
       const interval = histogramInterval(b, context);
-      // scaleMetricValues: sums shown per unit of the chosen interval (per second for 's').
-      if (b.params.scaleMetricValues) scale = 1000 / interval.ms;
+      // scaleMetricValues: sums of a lengthened interval shown per requested interval (per minute for 'm').
+      if (b.params.scaleMetricValues) scale = interval.requestedMs / interval.ms;
       body = { date_histogram: { field: b.params.field, fixed_interval: interval.fixed, min_doc_count: 1 } };
     } else {
       throw new Error(`preview: bucket aggregation ${b.type} is not drawn`);

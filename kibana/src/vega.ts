@@ -295,15 +295,18 @@ export interface HeatmapOptions {
   /** The field whose values are the heatmap's rows. */
   rowField: string;
   rowTitle: string;
-  /** The summed byte counter; cells show it as bytes per second over the bucket, as the dashboards' lines do. */
+  /** The summed byte counter; cells show it as bytes per minute, as the dashboards' lines do. */
   bytesField: string;
   legendTitle: string;
   maxRows: number;
 }
 
 /**
- * A heatmap of bytes per second per row and time bucket. The bucket width is read off consecutive bucket keys (the interval
- * Kibana picks is not in the response); extended_bounds keeps the buckets contiguous over the picked range.
+ * A heatmap of bytes per minute per row and time cell. The bucket width is read off consecutive bucket keys (the
+ * interval Kibana picks is not in the response); extended_bounds keeps the buckets contiguous over the picked range.
+ * Buckets shorter than a minute are merged into minutes: an exporter sends a flow's delta about once a minute, so a
+ * shorter bucket holds a minute of traffic or none, and its rate would be wrong both ways (see dateAgg in
+ * visualizations.ts, which keeps the lines at a minute or more for the same reason).
  */
 export function heatmapSpec(o: HeatmapOptions): VegaSpec {
   const aggs: Record<string, Aggregation> = {
@@ -329,8 +332,10 @@ export function heatmapSpec(o: HeatmapOptions): VegaSpec {
         transform: [
           { type: 'window', sort: { field: 'key' }, ops: ['lead', 'lag'], fields: ['key', 'key'], as: ['nextKey', 'previousKey'] },
           { type: 'formula', as: 'seconds', expr: '(datum.nextKey != null ? datum.nextKey - datum.key : datum.key - datum.previousKey) / 1000' },
-          { type: 'formula', as: 'end', expr: 'datum.key + datum.seconds * 1000' },
           { type: 'filter', expr: 'isFinite(datum.seconds) && datum.seconds > 0' },
+          { type: 'formula', as: 'cellMs', expr: 'max(datum.seconds, 60) * 1000' },
+          { type: 'formula', as: 'cell', expr: 'floor(datum.key / datum.cellMs) * datum.cellMs' },
+          { type: 'formula', as: 'end', expr: 'datum.cell + datum.cellMs' },
         ],
       },
       {
@@ -339,12 +344,14 @@ export function heatmapSpec(o: HeatmapOptions): VegaSpec {
         transform: [
           { type: 'flatten', fields: ['rows.buckets'], as: ['row'] },
           { type: 'formula', as: 'name', expr: 'datum.row.key' },
-          { type: 'formula', as: 'rate', expr: 'datum.row.bytes.value / datum.seconds' },
+          { type: 'formula', as: 'rowBytes', expr: 'datum.row.bytes.value' },
+          { type: 'aggregate', groupby: ['cell', 'cellMs', 'end', 'name'], fields: ['rowBytes'], ops: ['sum'], as: ['bytes'] },
+          { type: 'formula', as: 'rate', expr: 'datum.bytes / (datum.cellMs / 60000)' },
         ],
       },
     ],
     scales: [
-      { name: 'x', type: 'time', range: 'width', domain: { fields: [{ data: 'buckets', field: 'key' }, { data: 'buckets', field: 'end' }] } },
+      { name: 'x', type: 'time', range: 'width', domain: { fields: [{ data: 'buckets', field: 'cell' }, { data: 'buckets', field: 'end' }] } },
       { name: 'y', type: 'band', range: 'height', domain: { data: 'cells', field: 'name', sort: true }, padding: 0.05 },
       { name: 'color', type: 'linear', range: { scheme: 'blues' }, domain: { data: 'cells', field: 'rate' }, zero: true, nice: true },
     ],
@@ -360,12 +367,12 @@ export function heatmapSpec(o: HeatmapOptions): VegaSpec {
         from: { data: 'cells' },
         encode: {
           update: {
-            x: { scale: 'x', field: 'key' },
+            x: { scale: 'x', field: 'cell' },
             x2: { scale: 'x', field: 'end' },
             y: { scale: 'y', field: 'name' },
             height: { scale: 'y', band: 1 },
             fill: { scale: 'color', field: 'rate' },
-            tooltip: { signal: `{'${o.rowTitle}': datum.name, 'Time': timeFormat(datum.key, '%Y-%m-%d %H:%M:%S'), '${o.legendTitle}': format(datum.rate, '.3~s') + 'B/s'}` },
+            tooltip: { signal: `{'${o.rowTitle}': datum.name, 'Time': timeFormat(datum.cell, '%Y-%m-%d %H:%M:%S'), '${o.legendTitle}': format(datum.rate, '.3~s') + 'B/min'}` },
           },
         },
       },

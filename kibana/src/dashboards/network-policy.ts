@@ -4,7 +4,7 @@ import { dashboard, halfWidthRows, rows, type DashboardEntry, type SavedObject }
 import { EXCLUDE_PLUMBING, LIMITS, SCOPES, field } from '../scopes.js';
 import { qualifiedLabel, sankeySpec } from '../vega.js';
 import { pie, timeSeries, vega, type Metric, type Split } from '../visualizations.js';
-import { TX_BYTES, packets, records, txBytes, txBytesPerSecond } from './metrics.js';
+import { TX_BYTES, packets, records, txBytes, txBytesPerMinute } from './metrics.js';
 
 const ID = 'elk-flow-collector-network-policy';
 const policy = (side: 'ingress' | 'egress'): Split => ({ field: field(`${side}NetworkPolicyName`), size: LIMITS.pieSlices, label: `${side === 'ingress' ? 'Ingress' : 'Egress'} policy` });
@@ -31,12 +31,12 @@ export const networkPolicy: DashboardEntry = {
     // A side's panels show the records under a policy of that side only: under the dashboard's scope (either side)
     // the other side's records would make an "N/A" series or slice.
     const sideKuery = (side: 'ingress' | 'egress') => (side === 'ingress' ? SCOPES.ingressPolicy : SCOPES.egressPolicy).kuery;
-    const overTime = (side: 'ingress' | 'egress', split: Split, metric: Metric, chart: 'line' | 'histogram', perSecond: boolean) =>
-      ({ chart, metric, split: { ...split, size: Math.min(split.size, LIMITS.lineSeries) }, perSecond, stacked: true, kuery: sideKuery(side) });
+    const overTime = (side: 'ingress' | 'egress', split: Split, metric: Metric, chart: 'line' | 'histogram', perMinute: boolean) =>
+      ({ chart, metric, split: { ...split, size: Math.min(split.size, LIMITS.lineSeries) }, perMinute, stacked: true, kuery: sideKuery(side) });
     const sides = ['ingress', 'egress'] as const;
     const perSide = (make: (side: 'ingress' | 'egress') => SavedObject) => sides.map(make);
     const objects = [
-      ...perSide((side) => timeSeries(`${ID}-${side}-throughput`, `Throughput by ${side} policy`, overTime(side, policy(side), txBytesPerSecond, 'line', true))),
+      ...perSide((side) => timeSeries(`${ID}-${side}-throughput`, `Throughput by ${side} policy`, overTime(side, policy(side), txBytesPerMinute, 'line', true))),
       ...perSide((side) => timeSeries(`${ID}-${side}-actions`, `Flow records by ${side} rule action`, overTime(side, action(side), records, 'histogram', false))),
       ...perSide((side) => pie(`${ID}-${side}-action-bytes`, `Bytes by ${side} rule action`, txBytes, action(side), sideKuery(side))),
       ...perSide((side) => pie(`${ID}-${side}-bytes`, `Bytes by ${side} policy`, txBytes, policy(side), sideKuery(side))),

@@ -3,7 +3,7 @@ import { dashboard, rows, type DashboardEntry } from '../saved-objects.js';
 import { EXCLUDE_PLUMBING, LIMITS, SCOPES, field } from '../scopes.js';
 import { heatmapSpec, sankeySpec, type SankeySide } from '../vega.js';
 import { timeSeries, vega, type Split } from '../visualizations.js';
-import { RX_BYTES, TX_BYTES, rxBytesPerSecond, txBytesPerSecond } from './metrics.js';
+import { RX_BYTES, TX_BYTES, rxBytesPerMinute, txBytesPerMinute } from './metrics.js';
 
 const ID = 'elk-flow-collector-node-throughput';
 const node = (side: 'source' | 'destination'): SankeySide => ({
@@ -30,22 +30,22 @@ export const nodeThroughput: DashboardEntry = {
     }));
     const heatmap = (direction: 'tx' | 'rx') => {
       const Dir = direction === 'tx' ? 'Tx' : 'Rx';
-      return vega(`${ID}-heatmap-${direction}`, `${Dir} bytes/s by source Node`, heatmapSpec({
-        description: `${Dir} bytes per second of the traffic each Node's Pods started, over time (the unit of the lines above).`,
+      return vega(`${ID}-heatmap-${direction}`, `${Dir} bytes/min by source Node`, heatmapSpec({
+        description: `${Dir} bytes per minute of the traffic each Node's Pods started, over time (the unit of the lines above).`,
         scope: scope.dsl,
         rowField: field('sourceNodeName'),
         rowTitle: 'Source Node',
         bytesField: direction === 'tx' ? TX_BYTES : RX_BYTES,
-        legendTitle: `${Dir} bytes/s`,
+        legendTitle: `${Dir} bytes/min`,
         maxRows: LIMITS.lineSeries,
       }));
     };
     const byNode: Split = { field: field('sourceNodeName'), size: LIMITS.lineSeries, label: 'Source Node' };
-    const line = (metric = txBytesPerSecond) => ({ chart: 'line' as const, metric, split: byNode, perSecond: true, stacked: true, kuery: scope.kuery });
+    const line = (metric = txBytesPerMinute) => ({ chart: 'line' as const, metric, split: byNode, perMinute: true, stacked: true, kuery: scope.kuery });
     const objects = [
       sankey('tx'), sankey('rx'),
       timeSeries(`${ID}-tx`, 'Tx by source Node', line()),
-      timeSeries(`${ID}-rx`, 'Rx by source Node', line(rxBytesPerSecond)),
+      timeSeries(`${ID}-rx`, 'Rx by source Node', line(rxBytesPerMinute)),
       heatmap('tx'), heatmap('rx'),
     ];
     const board = dashboard(ID, 'Node Throughput', 'Inter-Node and intra-Node traffic aggregated per Node.', rows([

@@ -2,7 +2,7 @@
 import { dashboard, halfWidthRows, rows, type DashboardEntry } from '../saved-objects.js';
 import { EXCLUDE_PLUMBING, LIMITS, SCOPES, field } from '../scopes.js';
 import { metrics, pie, timeSeries, topBars, type Split } from '../visualizations.js';
-import { packets, records, rxBytes, txBytes, txBytesPerSecond } from './metrics.js';
+import { packets, records, rxBytes, txBytes, txBytesPerMinute } from './metrics.js';
 
 const ID = 'elk-flow-collector-overview';
 const top = (name: string, label: string, size: number = LIMITS.bars): Split => ({ field: field(name), size, label });
@@ -20,7 +20,7 @@ export const overview: DashboardEntry = {
       packets,
     ], kuery);
     const traffic = timeSeries(`${ID}-traffic`, 'Traffic by flow type', {
-      chart: 'area', metric: txBytesPerSecond, split: top('flowTypeStr', 'Flow type', 4), perSecond: true, stacked: true, kuery,
+      chart: 'area', metric: txBytesPerMinute, split: top('flowTypeStr', 'Flow type', 4), perMinute: true, stacked: true, kuery,
     });
     // Pod panels count only records that have the Pod: To-External records have no destination Pod, From-External
     // ones no source Pod, and would otherwise show as an empty Pod.
