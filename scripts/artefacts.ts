@@ -57,13 +57,12 @@ export async function generatedArtefacts(): Promise<Artefact[]> {
   artefacts.push({ path: join(root, 'kibana/kibana.ndjson'), content: ndjson });
   // The ConfigMap's copy for the setup Job, compressed: uncompressed it would take the ConfigMap past 1 MiB.
   artefacts.push({ path: join(root, 'manifests/elk-flow-collector/kibana.ndjson.br'), content: compressBundle(ndjson), compare: { expected: ndjson, actual: decompressBundle } });
-  const { renderPreviews } = await import('../kibana/preview/previews.js');
+  const { renderDashboards } = await import('../kibana/preview/previews.js');
   const { pngText, sha256, SVG_DIGEST_KEY } = await import('../kibana/preview/render.js');
-  for (const preview of await renderPreviews()) {
-    // Compared by the digest of the SVG Vega drew (kept in the PNG), not by pixels that depend on the rasteriser.
-    const expected = sha256(preview.rendered.svg);
-    artefacts.push({ path: join(root, preview.file), content: preview.rendered.png, compare: { expected, actual: (png) => pngText(png, SVG_DIGEST_KEY) ?? '' } });
-    preview.rendered.view.finalize();
+  for (const preview of await renderDashboards()) {
+    // Compared by the digest of the SVG drawn (kept in the PNG), not by pixels that depend on the rasteriser.
+    const expected = sha256(preview.svg);
+    artefacts.push({ path: join(root, preview.file), content: preview.png, compare: { expected, actual: (png) => pngText(png, SVG_DIGEST_KEY) ?? '' } });
   }
   const { manifestArtefacts } = await import('./manifests.js');
   artefacts.push(...(await manifestArtefacts(root)));
