@@ -1,4 +1,5 @@
 import { createTcpInput } from './tcp.js';
+import { createTlsInput } from './tls.js';
 import type { InputFactory } from './types.js';
 import { createUdpInput } from './udp.js';
 
@@ -6,4 +7,5 @@ import { createUdpInput } from './udp.js';
 export const INPUTS = {
   udp: createUdpInput,
   tcp: createTcpInput,
+  tls: createTlsInput,
 } satisfies Record<string, InputFactory>;

@@ -30,7 +30,8 @@ export interface InputContext {
   log: Logger;
 }
 
-export type InputFactory = (context: InputContext) => Input;
+/** Makes the input, or returns undefined when its configuration leaves it off. */
+export type InputFactory = (context: InputContext) => Input | undefined;
 
 /** IPv4 peers of a dual-stack socket appear as ::ffff:a.b.c.d; documents carry the plain IPv4 form. */
 export function plainAddress(address: string): string {

@@ -8,6 +8,7 @@ import { bindDualStack, plainAddress, type Input, type InputFactory } from './ty
  */
 export const createUdpInput: InputFactory = ({ config, handlers, events, log }) => {
   const settings = config.inputs.udp;
+  if (!settings.enabled) return undefined;
   let socket: Socket | undefined;
   const exporters = new Map<string, ExporterSessionKey>();
 

@@ -73,8 +73,8 @@ export class Collector {
       closed: (exporter) => this.pipeline.closeExporter(exporter),
     };
     for (const [name, create] of Object.entries(INPUTS)) {
-      if (!this.config.inputs[name as keyof typeof INPUTS].enabled) continue;
       const input = create({ config: this.config, handlers, events: this.events, log: this.log.child({ input: name }) });
+      if (!input) continue;
       await input.start();
       this.inputs.push(input);
     }

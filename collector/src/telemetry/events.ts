@@ -23,6 +23,42 @@ export class InternalEvents {
     this.metrics.bytesReceived.inc({ input }, octets);
   }
 
+  connectionsOpen(input: string, count: number): void {
+    this.metrics.tcpConnections.set({ input }, count);
+  }
+
+  /** A stream that is not IPFIX cannot be resynchronised: its connection is closed (its data is lost). */
+  streamNotIpfix(input: string, exporter: string, version: number, length: number): void {
+    this.metrics.decodeErrors.inc({ kind: `${input}_framing` });
+    this.limited(`framing:${input}`, (suppressed) =>
+      this.log.warn({ input, exporter, version, length, suppressed }, 'stream is not IPFIX; closing the connection'),
+    );
+  }
+
+  /** A client that could not complete the TLS handshake: nothing was received from it. */
+  tlsHandshakeFailed(input: string, peer: string, error: Error): void {
+    this.metrics.tlsHandshakeFailures.inc({ input });
+    const code = (error as NodeJS.ErrnoException).code;
+    this.limited(`tls:${input}`, (suppressed) =>
+      this.log.warn({ input, peer, code, reason: error.message, suppressed }, 'TLS handshake failed; connection refused'),
+    );
+  }
+
+  /** Certificate files changed: new connections use what was read; live connections keep theirs. */
+  tlsReloaded(input: string, error?: Error): void {
+    this.metrics.tlsReloads.inc({ input, outcome: error ? 'failed' : 'ok' });
+    if (error) this.log.error({ input, err: error }, 'TLS certificate files changed but cannot be used; keeping the previous ones');
+    else this.log.info({ input }, 'TLS certificates reloaded');
+  }
+
+  /** A JSON record that could not be used: skipped, the stream goes on. */
+  jsonRecordDropped(input: string, exporter: string, kind: 'json_malformed' | 'json_line_too_long', reason: string): void {
+    this.metrics.decodeErrors.inc({ kind });
+    this.limited(`json:${kind}`, (suppressed) =>
+      this.log.warn({ input, exporter, kind, reason, suppressed }, 'JSON record skipped'),
+    );
+  }
+
   packetDropped(error: FlowError): void {
     this.metrics.decodeErrors.inc({ kind: error.kind });
     this.limited(`drop:${error.kind}`, (suppressed) =>
