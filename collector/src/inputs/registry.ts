@@ -1,3 +1,4 @@
+import { createJsonInput } from './json.js';
 import { createTcpInput } from './tcp.js';
 import { createTlsInput } from './tls.js';
 import type { InputFactory } from './types.js';
@@ -8,4 +9,5 @@ export const INPUTS = {
   udp: createUdpInput,
   tcp: createTcpInput,
   tls: createTlsInput,
+  json: createJsonInput,
 } satisfies Record<string, InputFactory>;

@@ -1,6 +1,6 @@
 import { createDecoders, decodeMessage } from '../decoders/registry.js';
-import { compileTemplate } from '../decoders/template.js';
-import { FlowError, type Decoder } from '../decoders/types.js';
+import { compileTemplate, type CompiledTemplate, type TemplateDefinition } from '../decoders/template.js';
+import { FlowError, type Decoder, type DecodeResult } from '../decoders/types.js';
 import { buildDocument, type DocumentOptions, type FlowDocument } from '../document/document.js';
 import { AntreaEnricher, ENRICHMENT_FIELDS, type EnrichmentIssues, type EnrichmentOptions } from '../enrich/antrea.js';
 import type { ElementRegistry } from '../ie/registry.js';
@@ -29,6 +29,8 @@ export class FlowPipeline {
   private readonly sequences = new SequenceTracker();
   private readonly enricher: AntreaEnricher | undefined;
   private readonly issues: EnrichmentIssues = { badLabels: 0 };
+  /** Compiles a template as the session does: inputs that decode records themselves (JSON) use it. */
+  readonly compile: (definition: TemplateDefinition) => CompiledTemplate;
 
   constructor(
     private readonly settings: PipelineSettings,
@@ -39,7 +41,8 @@ export class FlowPipeline {
       includeFlowsetId: settings.includeFlowsetId,
       reservedFields: settings.enrichment ? ENRICHMENT_FIELDS : [],
     };
-    this.session = new TemplateSession((d) => compileTemplate(d, compileOptions), settings.templateTimeoutMs, settings.pending);
+    this.compile = (d) => compileTemplate(d, compileOptions);
+    this.session = new TemplateSession(this.compile, settings.templateTimeoutMs, settings.pending);
     this.decoders = createDecoders(compileOptions);
     this.enricher = settings.enrichment ? new AntreaEnricher(settings.enrichment) : undefined;
   }
@@ -60,13 +63,22 @@ export class FlowPipeline {
     }
     const version = message.readUInt16BE(0);
     this.events.decoderNotices(exporter.key, result.notices);
-    this.events.fieldsSkipped('time_out_of_range', result.badFields, { exporter: exporter.key });
-    this.events.fieldsSkipped('length_mismatch', result.misfits, { exporter: exporter.key });
     if (result.sequence) {
       const { domain, sequence, advance } = result.sequence;
       const lost = this.sequences.observe(exporter.key, domain, sequence, advance);
       if (lost > 0) this.events.sequenceLoss(exporter.key, domain, version, lost);
     }
+    return this.documents(result, exporter, receivedAtMs, version);
+  }
+
+  /** Records an input decoded itself (JSON records): the same documents and enrichment as decoded messages. */
+  processDecoded(result: DecodeResult, exporter: ExporterSessionKey, receivedAtMs: number): FlowDocument[] {
+    return this.documents(result, exporter, receivedAtMs, 'json');
+  }
+
+  private documents(result: DecodeResult, exporter: ExporterSessionKey, receivedAtMs: number, version: number | 'json'): FlowDocument[] {
+    this.events.fieldsSkipped('time_out_of_range', result.badFields, { exporter: exporter.key });
+    this.events.fieldsSkipped('length_mismatch', result.misfits, { exporter: exporter.key });
     this.events.recordsDecoded(version, result.records.length);
     const documents = new Array<FlowDocument>(result.records.length);
     const options = this.settings.document;

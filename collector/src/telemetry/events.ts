@@ -69,7 +69,8 @@ export class InternalEvents {
     );
   }
 
-  recordsDecoded(version: number, count: number): void {
+  /** Records decoded, per protocol version (`json` for the Flow Aggregator's JSON records). */
+  recordsDecoded(version: number | 'json', count: number): void {
     if (count > 0) this.metrics.recordsDecoded.inc({ version: String(version) }, count);
   }
 
