@@ -104,6 +104,18 @@ describe('JSON records as the Flow Aggregator writes them', () => {
     }
   });
 
+  it('derive throughput per original exporter in Proxy mode, where both Nodes report a flow through one Flow Aggregator', () => {
+    const layout = proxyLayout(4);
+    const report = (node: string, flowEndSeconds: number) => aggregatorRecord(1, {
+      originalExporterIPv4Address: node, originalExporterIPv6Address: '::', flowStartSeconds: 1000, flowEndSeconds, octetDeltaCount: 5000,
+    });
+    const sent = [report('192.168.77.3', 1010), report('192.168.77.4', 1010), report('192.168.77.3', 1015)];
+    const ipfix = viaIpfix(layout, 256, sent).map(parse);
+    // Each Node's first report covers the flow's 10 s so far; the source Node's second one the 5 s since its first.
+    expect(ipfix.map((d) => d.ipfix.throughput)).toEqual([4000, 4000, 8000]);
+    expect(viaJson(sent.map((r) => flowAggregatorJson(layout, r, SEND_TIME))).documents.map(parse)).toEqual(ipfix);
+  });
+
   it('leave out originalExporterIP in Aggregate mode', () => {
     const [doc] = viaIpfix(aggregatorLayout(4), 256, [aggregatorRecord(1)]).map(parse);
     expect(doc.ipfix.originalExporterIP).toBeUndefined();

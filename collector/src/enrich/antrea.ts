@@ -107,7 +107,10 @@ export class AntreaEnricher {
     issues.badLabels += this.parseLabels(doc, 'sourcePodLabels') + this.parseLabels(doc, 'destinationPodLabels');
 
     // The Flow Aggregator exports throughput itself (bits/s); derive it only for records without it (agent records).
-    if (f.throughput === undefined && hasPorts) this.deriveThroughput(f, host, sourceIP, destinationIP, protocolName, nowMs);
+    // Per exporting agent: in Proxy mode both Nodes of an inter-Node flow report it through the one Flow Aggregator.
+    if (f.throughput === undefined && hasPorts) {
+      this.deriveThroughput(f, originalExporter ?? host, sourceIP, destinationIP, protocolName, nowMs);
+    }
   }
 
   /** Forgets throughput state of flows not seen for the idle timeout. */
