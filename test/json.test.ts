@@ -159,6 +159,37 @@ describe('JSON records as the Flow Aggregator writes them', () => {
     }
   });
 
+  it('give a record or a MalformedRecord for any mutation of a real line, never another error', () => {
+    const { pipeline } = testPipeline();
+    const reader = new JsonRecordReader(ElementRegistry.builtin(), pipeline.compile);
+    const counts: JsonRecordCounts = { badValues: 0, unknownElements: 0 };
+    const line = flowAggregatorJson(aggregatorLayout(6), records(6)[1], SEND_TIME).trimEnd();
+    const alphabet = '{}[]",:0123456789-.eE tfnul\\ux<>&é';
+    let seed = 12345;
+    const random = (n: number) => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) % n);
+    let readOk = 0;
+    for (let i = 0; i < 3000; i++) {
+      const chars = [...line];
+      for (let m = 1 + random(4); m > 0; m--) {
+        const at = random(chars.length);
+        const op = random(3);
+        if (op === 0) chars.splice(at, 1);
+        else if (op === 1) chars.splice(at, 0, alphabet[random(alphabet.length)]);
+        else chars[at] = alphabet[random(alphabet.length)];
+      }
+      try {
+        const out: FlowRecord[] = [];
+        reader.read(chars.join(''), 0, counts, out);
+        expect(out).toHaveLength(1);
+        readOk++;
+      } catch (error) {
+        expect(error).toBeInstanceOf(MalformedRecord);
+      }
+    }
+    // Most mutations land inside values: the record is still read, the spoilt value left out and counted.
+    expect(readOk).toBeGreaterThan(300);
+  });
+
   it('keep long integers inside strings as they are when quoting the ones outside', () => {
     expect(quoteLongIntegers('{"a":"12345678901234567890","b":12345678901234567890,"c":-9223372036854775808,"d":1.2345678901234567e+30,"e":[1234567890123456]}'))
       .toBe('{"a":"12345678901234567890","b":"12345678901234567890","c":"-9223372036854775808","d":1.2345678901234567e+30,"e":["1234567890123456"]}');

@@ -253,8 +253,9 @@ function lineHandler(context: InputContext, reader: JsonRecordReader, input: str
       try {
         reader.read(line, receivedAtMs, counts, records);
       } catch (error) {
-        if (!(error instanceof MalformedRecord)) throw error;
-        events.jsonRecordDropped(input, exporter.key, 'json_malformed', error.message);
+        // A bug of ours must not close the stream or stop the collector: counted apart, as the pipeline does.
+        const kind = error instanceof MalformedRecord ? 'json_malformed' : 'internal_error';
+        events.jsonRecordDropped(input, exporter.key, kind, (error as Error).message);
       }
     }
     events.fieldsSkipped('json_bad_value', counts.badValues, { exporter: exporter.key });

@@ -1,6 +1,6 @@
-import { readFileSync, unwatchFile, watchFile, type Stats } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import type { Socket } from 'node:net';
-import { createServer, type SecureContextOptions, type Server } from 'node:tls';
+import { createSecureContext, createServer, type SecureContextOptions, type Server } from 'node:tls';
 import { ConfigError } from '../config/load.js';
 import type { CollectorConfig } from '../config/schema.js';
 import { createStreamInput, ipfixFraming, type StreamFraming } from './stream.js';
@@ -11,7 +11,7 @@ export type TlsSettings = CollectorConfig['inputs']['tls'];
 
 // A client that connects and never completes its handshake must not hold a connection slot for Node's default 120 s.
 const HANDSHAKE_TIMEOUT_MS = 10_000;
-// Secrets and cert-manager replace files by swapping a symlink, which fs.watch misses: stat polling follows the path.
+// Secrets and cert-manager replace files by swapping a symlink, which fs.watch misses: polling stat follows the path.
 const WATCH_INTERVAL_MS = 1000;
 // Certificate and key are often written one after the other: read them once both have settled.
 const RELOAD_SETTLE_MS = 200;
@@ -44,19 +44,34 @@ export function createTlsStreamInput(
 ): Input {
   const { events, log } = context;
   const mutual = settings.clientCaFile !== null;
+  const files = [settings.certFile!, settings.keyFile!, ...(settings.clientCaFile ? [settings.clientCaFile] : [])];
+
+  // What the files were when last read (inode, size, mtime): each poll compares against it.
+  const statOf = (file: string) => {
+    try {
+      const s = statSync(file);
+      return `${s.ino}:${s.size}:${s.mtimeMs}`;
+    } catch {
+      return 'missing';
+    }
+  };
+  // Stat first, then read: a change in between shows at the next poll.
+  let readAs = files.map(statOf).join('|');
+  const changed = () => files.map(statOf).join('|') !== readAs;
+
   let secure = readSecureContext(settings, where);
   try {
     // Validated now, so that a bad certificate or key stops start-up with its key named.
-    createServer({ ...secure }).close();
+    createSecureContext(secure);
   } catch (error) {
     throw new ConfigError(`${where}: the certificate, key or client CA cannot be used: ${(error as Error).message}`);
   }
   let server: Server | undefined;
   let reloadTimer: NodeJS.Timeout | undefined;
-  const files = [settings.certFile!, settings.keyFile!, ...(settings.clientCaFile ? [settings.clientCaFile] : [])];
-
+  let poller: NodeJS.Timeout | undefined;
   const reload = () => {
     reloadTimer = undefined;
+    readAs = files.map(statOf).join('|');
     try {
       const next = readSecureContext(settings, where);
       server?.setSecureContext(next);
@@ -66,8 +81,8 @@ export function createTlsStreamInput(
       events.tlsReloaded(name, error as Error);
     }
   };
-  const onFileChange = (current: Stats, previous: Stats) => {
-    if (current.mtimeMs === previous.mtimeMs && current.ino === previous.ino && current.size === previous.size) return;
+  const onFileChange = () => {
+    if (!changed()) return;
     if (reloadTimer) clearTimeout(reloadTimer);
     reloadTimer = setTimeout(reload, RELOAD_SETTLE_MS);
   };
@@ -93,11 +108,12 @@ export function createTlsStreamInput(
     ...stream,
     async start() {
       await stream.start();
-      for (const file of files) watchFile(file, { interval: WATCH_INTERVAL_MS, persistent: false }, onFileChange);
+      poller = setInterval(onFileChange, WATCH_INTERVAL_MS);
+      poller.unref();
       log.info({ mutual, minVersion: settings.minVersion }, `${name} input: TLS ${mutual ? 'with client certificates' : 'without client certificates'}`);
     },
     async stop() {
-      for (const file of files) unwatchFile(file, onFileChange);
+      clearInterval(poller);
       if (reloadTimer) clearTimeout(reloadTimer);
       await stream.stop();
     },

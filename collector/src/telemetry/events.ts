@@ -52,7 +52,7 @@ export class InternalEvents {
   }
 
   /** A JSON record that could not be used: skipped, the stream goes on. */
-  jsonRecordDropped(input: string, exporter: string, kind: 'json_malformed' | 'json_line_too_long', reason: string): void {
+  jsonRecordDropped(input: string, exporter: string, kind: 'json_malformed' | 'json_line_too_long' | 'internal_error', reason: string): void {
     this.metrics.decodeErrors.inc({ kind });
     this.limited(`json:${kind}`, (suppressed) =>
       this.log.warn({ input, exporter, kind, reason, suppressed }, 'JSON record skipped'),
