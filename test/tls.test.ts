@@ -1,5 +1,6 @@
 // IPFIX over TLS (RFC 7011 §10.4) with Node's tls client, on certificates made for this test: mutual TLS,
 // the refusals, certificate rotation under a live connection, and the start-up errors.
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, renameSync, writeFileSync } from 'node:fs';
 import { connect as connectTcp } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -12,6 +13,7 @@ import { Collector } from '../collector/src/pipeline/collector.js';
 import { aggregatorLayout, aggregatorRecord, dataMessage, templateMessage } from './support/antrea-encoder.js';
 import { createAuthority, type Authority, type Issued } from './support/certificates.js';
 import { counter } from './support/offline.js';
+import { BIN } from './support/process.js';
 import { until } from './support/wait.js';
 
 const layout = aggregatorLayout(4);
@@ -196,6 +198,20 @@ describe('IPFIX over TLS', () => {
     await expect(startCollector({ ELKFC_INPUTS_TLS_CERT_FILE: join(dir, 'missing.crt') })).rejects.toThrow(/inputs\.tls\.certFile: cannot read .*missing\.crt/);
     writeFileSync(join(dir, 'garbage.key'), 'garbage');
     await expect(startCollector({ ELKFC_INPUTS_TLS_KEY_FILE: join(dir, 'garbage.key') })).rejects.toThrow(/^inputs\.tls: the certificate, key or client CA cannot be used/);
+  });
+
+  it('makes the command exit 2 with one line naming the key when a certificate file is missing', () => {
+    const result = spawnSync('node', [BIN, 'run'], {
+      encoding: 'utf8',
+      env: {
+        ...process.env, ELKFC_INPUTS_UDP_PORT: '0', ELKFC_INPUTS_TCP_PORT: '0', ELKFC_HTTP_ENABLED: 'false',
+        ELKFC_OUTPUT_SINK: '"null"', ELKFC_DECODING_TEMPLATE_STATE_PATH: 'null', ELKFC_INPUTS_TLS_PORT: '0',
+        ELKFC_INPUTS_TLS_CERT_FILE: join(dir, 'missing.crt'), ELKFC_INPUTS_TLS_KEY_FILE: join(dir, 'tls.key'),
+      },
+    });
+    expect(result.status).toBe(2);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(result.stderr).toMatch(/^elk-flow-collector: inputs\.tls\.certFile: cannot read .*missing\.crt/);
   });
 
   it('takes every key from the environment', () => {

@@ -332,7 +332,9 @@ export const createJsonInput: InputFactory = (context) => {
   }
   if (tlsOn) {
     const framing = lineFraming(context, lineHandler(context, reader, 'json-tls'), 'json-tls', settings.maxLineBytes);
-    streams.push(createTlsStreamInput(context, 'json-tls', { ...settings.tls, port: tlsPort }, 'inputs.json.tls', framing));
+    // In place of plain TCP, TLS binds where plain TCP would have; on a port of its own, where inputs.json.tls says.
+    const host = plainTcp ? settings.tls.host : settings.host;
+    streams.push(createTlsStreamInput(context, 'json-tls', { ...settings.tls, host, port: tlsPort }, 'inputs.json.tls', framing));
   }
 
   // UDP: one record per datagram (go-ipfix writes each record on its own); no connection, so no backpressure.

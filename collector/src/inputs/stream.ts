@@ -70,7 +70,7 @@ export function createStreamInput(
     async start() {
       server = await bindDualStack(settings.host, listen, log, `${name} input`);
       server.on('error', (error) => log.error({ err: error }, 'server error'));
-      log.info({ address: server.address() }, `${name} input listening`);
+      log.info({ address: server.address() }, `${name.toUpperCase()} input listening`);
     },
     stop() {
       return new Promise((resolve) => {

@@ -67,15 +67,17 @@ export class Collector {
       if (problem) this.log.warn({ path: this.config.decoding.templateStatePath, problem }, 'saved templates not restored');
       else if (restored > 0) this.log.info({ restored }, 'templates restored from disk');
     }
-    this.sink = await createSink({ config: this.config, documentOptions: documentOptions(this.config), events: this.events, log: this.log });
     const handlers: InputHandlers = {
       message: (message, exporter, receivedAtMs) => this.deliver(this.pipeline.process(message, exporter, receivedAtMs)),
       decoded: (result, exporter, receivedAtMs) => this.deliver(this.pipeline.processDecoded(result, exporter, receivedAtMs)),
       compile: this.pipeline.compile,
       closed: (exporter) => this.pipeline.closeExporter(exporter),
     };
-    for (const [name, create] of Object.entries(INPUTS)) {
-      const input = create({ config: this.config, handlers, events: this.events, log: this.log.child({ input: name }) });
+    // All made before any listens, so that a bad input configuration (a certificate file) stops start-up at once.
+    const inputs = Object.entries(INPUTS).map(([name, create]) =>
+      create({ config: this.config, handlers, events: this.events, log: this.log.child({ input: name }) }));
+    this.sink = await createSink({ config: this.config, documentOptions: documentOptions(this.config), events: this.events, log: this.log });
+    for (const input of inputs) {
       if (!input) continue;
       await input.start();
       this.inputs.push(input);
