@@ -103,6 +103,7 @@ describe('IPFIX over TLS', () => {
     await until(async () => (await metric(collector, 'elkfc_records_decoded_total', { version: '10' })) === 2, 10_000, 'records over TLS');
     expect(await metric(collector, 'elkfc_packets_received_total', { input: 'tls' })).toBe(2);
     expect(collector.pipeline.session.stats().templates).toBe(1);
+    expect(await metric(collector, 'elkfc_tcp_connections', { input: 'tls' })).toBe(1);
     socket.end();
     // As for TCP, the connection's templates go when it closes (RFC 7011 §8).
     await until(() => collector.pipeline.session.stats().templates === 0, 10_000, 'templates dropped on close');
@@ -130,6 +131,16 @@ describe('IPFIX over TLS', () => {
     await done;
     await until(async () => (await metric(collector, 'elkfc_tls_handshake_failures_total', { input: 'tls' })) === 1, 10_000, 'handshake failure counted');
     expect(await metric(collector, 'elkfc_packets_received_total', { input: 'tls' })).toBe(0);
+  });
+
+  it('closes a TLS connection whose stream is not IPFIX, counting it, as TCP does', async () => {
+    const { collector, port } = await startCollector();
+    const socket = await tlsClient(port, client);
+    const done = closed(socket);
+    socket.write(Buffer.from('GET / HTTP/1.1\r\nHost: collector\r\n\r\n'));
+    await done;
+    expect(await metric(collector, 'elkfc_decode_errors_total', { kind: 'tls_framing' })).toBe(1);
+    await until(async () => (await metric(collector, 'elkfc_tcp_connections', { input: 'tls' })) === 0, 10_000, 'connection gone');
   });
 
   it('refuses TLS 1.2 when minVersion is TLSv1.3', async () => {
