@@ -164,9 +164,11 @@ function encode(type: ValueType, value: unknown): Buffer {
 /** Why a line was not a record, for the malformed-record event. */
 export class MalformedRecord extends Error {}
 
+/** Fields left out of records (the rest of each record is kept), for the fields-skipped metric. */
 export interface JsonRecordCounts {
-  /** Values that could not be encoded as their element's type, or elements nobody defined: skipped, counted. */
+  /** Values that do not fit their element's type (a string for a counter, 300 for an unsigned8). */
   badValues: number;
+  /** Names the element registry does not know, or of a type go-ipfix never writes as JSON. */
   unknownElements: number;
 }
 
