@@ -1,6 +1,6 @@
 // The Flow Aggregator's JSON records: made as go-ipfix makes them (support/go-ipfix-json.ts), read by the JSON input,
 // and compared document for document with the same records sent as IPFIX; then the transports (TCP, UDP, TLS) live.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createSocket } from 'node:dgram';
 import { connect as connectTcp } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -240,6 +240,35 @@ describe('JSON input', () => {
     socket.write(lines(1)[0]);
     await until(async () => (await decoded(collector)) === 4, 10_000, 'a fourth record on the same connection');
     socket.destroy();
+  });
+
+  it('ships the same documents for records sent as JSON and as IPFIX over TCP, through the running collector', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'elkfc-json-live-'));
+    const { collector, port } = await startCollector({
+      ELKFC_INPUTS_TCP_ENABLED: 'true', ELKFC_INPUTS_TCP_HOST: '127.0.0.1', ELKFC_INPUTS_TCP_PORT: '0',
+      ELKFC_OUTPUT_SINK: 'file', ELKFC_OUTPUT_FILE_DIRECTORY: join(dir, 'flows'), ELKFC_OUTPUT_FILE_FLUSH_INTERVAL_MS: '50',
+    });
+    const layout = aggregatorLayout(4);
+    const sent = records(4);
+    const json = connectTcp({ host: '127.0.0.1', port });
+    const ipfix = connectTcp({ host: '127.0.0.1', port: collector.inputAddress('tcp')!.port });
+    await Promise.all([json, ipfix].map((s) => new Promise((resolve) => s.once('connect', resolve))));
+    json.write(sent.map((r) => flowAggregatorJson(layout, r, SEND_TIME)).join(''));
+    await until(async () => (await decoded(collector)) === sent.length, 10_000, 'JSON records');
+    const header = { exportTimeSecs: SEND_TIME, sequence: 0, domain: 1 };
+    ipfix.write(Buffer.concat([templateMessage(header, 256, layout), dataMessage(header, 256, layout, sent)]));
+    await until(async () => (await counter(collector.events.metrics, 'elkfc_records_decoded_total', { version: '10' })) === sent.length, 10_000, 'IPFIX records');
+    json.destroy();
+    ipfix.destroy();
+    await collector.stop();
+    running = undefined;
+    const folder = join(dir, 'flows');
+    const documents = readdirSync(folder).flatMap((f) => readFileSync(join(folder, f), 'utf8').split('\n').filter(Boolean))
+      .filter((_, i) => i % 2 === 1).map((l) => JSON.parse(quoteLongIntegers(l)));
+    expect(documents).toHaveLength(2 * sent.length);
+    const [fromJson, fromIpfix] = [documents.slice(0, sent.length), documents.slice(sent.length)];
+    expect(fromJson).toEqual(fromIpfix);
+    expect(fromJson[1].ipfix.octetTotalCount).toBe('18446744073709551615');
   });
 
   it('reads one record per UDP datagram on the same port', async () => {
