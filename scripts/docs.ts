@@ -39,7 +39,9 @@ function configRows(): string[] {
   const rows = ['| key | environment variable | type | default | meaning |', '| --- | --- | --- | --- | --- |'];
   for (const leaf of configLeaves()) {
     const json = z.toJSONSchema(leaf.schema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
-    const type = json.enum ? (json.enum as string[]).map((v) => `\`${v}\``).join(', ') : Array.isArray(json.anyOf) ? 'string or null' : String(json.type ?? '');
+    const type = json.enum ? (json.enum as string[]).map((v) => `\`${v}\``).join(', ') : Array.isArray(json.anyOf)
+      ? `${(json.anyOf as { type?: string }[]).map((t) => t.type).filter((t) => t && t !== 'null').join(' or ')} or null`
+      : String(json.type ?? '');
     const defaultValue = 'default' in json ? `\`${JSON.stringify(json.default)}\`` : '';
     rows.push(`| \`${leaf.path.join('.')}\` | \`${leaf.env}\` | ${type} | ${defaultValue} | ${cell(leaf.schema.description ?? '')} |`);
   }

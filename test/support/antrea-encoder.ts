@@ -185,3 +185,18 @@ export function aggregatorRecord(i: number, overrides: Record<string, unknown> =
     ...overrides,
   };
 }
+
+/**
+ * Layout C: the Flow Aggregator in Proxy mode (Antrea v2.3+): the agent's record forwarded, without the per-Node
+ * counters and throughputs of aggregate mode, with the original exporter (IANA 403-405) and flowDirection (61).
+ */
+export function proxyLayout(family: 4 | 6): LayoutField[] {
+  const aggregate = aggregatorLayout(family);
+  const labelsAndCluster = aggregate.slice(aggregate.findIndex((f) => f.name === 'sourcePodLabels'));
+  return [
+    ...aggregate.slice(0, aggregate.findIndex((f) => f.name === 'packetTotalCountFromSourceNode')),
+    ...labelsAndCluster,
+    iana('originalObservationDomainId', 405, 'u32'), iana('originalExporterIPv4Address', 403, 'ipv4'),
+    iana('originalExporterIPv6Address', 404, 'ipv6'), iana('flowDirection', 61, 'u8'),
+  ];
+}

@@ -38,6 +38,40 @@ const tcp = z
   })
   .strict();
 
+/**
+ * TLS listener keys, shared by IPFIX over TLS (`inputs.tls`) and the JSON input (`inputs.json.tls`). The
+ * listener is on when both certFile and keyFile are set; changed files are read again without dropping connections.
+ */
+function tlsKeys<P extends z.ZodType>(portKey: P) {
+  return z
+    .object({
+      host: z.string().min(1).default('::').describe('Address to bind; `::` takes IPv6 and IPv4.'),
+      port: portKey,
+      certFile: z.string().min(1).nullable().default(null)
+        .describe('PEM file of the server certificate (with its intermediates). With keyFile set, the TLS listener is on.'),
+      keyFile: z.string().min(1).nullable().default(null).describe('PEM file of the server certificate\'s private key.'),
+      clientCaFile: z.string().min(1).nullable().default(null)
+        .describe('PEM file of the CA that signs exporters\' client certificates. Set: a client certificate signed by it is required (mutual TLS); unset: any client is accepted.'),
+      minVersion: z.enum(['TLSv1.2', 'TLSv1.3']).default('TLSv1.2').describe('Oldest TLS version accepted.'),
+    })
+    .strict();
+}
+
+const tls = tlsKeys(port.default(4740).describe('TCP port of IPFIX over TLS (4740 is IANA\'s ipfixs port). Connections at once: inputs.tcp.maxConnections.'));
+const jsonTls = tlsKeys(port.nullable().default(null)
+  .describe('TCP port of JSON over TLS; null: inputs.json.port, where TLS then replaces plain TCP (UDP stays plain).'));
+
+const json = z
+  .object({
+    host: z.string().min(1).default('::').describe('Address to bind (TCP and UDP); `::` takes IPv6 and IPv4.'),
+    port: port.nullable().default(null)
+      .describe('Port for the Flow Aggregator\'s JSON records (recordFormat JSON), on TCP and on UDP (one record per datagram); 4736 is what Antrea\'s Logstash-based collector used. Set, the input is on; null, off.'),
+    maxLineBytes: z.number().int().min(1024).max(16 * MiB).default(1 * MiB)
+      .describe('Longest JSON record accepted; a longer line is counted and skipped. Bounds the memory one connection can hold.'),
+    tls: jsonTls.default(jsonTls.parse({})),
+  })
+  .strict();
+
 const decoding = z
   .object({
     target: z.string().regex(/^[A-Za-z_][\w-]*$/).default('ipfix')
@@ -166,7 +200,10 @@ const logging = z
 
 export const configSchema = z
   .object({
-    inputs: z.object({ udp: udp.default(udp.parse({})), tcp: tcp.default(tcp.parse({})) }).strict().default({ udp: udp.parse({}), tcp: tcp.parse({}) }),
+    inputs: z
+      .object({ udp: udp.default(udp.parse({})), tcp: tcp.default(tcp.parse({})), tls: tls.default(tls.parse({})), json: json.default(json.parse({})) })
+      .strict()
+      .default({ udp: udp.parse({}), tcp: tcp.parse({}), tls: tls.parse({}), json: json.parse({}) }),
     decoding: decoding.default(decoding.parse({})),
     enrichment: enrichment.default(enrichment.parse({})),
     document: document.default(document.parse({})),

@@ -92,6 +92,7 @@ const DERIVED: (Omit<CatalogField, 'path' | 'source'> & { name: string })[] = [
   { name: 'egressNetworkPolicyRuleActionStr', type: 'keyword', origin: 'egressNetworkPolicyRuleAction (rule 4)', description: 'No Action, Allow, Drop, Reject.' },
   { name: 'sourceIP', type: 'ip', origin: 'sourceIPv6Address, else sourceIPv4Address (rule 5)', description: 'Source address of either family.' },
   { name: 'destinationIP', type: 'ip', origin: 'destinationIPv6Address, else destinationIPv4Address (rule 5)', description: 'Destination address of either family.' },
+  { name: 'originalExporterIP', type: 'ip', origin: 'originalExporterIPv4Address, else originalExporterIPv6Address (Proxy mode)', description: 'The Antrea agent whose record the Flow Aggregator forwarded in Proxy mode (`host` is the Flow Aggregator); absent in Aggregate mode.' },
   { name: 'flowKey', type: 'keyword', origin: 'rule 6', description: 'flowKeyPodToPod, or flowKeyPodToExternal for flows to external addresses.' },
   { name: 'flowKeyPodToPod', type: 'keyword', origin: 'rule 6', description: '`<sourcePod>:<sourcePort>-><destinationPod>:<destinationPort> <protocol>` (flowType not 3).' },
   { name: 'flowKeyPodToService', type: 'keyword', origin: 'rule 6', description: '`<sourcePod>:<sourcePort>-><servicePortName>:<servicePort> <protocol>` (the legacy filter left out this `:`).' },

@@ -26,7 +26,7 @@ const FLOW_TYPE_TO_EXTERNAL = 3;
 export const ENRICHMENT_FIELDS = [
   'bytes', 'packets', 'protocolName', 'flowTypeStr', 'ingressNetworkPolicyRuleActionStr', 'egressNetworkPolicyRuleActionStr',
   'ingressNetworkPolicyTypeStr', 'egressNetworkPolicyTypeStr', 'sourceIP', 'destinationIP', 'flowKey', 'flowKeyPodToPod',
-  'flowKeyPodToService', 'flowKeyPodToExternal', 'throughput', 'reverseThroughput',
+  'flowKeyPodToService', 'flowKeyPodToExternal', 'throughput', 'reverseThroughput', 'originalExporterIP',
 ] as const;
 
 export interface EnrichmentOptions {
@@ -90,6 +90,12 @@ export class AntreaEnricher {
     const destinationIP = nonEmpty(f.destinationIPv6Address) ? f.destinationIPv6Address : f.destinationIPv4Address;
     if (sourceIP !== undefined) f.sourceIP = sourceIP;
     if (destinationIP !== undefined) f.destinationIP = destinationIP;
+    // Proxy mode (Antrea v2.3+): the Flow Aggregator forwards agents' records with the agent as the original
+    // exporter, filling the element of the other family with the zero address.
+    const v4 = f.originalExporterIPv4Address;
+    const v6 = f.originalExporterIPv6Address;
+    const originalExporter = nonEmpty(v4) && v4 !== '0.0.0.0' ? v4 : nonEmpty(v6) && v6 !== '::' ? v6 : undefined;
+    if (originalExporter !== undefined) f.originalExporterIP = originalExporter;
 
     // Keys need the whole 5-tuple; records without it (test messages, partial templates) get none rather than "undefined".
     const hasPorts = f.sourceTransportPort !== undefined && f.destinationTransportPort !== undefined && protocolName !== undefined;
@@ -108,7 +114,10 @@ export class AntreaEnricher {
     issues.badLabels += this.parseLabels(doc, 'sourcePodLabels') + this.parseLabels(doc, 'destinationPodLabels');
 
     // The Flow Aggregator exports throughput itself (bits/s); derive it only for records without it (agent records).
-    if (f.throughput === undefined && hasPorts) this.deriveThroughput(f, host, sourceIP, destinationIP, protocolName, nowMs);
+    // Per exporting agent: in Proxy mode both Nodes of an inter-Node flow report it through the one Flow Aggregator.
+    if (f.throughput === undefined && hasPorts) {
+      this.deriveThroughput(f, originalExporter ?? host, sourceIP, destinationIP, protocolName, nowMs);
+    }
   }
 
   /** Forgets throughput state of flows not seen for the idle timeout. */

@@ -11,6 +11,7 @@ import { UdpDropCounter } from './udp-drops.js';
  */
 export const createUdpInput: InputFactory = ({ config, handlers, events, log }) => {
   const settings = config.inputs.udp;
+  if (!settings.enabled) return undefined;
   let socket: Socket | undefined;
   let drops: { counter: UdpDropCounter; seen: number; timer: NodeJS.Timeout; checking?: Promise<void> } | undefined;
   const exporters = new Map<string, ExporterSessionKey>();

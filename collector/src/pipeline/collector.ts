@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { CollectorConfig } from '../config/schema.js';
-import type { DocumentOptions } from '../document/document.js';
+import type { DocumentOptions, FlowDocument } from '../document/document.js';
 import { buildRegistry } from '../ie/configured.js';
 import type { ElementRegistry } from '../ie/registry.js';
 import { INPUTS } from '../inputs/registry.js';
@@ -78,14 +78,18 @@ export class Collector {
       else if (restored > 0) this.log.info({ restored }, 'templates restored from disk');
       if (refused) this.events.templatesRefusedOnRestore(refused);
     }
-    this.sink = await createSink({ config: this.config, documentOptions: documentOptions(this.config), events: this.events, log: this.log });
     const handlers: InputHandlers = {
-      message: (message, exporter, receivedAtMs) => this.handle(message, exporter, receivedAtMs),
+      message: (message, exporter, receivedAtMs) => this.deliver(this.pipeline.process(message, exporter, receivedAtMs)),
+      decoded: (result, exporter, receivedAtMs) => this.deliver(this.pipeline.processDecoded(result, exporter, receivedAtMs)),
+      compile: this.pipeline.compile,
       closed: (exporter) => this.pipeline.closeExporter(exporter),
     };
-    for (const [name, create] of Object.entries(INPUTS)) {
-      if (!this.config.inputs[name as keyof typeof INPUTS].enabled) continue;
-      const input = create({ config: this.config, handlers, events: this.events, log: this.log.child({ input: name }) });
+    // All made before any listens, so that a bad input configuration (a certificate file) stops start-up at once.
+    const inputs = Object.entries(INPUTS).map(([name, create]) =>
+      create({ config: this.config, handlers, events: this.events, log: this.log.child({ input: name }) }));
+    this.sink = await createSink({ config: this.config, documentOptions: documentOptions(this.config), events: this.events, log: this.log });
+    for (const input of inputs) {
+      if (!input) continue;
       await input.start();
       this.inputs.push(input);
     }
@@ -118,8 +122,7 @@ export class Collector {
     return address && typeof address === 'object' ? address.port : undefined;
   }
 
-  private handle(message: Buffer, exporter: Parameters<InputHandlers['message']>[1], receivedAtMs: number): void {
-    const documents = this.pipeline.process(message, exporter, receivedAtMs);
+  private deliver(documents: FlowDocument[]): void {
     if (documents.length === 0) return;
     const sink = this.sink!;
     const limit = this.config.output.maxQueueDocuments;

@@ -1,6 +1,6 @@
 import { createDecoders, decodeMessage } from '../decoders/registry.js';
-import { compileTemplate } from '../decoders/template.js';
-import { FlowError, type Decoder } from '../decoders/types.js';
+import { compileTemplate, type CompiledTemplate, type TemplateDefinition } from '../decoders/template.js';
+import { FlowError, type Decoder, type DecodeResult } from '../decoders/types.js';
 import { buildDocument, type DocumentOptions, type FlowDocument } from '../document/document.js';
 import { ecsJson } from '../document/ecs.js';
 import { AntreaEnricher, ENRICHMENT_FIELDS, type EnrichmentIssues, type EnrichmentOptions } from '../enrich/antrea.js';
@@ -32,6 +32,8 @@ export class FlowPipeline {
   private readonly sequences = new SequenceTracker();
   private readonly enricher: AntreaEnricher | undefined;
   private readonly issues: EnrichmentIssues = { badLabels: 0 };
+  /** Compiles a template as the session does: inputs that decode records themselves (JSON) use it. */
+  readonly compile: (definition: TemplateDefinition) => CompiledTemplate;
 
   constructor(
     private readonly settings: PipelineSettings,
@@ -42,7 +44,8 @@ export class FlowPipeline {
       includeFlowsetId: settings.includeFlowsetId,
       reservedFields: settings.enrichment ? ENRICHMENT_FIELDS : [],
     };
-    this.session = new TemplateSession((d) => compileTemplate(d, compileOptions), settings.templateTimeoutMs, settings.pending, settings.templates);
+    this.compile = (d) => compileTemplate(d, compileOptions);
+    this.session = new TemplateSession(this.compile, settings.templateTimeoutMs, settings.pending, settings.templates);
     this.decoders = createDecoders(compileOptions);
     this.enricher = settings.enrichment ? new AntreaEnricher(settings.enrichment) : undefined;
   }
@@ -63,14 +66,23 @@ export class FlowPipeline {
     }
     const version = message.readUInt16BE(0);
     this.events.decoderNotices(exporter.key, result.notices);
-    this.events.fieldsSkipped('time_out_of_range', result.badFields, { exporter: exporter.key });
-    this.events.fieldsSkipped('length_mismatch', result.misfits, { exporter: exporter.key });
     if (result.sequence) {
       const { domain, sequence, advance } = result.sequence;
       const outcome = this.sequences.observe(exporter.key, domain, sequence, advance, reliableTransport(exporter));
       if (outcome.kind === 'lost') this.events.sequenceLoss(exporter.key, domain, version, outcome.count);
       else if (outcome.kind === 'inconsistent') this.events.sequenceInconsistency(exporter.key, domain, version, outcome.inconsistency, outcome.count);
     }
+    return this.documents(result, exporter, receivedAtMs, version);
+  }
+
+  /** Records an input decoded itself (JSON records): the same documents and enrichment as decoded messages. */
+  processDecoded(result: DecodeResult, exporter: ExporterSessionKey, receivedAtMs: number): FlowDocument[] {
+    return this.documents(result, exporter, receivedAtMs, 'json');
+  }
+
+  private documents(result: DecodeResult, exporter: ExporterSessionKey, receivedAtMs: number, version: number | 'json'): FlowDocument[] {
+    this.events.fieldsSkipped('time_out_of_range', result.badFields, { exporter: exporter.key });
+    this.events.fieldsSkipped('length_mismatch', result.misfits, { exporter: exporter.key });
     this.events.recordsDecoded(version, result.records.length);
     const documents = new Array<FlowDocument>(result.records.length);
     const options = this.settings.document;

@@ -32,6 +32,42 @@ export class InternalEvents {
     this.metrics.bytesReceived.inc({ input }, octets);
   }
 
+  connectionsOpen(input: string, count: number): void {
+    this.metrics.tcpConnections.set({ input }, count);
+  }
+
+  /** A stream that is not IPFIX cannot be resynchronised: its connection is closed (its data is lost). */
+  streamNotIpfix(input: string, exporter: string, version: number, length: number): void {
+    this.metrics.decodeErrors.inc({ kind: `${input}_framing` });
+    this.limited(`framing:${input}`, (suppressed) =>
+      this.log.warn({ input, exporter, version, length, suppressed }, 'stream is not IPFIX; closing the connection'),
+    );
+  }
+
+  /** A client that could not complete the TLS handshake: nothing was received from it. */
+  tlsHandshakeFailed(input: string, peer: string, error: Error): void {
+    this.metrics.tlsHandshakeFailures.inc({ input });
+    const code = (error as NodeJS.ErrnoException).code;
+    this.limited(`tls:${input}`, (suppressed) =>
+      this.log.warn({ input, peer, code, reason: error.message, suppressed }, 'TLS handshake failed; connection refused'),
+    );
+  }
+
+  /** Certificate files changed: new connections use what was read; live connections keep theirs. */
+  tlsReloaded(input: string, error?: Error): void {
+    this.metrics.tlsReloads.inc({ input, outcome: error ? 'failed' : 'ok' });
+    if (error) this.log.error({ input, err: error }, 'TLS certificate files changed but cannot be used; keeping the previous ones');
+    else this.log.info({ input }, 'TLS certificates reloaded');
+  }
+
+  /** A JSON record that could not be used: skipped, the stream goes on. */
+  jsonRecordDropped(input: string, exporter: string, kind: 'json_malformed' | 'json_line_too_long' | 'internal_error', reason: string): void {
+    this.metrics.decodeErrors.inc({ kind });
+    this.limited(`json:${kind}`, (suppressed) =>
+      this.log.warn({ input, exporter, kind, reason, suppressed }, 'JSON record skipped'),
+    );
+  }
+
   packetDropped(error: FlowError): void {
     this.metrics.decodeErrors.inc({ kind: error.kind });
     this.limited(`drop:${error.kind}`, (suppressed) =>
@@ -42,7 +78,8 @@ export class InternalEvents {
     );
   }
 
-  recordsDecoded(version: number, count: number): void {
+  /** Records decoded, per protocol version (`json` for the Flow Aggregator's JSON records). */
+  recordsDecoded(version: number | 'json', count: number): void {
     if (count > 0) this.metrics.recordsDecoded.inc({ version: String(version) }, count);
   }
 
@@ -136,23 +173,11 @@ export class InternalEvents {
     );
   }
 
-  connectionsOpen(input: string, count: number): void {
-    this.metrics.tcpConnections.set({ input }, count);
-  }
-
   /** A connection refused or closed by the connection limits: nothing it sent was accepted, so no record is lost here. */
   connectionLimited(input: string, reason: ConnectionLimitReason, address: string, limits: ConnectionLimits): void {
     this.metrics.connectionsLimited.inc({ input, reason });
     this.limited(`conn:${input}:${reason}`, (suppressed) =>
       this.log.warn({ input, reason, address, ...limits, suppressed }, CONNECTION_LIMIT_MESSAGES[reason]),
-    );
-  }
-
-  /** A stream connection whose bytes are not IPFIX messages: it cannot be resynchronised, so it is closed. */
-  streamNotIpfix(input: string, exporter: string, version: number, length: number): void {
-    this.metrics.decodeErrors.inc({ kind: `${input}_framing` });
-    this.limited(`framing:${input}`, (suppressed) =>
-      this.log.warn({ exporter, version, length, suppressed }, `${input.toUpperCase()} stream is not IPFIX; closing the connection`),
     );
   }
 

@@ -10,7 +10,8 @@ export function createMetrics() {
   collectDefaultMetrics({ register: registry, prefix: 'elkfc_' });
   const counter = <L extends string>(name: string, help: string, labelNames: readonly L[] = []) =>
     new Counter<L>({ name: `elkfc_${name}`, help, labelNames, registers: [registry] });
-  const gauge = (name: string, help: string) => new Gauge({ name: `elkfc_${name}`, help, registers: [registry] });
+  const gauge = <L extends string>(name: string, help: string, labelNames: readonly L[] = []) =>
+    new Gauge<L>({ name: `elkfc_${name}`, help, labelNames, registers: [registry] });
   return {
     registry,
     packetsReceived: counter('packets_received_total', 'Export messages received, per input.', ['input']),
@@ -90,6 +91,8 @@ export function createMetrics() {
       'Exporter connections refused or closed by the connection limits, per input and reason: per_address_limit and connection_limit (refused on accept), evicted (closed at the limit to admit a newcomer: it had not sent one complete message), idle_timeout.',
       ['input', 'reason'],
     ),
+    tlsHandshakeFailures: counter('tls_handshake_failures_total', 'TLS handshakes that failed (no or untrusted client certificate, expired, not TLS), per input.', ['input']),
+    tlsReloads: counter('tls_certificate_reloads_total', 'Certificate files read again after they changed, per input and outcome (ok, failed: the previous ones stay).', ['input', 'outcome']),
     sinkWriteSeconds: new Histogram({
       name: 'elkfc_sink_write_seconds',
       help: 'Time a sink write (one batch) took.',
