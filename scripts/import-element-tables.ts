@@ -1,7 +1,8 @@
 // One-off import, kept for provenance and re-run when a source changes: builds the element tables in
 // collector/data/ie from data files this project may use.
 // - iana.csv: IANA's registry as ../shared/ie-registries/iana-2018.iespec has it (elements 1-433, names and
-//   abstract types), checked against IANA's 2013 CSV export for the elements both list.
+//   abstract types), checked against IANA's 2013 CSV export for the elements both list, and the elements IANA
+//   assigned after 433 from scripts/data/iana-after-2018.csv (each row names its source).
 // - vendor.csv (IPFIX enterprise elements) and netflow-v9.csv (NetFlow v9 field types IANA does not assign):
 //   the Logstash netflow codec's ipfix.yaml and netflow.yaml (Apache-2.0), with Logstash types mapped to IANA
 //   abstract types and the corrections listed below.
@@ -12,6 +13,7 @@ import { parse } from 'yaml';
 const SHARED = new URL('../../shared/', import.meta.url).pathname;
 const OUT = new URL('../collector/data/ie/', import.meta.url).pathname;
 const DEFINITIONS = `${SHARED}fixtures/logstash-codec-netflow/definitions/`;
+const AFTER_2018 = new URL('data/iana-after-2018.csv', import.meta.url).pathname;
 
 // RFC 6313 structured data: not decoded as lists (yet); kept as hex so that nothing is lost. paddingOctets carry
 // nothing and are skipped.
@@ -24,6 +26,9 @@ const IANA_TYPE_OVERRIDES: Record<number, { type: string; why: string }> = {
 // Both IANA files predate the rename of 278 (connectionCountNew) to newConnectionDeltaCount, the registry's
 // current name, which the codec and our earlier documents use.
 const IANA_NAME_OVERRIDES: Record<number, string> = { 278: 'newConnectionDeltaCount' };
+// Abstract types of the later elements that the decoder does not read as such: RFC 6313 lists as above, and
+// RFC 9740's unsigned256 (bit sets of up to 256 bits, beyond any JSON number), all kept as hex.
+const AS_HEX = new Set(['basicList', 'subTemplateList', 'subTemplateMultiList', 'unsigned256']);
 
 const LOGSTASH_TO_ABSTRACT: Record<string, string> = {
   uint8: 'unsigned8', uint15: 'unsigned16', uint16: 'unsigned16', uint24: 'unsigned32', uint32: 'unsigned32', uint64: 'unsigned64',
@@ -59,6 +64,16 @@ function readIana(): Map<number, { name: string; type: string }> {
   }
   for (const [id, o] of Object.entries(IANA_TYPE_OVERRIDES)) elements.get(Number(id))!.type = o.type;
   for (const [id, name] of Object.entries(IANA_NAME_OVERRIDES)) elements.get(Number(id))!.name = name;
+  // Elements assigned after 433: new ids only, names IANA does not use for another id.
+  const names = new Set([...elements.values()].map((e) => e.name));
+  for (const line of readFileSync(AFTER_2018, 'utf8').split('\n')) {
+    const m = /^(\d+),(\w+),(\w+),\S/.exec(line);
+    if (!m) continue;
+    const id = Number(m[1]);
+    if (elements.has(id) || names.has(m[2])) throw new Error(`iana-after-2018.csv: ${id} ${m[2]} is already known`);
+    names.add(m[2]);
+    elements.set(id, { name: m[2], type: AS_HEX.has(m[3]) ? 'octetArray' : m[3] });
+  }
   return elements;
 }
 
@@ -74,8 +89,9 @@ const iana = readIana();
 const ianaNames = new Map([...iana.values()].map((e) => [e.name, e.type]));
 const ianaLines = [
   '# IANA IPFIX information elements (enterprise 0): names and abstract types from IANA\'s registry as',
-  '# ../shared/ie-registries/iana-2018.iespec has it, by scripts/import-element-tables.ts (see there for the',
-  '# few overrides: RFC 6313 lists kept as hex, 278\'s current name).',
+  '# ../shared/ie-registries/iana-2018.iespec has it (1-433) and scripts/data/iana-after-2018.csv (434 on, each',
+  '# row with its source), by scripts/import-element-tables.ts (see there for the few overrides: RFC 6313 lists',
+  '# and unsigned256 kept as hex, 278\'s current name).',
   'enterprise,id,name,type',
   ...[...iana].sort(([a], [b]) => a - b).map(([id, e]) => `0,${id},${e.name},${e.type}`),
 ];
