@@ -180,7 +180,9 @@ const output = z
       .describe('Where documents go: `auto` (Elasticsearch when elasticsearch.urls is set, else the file sink), `elasticsearch`, `file` (_bulk NDJSON files, the embedded default), `stdout` (NDJSON), `null` (serialise and discard; benchmarks).'),
     file: file.default(file.parse({})),
     maxQueueDocuments: positive.default(100_000)
-      .describe('Decoded documents waiting for the sink. Past it TCP exporters are paused; UDP datagrams wait in the socket buffer.'),
+      .describe('Decoded documents waiting in memory for the sink. Past it TCP exporters are paused; past twice it, documents from UDP are dropped, counted and logged as loss.'),
+    maxQueueBytes: z.number().int().min(MiB).default(128 * MiB)
+      .describe('Octets of serialised documents waiting in memory for a file or stdout sink (a slow disk). Past it TCP exporters are paused; past twice it, documents from UDP are dropped, counted and logged as loss.'),
   })
   .strict();
 

@@ -125,10 +125,10 @@ export class Collector {
   private deliver(documents: FlowDocument[]): void {
     if (documents.length === 0) return;
     const sink = this.sink!;
-    const limit = this.config.output.maxQueueDocuments;
-    // TCP exporters are paused past the limit; UDP cannot be, so past twice the limit its documents are
+    const { maxQueueDocuments, maxQueueBytes } = this.config.output;
+    // TCP exporters are paused past the limits; UDP cannot be, so past twice a limit its documents are
     // dropped (counted, logged as loss) rather than letting memory grow without bound.
-    if (sink.queued >= 2 * limit) {
+    if (sink.queued >= 2 * maxQueueDocuments || (sink.queuedBytes ?? 0) >= 2 * maxQueueBytes) {
       this.events.sinkFailed(sink.name, documents.length, new Error('queue full: the sink is not keeping up'));
       return;
     }
@@ -143,14 +143,17 @@ export class Collector {
     }
   }
 
-  /** Memory past maxQueueDocuments, or the sink's durable backlog (the spool) past its high-water mark. */
+  /** Memory past maxQueueDocuments or maxQueueBytes, or the sink's durable backlog (the spool) past its high-water mark. */
   private mustPause(sink: Sink): boolean {
-    return sink.queued >= this.config.output.maxQueueDocuments || (sink.backpressure?.().pause ?? false);
+    const { maxQueueDocuments, maxQueueBytes } = this.config.output;
+    return sink.queued >= maxQueueDocuments || (sink.queuedBytes ?? 0) >= maxQueueBytes || (sink.backpressure?.().pause ?? false);
   }
 
   private maybeResume(): void {
     if (!this.paused || !this.sink) return;
-    if (this.sink.queued < this.config.output.maxQueueDocuments / 2 && !(this.sink.backpressure?.().pause ?? false)) {
+    const { maxQueueDocuments, maxQueueBytes } = this.config.output;
+    const drained = this.sink.queued < maxQueueDocuments / 2 && (this.sink.queuedBytes ?? 0) < maxQueueBytes / 2;
+    if (drained && !(this.sink.backpressure?.().pause ?? false)) {
       this.paused = false;
       this.events.metrics.inputsPaused.set(0);
       clearInterval(this.resumeTimer);

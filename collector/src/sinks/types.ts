@@ -19,6 +19,11 @@ export interface Sink {
   readonly name: string;
   write(documents: readonly FlowDocument[]): void;
   readonly queued: number;
+  /**
+   * Octets it holds in memory not yet written (sinks that serialise on arrival know them exactly): bounds memory
+   * where a count of documents cannot, since one document can be a few hundred octets or over 100 kB.
+   */
+  readonly queuedBytes?: number;
   /** False while the sink cannot take documents (readiness: "can accept", not "delivers right now"). */
   ready(): boolean;
   /** Sinks with a durable backlog: how full it is. Without: only `queued` counts. */
