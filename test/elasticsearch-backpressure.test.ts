@@ -1,7 +1,7 @@
 // Backpressure that counts the spool: the running collector with the Elasticsearch output while the cluster is
 // down. Past the spool's high-water mark TCP exporters are paused (they keep their records and send them once
 // the cluster is back); UDP records that cannot be kept (the spool full) are counted and logged at ERROR.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -10,25 +10,13 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { replay } from '../collector/src/cli/replay.js';
 import { loadConfig } from '../collector/src/config/load.js';
 import { Collector } from '../collector/src/pipeline/collector.js';
-import { aggregatorLayout, aggregatorRecord, dataMessage, templateMessage } from './support/antrea-encoder.js';
+import { aggregatorCapture } from './support/antrea-encoder.js';
 import { startFakeElasticsearch, type FakeElasticsearch } from './support/fake-elasticsearch.js';
 import { counter } from './support/offline.js';
 import { until } from './support/wait.js';
 
 const RECORDS = 3000;
 
-function capture(dir: string): string[] {
-  const layout = aggregatorLayout(4);
-  const header = (sequence: number) => ({ exportTimeSecs: 1_700_000_000, sequence, domain: 5 });
-  const files = [join(dir, 'm-00000.dat')];
-  writeFileSync(files[0], templateMessage(header(0), 300, layout));
-  for (let i = 0; i < RECORDS; i += 3) {
-    const file = join(dir, `m-${String(i + 1).padStart(5, '0')}.dat`);
-    writeFileSync(file, dataMessage(header(i), 300, layout, [i, i + 1, i + 2].map((n) => aggregatorRecord(n, { sourcePodName: `pod-${n}` }))));
-    files.push(file);
-  }
-  return files;
-}
 
 let running: Collector | undefined;
 let es: FakeElasticsearch | undefined;
@@ -70,7 +58,7 @@ describe('backpressure from the spool', () => {
     es.faults.down = true;
     const { collector } = await start(dir, es.url);
     const m = collector.events.metrics;
-    const sending = replay({ files: capture(dir), host: '127.0.0.1', port: collector.inputAddress('tcp')!.port, protocol: 'tcp', rate: 0, repeat: 1 });
+    const sending = replay({ files: aggregatorCapture(dir, RECORDS, 5), host: '127.0.0.1', port: collector.inputAddress('tcp')!.port, protocol: 'tcp', rate: 0, repeat: 1 });
     await until(async () => (await counter(m, 'elkfc_inputs_paused')) === 1, 15_000, 'TCP paused');
     await new Promise((r) => setTimeout(r, 300)); // what was read before the pause is written ahead
     const spoolBytes = await counter(m, 'elkfc_es_spool_bytes');
@@ -96,7 +84,7 @@ describe('backpressure from the spool', () => {
     es.faults.down = true;
     const { collector, lines } = await start(dir, es.url);
     const m = collector.events.metrics;
-    await replay({ files: capture(dir), host: '127.0.0.1', port: collector.inputAddress('udp')!.port, protocol: 'udp', rate: 1000, repeat: 1 });
+    await replay({ files: aggregatorCapture(dir, RECORDS, 5), host: '127.0.0.1', port: collector.inputAddress('udp')!.port, protocol: 'udp', rate: 1000, repeat: 1 });
     // What the collector received (the kernel may drop datagrams on a loaded machine: another metric's business).
     let received = -1;
     for (let now = 0; now !== received; now = await counter(m, 'elkfc_records_decoded_total')) {

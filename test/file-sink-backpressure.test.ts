@@ -1,7 +1,7 @@
 // The file sink on a disk that stops answering (its writes do not complete until the test lets them): memory
 // stays bounded by output.maxQueueBytes. TCP exporters are paused past it
 // (they keep their records); what UDP brings past twice it is dropped, counted and logged as loss.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -9,24 +9,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { replay } from '../collector/src/cli/replay.js';
 import { loadConfig } from '../collector/src/config/load.js';
 import { Collector } from '../collector/src/pipeline/collector.js';
-import { aggregatorLayout, aggregatorRecord, dataMessage, templateMessage } from './support/antrea-encoder.js';
+import { aggregatorCapture } from './support/antrea-encoder.js';
 import { counter } from './support/offline.js';
 import { until } from './support/wait.js';
 
 const MiB = 1024 * 1024;
 
-function capture(dir: string, records: number): string[] {
-  const layout = aggregatorLayout(4);
-  const header = (sequence: number) => ({ exportTimeSecs: 1_700_000_000, sequence, domain: 7 });
-  const files = [join(dir, 'm-00000.dat')];
-  writeFileSync(files[0], templateMessage(header(0), 300, layout));
-  for (let i = 0; i < records; i += 3) {
-    const file = join(dir, `m-${String(i + 1).padStart(5, '0')}.dat`);
-    writeFileSync(file, dataMessage(header(i), 300, layout, [i, i + 1, i + 2].map((n) => aggregatorRecord(n, { sourcePodName: `pod-${n}` }))));
-    files.push(file);
-  }
-  return files;
-}
 
 interface StalledSink {
   queuedBytes: number;
@@ -71,7 +59,7 @@ describe('file sink on a stalled disk', () => {
     const dir = mkdtempSync(join(tmpdir(), 'elkfc-fbp-'));
     const { collector, sink, release } = await stalledCollector(dir);
     const m = collector.events.metrics;
-    const sending = replay({ files: capture(dir, 3000), host: '127.0.0.1', port: collector.inputAddress('tcp')!.port, protocol: 'tcp', rate: 0, repeat: 1 });
+    const sending = replay({ files: aggregatorCapture(dir, 3000, 7), host: '127.0.0.1', port: collector.inputAddress('tcp')!.port, protocol: 'tcp', rate: 0, repeat: 1 });
     await until(async () => (await counter(m, 'elkfc_inputs_paused')) === 1, 15_000, 'TCP paused');
     await new Promise((r) => setTimeout(r, 300));
     expect(sink.queuedBytes).toBeGreaterThanOrEqual(MiB);
@@ -87,7 +75,7 @@ describe('file sink on a stalled disk', () => {
     const dir = mkdtempSync(join(tmpdir(), 'elkfc-fbp-'));
     const { collector, sink, release } = await stalledCollector(dir);
     const m = collector.events.metrics;
-    await replay({ files: capture(dir, 3000), host: '127.0.0.1', port: collector.inputAddress('udp')!.port, protocol: 'udp', rate: 20_000, repeat: 1 });
+    await replay({ files: aggregatorCapture(dir, 3000, 7), host: '127.0.0.1', port: collector.inputAddress('udp')!.port, protocol: 'udp', rate: 20_000, repeat: 1 });
     await until(async () => (await counter(m, 'elkfc_records_decoded_total')) >= 2900, 15_000, 'UDP records decoded');
     expect(sink.queuedBytes).toBeLessThan(2 * MiB + 64 * 1024); // twice the bound, plus the message being handled
     const dropped = await counter(m, 'elkfc_sink_documents_failed_total');
