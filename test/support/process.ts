@@ -28,9 +28,10 @@ export function startCollector(config: string, program = BIN, cwd?: string): Pro
 }
 
 /** Starts any command that ends up running the collector (a container's command line, say). */
-export function startProcess(argv: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<RunningCollector> {
+export function startProcess(argv: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; detached?: boolean } = {}): Promise<RunningCollector> {
   return new Promise((resolve, reject) => {
-    const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'], cwd: options.cwd, env: options.env ?? process.env });
+    // detached: a process group of its own, to be signalled as a terminal's Ctrl-C does.
+    const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'], cwd: options.cwd, env: options.env ?? process.env, detached: options.detached });
     started.add(child);
     let all = '';
     let pending = '';

@@ -1,6 +1,6 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import type { ExporterSessionKey } from '../session/template-session.js';
-import { bindDualStack, plainAddress, type InputFactory } from './types.js';
+import { bindDualStack, exporterKey, plainAddress, type InputFactory } from './types.js';
 
 const IPFIX_VERSION = 10;
 const IPFIX_HEADER_LENGTH = 16;
@@ -18,7 +18,8 @@ export const createTcpInput: InputFactory = ({ config, handlers, events, log }) 
 
   const onConnection = (socket: Socket) => {
     const address = plainAddress(socket.remoteAddress ?? 'unknown');
-    const exporter: ExporterSessionKey = { key: `tcp:${address}:${socket.remotePort}`, address, expires: false };
+    const exporter: ExporterSessionKey = { key: exporterKey('tcp', address, socket.remotePort), address, expires: false };
+    events.exporterConnected('tcp', exporter.key);
     sockets.add(socket);
     events.metrics.tcpConnections.set(sockets.size);
     if (paused) socket.pause();
@@ -48,6 +49,7 @@ export const createTcpInput: InputFactory = ({ config, handlers, events, log }) 
     socket.on('close', () => {
       sockets.delete(socket);
       events.metrics.tcpConnections.set(sockets.size);
+      events.exporterClosed('tcp', exporter.key);
       handlers.closed(exporter);
     });
   };

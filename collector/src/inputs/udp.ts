@@ -1,6 +1,6 @@
 import { createSocket, type Socket } from 'node:dgram';
 import type { ExporterSessionKey } from '../session/template-session.js';
-import { bindDualStack, plainAddress, type Input, type InputFactory } from './types.js';
+import { bindDualStack, exporterKey, plainAddress, type Input, type InputFactory } from './types.js';
 
 /**
  * UDP input: one datagram is one export message. The exporter session is its source address and port
@@ -18,8 +18,9 @@ export const createUdpInput: InputFactory = ({ config, handlers, events, log }) 
       // Bounded: a flood of spoofed sources must not grow this without limit.
       if (exporters.size >= 65536) exporters.clear();
       const plain = plainAddress(address);
-      exporter = { key: `udp:${plain}:${port}`, address: plain, expires: true };
+      exporter = { key: exporterKey('udp', plain, port), address: plain, expires: true };
       exporters.set(id, exporter);
+      events.exporterSeen('udp', exporter.key);
     }
     return exporter;
   };

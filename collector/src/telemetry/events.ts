@@ -10,6 +10,8 @@ import type { Metrics } from './metrics.js';
  */
 export class InternalEvents {
   private readonly lastLog = new Map<string, { at: number; suppressed: number }>();
+  /** Exporter sessions that have sent a template, so that only the first is logged (bounded like the UDP session cache). */
+  private readonly templated = new Set<string>();
 
   constructor(
     readonly metrics: Metrics,
@@ -21,6 +23,22 @@ export class InternalEvents {
   messageReceived(input: string, octets: number): void {
     this.metrics.packetsReceived.inc({ input });
     this.metrics.bytesReceived.inc({ input }, octets);
+  }
+
+  /** A TCP exporter connected: the operator sees who sends. Rate-limited like every per-exporter line. */
+  exporterConnected(input: string, exporter: string): void {
+    this.limited('exporter:connected', (suppressed) => this.log.info({ input, exporter, suppressed }, `exporter connected: ${exporter}`));
+  }
+
+  /** A TCP exporter went away; its templates go with the connection. */
+  exporterClosed(input: string, exporter: string): void {
+    this.templated.delete(exporter);
+    this.limited('exporter:closed', (suppressed) => this.log.info({ input, exporter, suppressed }, `exporter disconnected: ${exporter}`));
+  }
+
+  /** The first datagram from a UDP exporter (source address and port) not seen before. */
+  exporterSeen(input: string, exporter: string): void {
+    this.limited('exporter:seen', (suppressed) => this.log.info({ input, exporter, suppressed }, `new exporter: ${exporter}`));
   }
 
   packetDropped(error: FlowError): void {
@@ -48,6 +66,13 @@ export class InternalEvents {
       switch (notice.kind) {
         case 'template_learned':
           this.metrics.templatesLearned.inc();
+          if (!this.templated.has(exporter)) {
+            if (this.templated.size >= 65536) this.templated.clear();
+            this.templated.add(exporter);
+            this.limited('template:first', (suppressed) =>
+              this.log.info({ exporter, domain: notice.domain, templateId: notice.templateId, suppressed }, `first template from ${exporter} (domain ${notice.domain}, template ${notice.templateId})`),
+            );
+          }
           break;
         case 'template_withdrawn':
           this.metrics.templatesWithdrawn.inc(notice.count);
