@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -68,6 +68,16 @@ describe('configuration', () => {
     expect(error).not.toContain('embedded defaults');
     expect(error).toMatch(/elasticsearch\.urls\.1 \(from ELKFC_ELASTICSEARCH_URLS\): .*; http\.port \(in \/.*collector\.yml\): /);
     expect(error).toContain('docs/configuration.md');
+  });
+
+  it('loads the README\'s example configuration as written', () => {
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    const section = readme.slice(readme.indexOf('## Configuration\n'));
+    const example = /```yaml\n([\s\S]*?)```/.exec(section)![1];
+    const config = loadConfig(file(example), {});
+    expect(config.output.file.directory).toBe('data/flows');
+    expect(config.logging.format).toBe('auto');
+    expect(config.decoding.ipfixDefinitions).toEqual([]);
   });
 
   it('derives every environment variable from the schema', () => {
