@@ -148,19 +148,19 @@ async function setup(args: string[]): Promise<void> {
 const HANDLERS: Record<CommandName, (args: string[]) => Promise<void>> = { run, decode, replay: replayCommand, setup };
 
 export async function main(argv: string[]): Promise<void> {
-  // No command, or options first: run (the default command).
-  const named = argv[0] !== undefined && !argv[0].startsWith('-');
-  const name = named ? argv[0] : 'run';
-  const args = named ? argv.slice(1) : argv;
   try {
-    if (!named && (args[0] === '--help' || args[0] === '-h')) return void process.stdout.write(programHelp(VERSION));
-    if (argv[0] === 'help' && argv.length === 1) return void process.stdout.write(programHelp(VERSION));
     if (argv[0] === '--version' || argv[0] === '-V' || argv[0] === 'version') return void process.stdout.write(`${VERSION}\n`);
+    // `help`, `help COMMAND`, `--help`, `COMMAND --help`.
+    const asksHelp = argv[0] === 'help';
+    const rest = asksHelp ? argv.slice(1) : argv;
+    // No command, or options first: run (the default command).
+    const named = rest[0] !== undefined && !rest[0].startsWith('-');
+    const name = named ? rest[0] : 'run';
+    const args = named ? rest.slice(1) : rest;
+    if (!named && (asksHelp || args[0] === '--help' || args[0] === '-h')) return void process.stdout.write(programHelp(VERSION));
     if (!(name in HANDLERS)) throw new UsageError(undefined, `unknown command ${name}: the commands are ${Object.keys(HANDLERS).join(', ')}`);
     const command = name as CommandName;
-    if (args.includes('--help') || args.includes('-h') || (argv[0] === 'help' && argv.length > 1)) {
-      return void process.stdout.write(commandHelp(COMMANDS[command]));
-    }
+    if (asksHelp || args.includes('--help') || args.includes('-h')) return void process.stdout.write(commandHelp(COMMANDS[command]));
     await HANDLERS[command](args);
   } catch (error) {
     // Mistakes the operator can fix (usage, configuration, environment, capture files): one line, exit 2.
