@@ -19,7 +19,7 @@ export function createLogger(settings: CollectorConfig['logging'], stream: LogSt
   if (format === 'text') {
     return pino(
       { level: settings.level },
-      pretty({ destination: fd, sync: true, colorize: stream.isTTY === true, translateTime: 'SYS:yyyy-mm-dd HH:MM:ss.l', ignore: 'pid,hostname' }),
+      pretty({ destination: fd, sync: true, colorize: stream.isTTY === true, singleLine: true, translateTime: 'SYS:yyyy-mm-dd HH:MM:ss.l', ignore: 'pid,hostname' }),
     );
   }
   return pino(
