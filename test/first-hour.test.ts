@@ -188,6 +188,18 @@ describe('every mistake gets one line naming what to fix, and exit code 2', () =
     expectOneLine(cli(['replay', V9, '--to', '127.0.0.1:9', '--protocol', 'tcp']), V9, 'version 9', '--protocol udp');
   });
 
+  it('replay to a port where nothing listens is one line too, exit 1 (a runtime failure)', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', () => resolve()));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise((resolve) => closed.close(resolve));
+    for (const protocol of ['tcp', 'udp']) {
+      const result = cli(['replay', IPFIX, '--to', `127.0.0.1:${port}`, '--protocol', protocol, '--rate', '20', '--repeat', '20']);
+      expect(result.status, result.stderr).toBe(1);
+      expect(result.stderr.trim()).toBe(`elk-flow-collector: replay: ${protocol.toUpperCase()} 127.0.0.1:${port}: ECONNREFUSED (is a collector listening there?)`);
+    }
+  });
+
   it('a port in use names its key and port, for UDP, TCP and HTTP', async () => {
     const udp = createSocket('udp4');
     await new Promise<void>((resolve) => udp.bind(0, '127.0.0.1', () => resolve()));

@@ -16,7 +16,7 @@ import { VERSION } from '../version.js';
 import { COMMANDS, commandHelp, parseCommand, programHelp, PROGRAM, UsageError, type CommandName } from './commands.js';
 import { decodeFiles } from './decode.js';
 import { progress } from './progress.js';
-import { replay } from './replay.js';
+import { replay, ReplayError } from './replay.js';
 
 /** Exit codes: 0 done, 1 runtime failure, 2 bad usage, configuration or environment (start-up refused). */
 const EXIT_USAGE = 2;
@@ -165,6 +165,7 @@ export async function main(argv: string[]): Promise<void> {
   } catch (error) {
     // Mistakes the operator can fix (usage, configuration, environment, capture files): one line, exit 2.
     if (error instanceof ConfigError || error instanceof PcapError) fail(error.message);
+    if (error instanceof ReplayError) fail(error.message, 1);
     fail((error as Error).stack ?? String(error), 1);
   }
 }
