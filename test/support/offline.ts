@@ -56,3 +56,29 @@ export async function counter(metrics: { registry: { getSingleMetric(name: strin
     .filter((v) => Object.entries(labels).every(([k, want]) => String(v.labels[k]) === want))
     .reduce((sum, v) => sum + v.value, 0);
 }
+
+/** A message as one UDP datagram 192.0.2.1:40000 -> 192.0.2.2:port in a pcap (LINKTYPE_RAW), for `tshark -V`. */
+export function udpPcap(message: Buffer, port = 4739): Buffer {
+  const udp = Buffer.alloc(8);
+  udp.writeUInt16BE(40000, 0);
+  udp.writeUInt16BE(port, 2);
+  udp.writeUInt16BE(8 + message.length, 4);
+  const ip = Buffer.from([0x45, 0, 0, 0, 0, 0, 0, 0, 64, 17, 0, 0, 192, 0, 2, 1, 192, 0, 2, 2]);
+  ip.writeUInt16BE(20 + 8 + message.length, 2);
+  let sum = 0;
+  for (let i = 0; i < 20; i += 2) sum += ip.readUInt16BE(i);
+  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >> 16);
+  ip.writeUInt16BE(~sum & 0xffff, 10);
+  const packet = Buffer.concat([ip, udp, message]);
+  const file = Buffer.alloc(24);
+  file.writeUInt32LE(0xa1b2c3d4, 0);
+  file.writeUInt16LE(2, 4);
+  file.writeUInt16LE(4, 6);
+  file.writeUInt32LE(65535, 16);
+  file.writeUInt32LE(101, 20);
+  const record = Buffer.alloc(16);
+  record.writeUInt32LE(1_700_000_000, 0);
+  record.writeUInt32LE(packet.length, 8);
+  record.writeUInt32LE(packet.length, 12);
+  return Buffer.concat([file, record, packet]);
+}
