@@ -2,14 +2,14 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseElementCsv } from '../collector/src/ie/csv.js';
 import { ElementRegistry } from '../collector/src/ie/registry.js';
-import { decodeAll, testPipeline, udpPcap } from './support/offline.js';
+import { decodeAll, flowSet, ipfixTestMessage, testPipeline, udpPcap, type IpfixTestField } from './support/offline.js';
 
 // Vendor elements only tshark names (scripts/data/tshark-vendor-elements.csv, merged into collector/data/ie by
 // scripts/import-element-tables.ts), decoded under the default configuration from hand-encoded messages. Each field is
 // [enterprise, id, template length, value octets as hex] (65535: variable length, sent with a one-octet length
 // prefix). Set IPFIX_PCAP=path (and NETFLOW_PCAP=path) to write them as pcaps for
 // `tshark -r path -d udp.port==4739,cflow -V` (2055 for the v9 one).
-const IPFIX_FIELDS: ReadonlyArray<readonly [number, number, number, string]> = [
+const IPFIX_FIELDS: readonly IpfixTestField[] = [
   [13745, 100, 4, 'c0000205'], // Plixer client_ip_v4
   [13745, 111, 4, '6553f100'], // Plixer origination_time, seconds
   [13745, 116, 65535, Buffer.from('alice@example.org').toString('hex')], // Plixer sender_address
@@ -22,28 +22,6 @@ const IPFIX_FIELDS: ReadonlyArray<readonly [number, number, number, string]> = [
   [32622, 0, 4, 'c0000201'], // CACE caceLocalIPv4Address
   [33610, 0, 65535, Buffer.from('4.2').toString('hex')], // fastip METER_VERSION
 ];
-
-function ipfixMessage(templateId: number): Buffer {
-  const template = Buffer.alloc(4 + IPFIX_FIELDS.length * 8);
-  template.writeUInt16BE(templateId, 0);
-  template.writeUInt16BE(IPFIX_FIELDS.length, 2);
-  IPFIX_FIELDS.forEach(([enterprise, id, length], i) => {
-    template.writeUInt16BE(0x8000 | id, 4 + i * 8);
-    template.writeUInt16BE(length, 6 + i * 8);
-    template.writeUInt32BE(enterprise, 8 + i * 8);
-  });
-  const record = Buffer.concat(IPFIX_FIELDS.map(([, , length, hex]) => {
-    const value = Buffer.from(hex, 'hex');
-    return length === 65535 ? Buffer.concat([Buffer.from([value.length]), value]) : value;
-  }));
-  const body = Buffer.concat([set(2, template), set(templateId, record)]);
-  const head = Buffer.alloc(16);
-  head.writeUInt16BE(10, 0);
-  head.writeUInt16BE(16 + body.length, 2);
-  head.writeUInt32BE(1_700_000_000, 4);
-  head.writeUInt32BE(1, 12);
-  return Buffer.concat([head, body]);
-}
 
 // NetFlow v9: a Cisco TrustSec type, ntop's v9 form of the IPFIX element above (57472 + 82) and fastip's (33610 + 13).
 const V9_FIELDS: ReadonlyArray<readonly [number, number, string]> = [
@@ -67,14 +45,7 @@ function v9Message(templateId: number): Buffer {
   head.writeUInt32BE(3_600_000, 4);
   head.writeUInt32BE(1_700_000_000, 8);
   head.writeUInt32BE(1, 16);
-  return Buffer.concat([head, set(0, template), set(templateId, record)]);
-}
-
-function set(id: number, body: Buffer): Buffer {
-  const head = Buffer.alloc(4);
-  head.writeUInt16BE(id, 0);
-  head.writeUInt16BE(4 + body.length, 2);
-  return Buffer.concat([head, body]);
+  return Buffer.concat([head, flowSet(0, template), flowSet(templateId, record)]);
 }
 
 const DATA = new URL('../scripts/data/tshark-vendor-elements.csv', import.meta.url).pathname;
@@ -102,7 +73,7 @@ describe('vendor elements only tshark names', () => {
   });
 
   it('decode by name from a hand-encoded IPFIX message under the default configuration', () => {
-    const message = ipfixMessage(400);
+    const message = ipfixTestMessage(400, IPFIX_FIELDS);
     if (process.env.IPFIX_PCAP) writeFileSync(process.env.IPFIX_PCAP, udpPcap(message));
     const { pipeline } = testPipeline({ enrichment: undefined });
     const [doc] = decodeAll(pipeline, [message]);

@@ -82,3 +82,39 @@ export function udpPcap(message: Buffer, port = 4739): Buffer {
   record.writeUInt32LE(packet.length, 12);
   return Buffer.concat([file, record, packet]);
 }
+
+/** [enterprise (0: IANA), id, template length (65535: variable, sent with a one-octet length prefix), value as hex]. */
+export type IpfixTestField = readonly [enterprise: number, id: number, length: number, hex: string];
+
+/** A set (IPFIX) or FlowSet (NetFlow v9): id, length, body. */
+export function flowSet(id: number, body: Buffer): Buffer {
+  const head = Buffer.alloc(4);
+  head.writeUInt16BE(id, 0);
+  head.writeUInt16BE(4 + body.length, 2);
+  return Buffer.concat([head, body]);
+}
+
+/** A hand-encoded IPFIX message: a template for the fields and one data record with their values (domain 1). */
+export function ipfixTestMessage(templateId: number, fields: readonly IpfixTestField[]): Buffer {
+  const specs = fields.map(([enterprise, id, length]) => {
+    const spec = Buffer.alloc(enterprise ? 8 : 4);
+    spec.writeUInt16BE(enterprise ? 0x8000 | id : id, 0);
+    spec.writeUInt16BE(length, 2);
+    if (enterprise) spec.writeUInt32BE(enterprise, 4);
+    return spec;
+  });
+  const count = Buffer.alloc(4);
+  count.writeUInt16BE(templateId, 0);
+  count.writeUInt16BE(fields.length, 2);
+  const record = Buffer.concat(fields.map(([, , length, hex]) => {
+    const value = Buffer.from(hex, 'hex');
+    return length === 65535 ? Buffer.concat([Buffer.from([value.length]), value]) : value;
+  }));
+  const body = Buffer.concat([flowSet(2, Buffer.concat([count, ...specs])), flowSet(templateId, record)]);
+  const head = Buffer.alloc(16);
+  head.writeUInt16BE(10, 0);
+  head.writeUInt16BE(16 + body.length, 2);
+  head.writeUInt32BE(1_700_000_000, 4);
+  head.writeUInt32BE(1, 12);
+  return Buffer.concat([head, body]);
+}
