@@ -6,6 +6,8 @@
 // - Which field an element is decoded as: each (enterprise, id) is sent to tshark in a hand-built IPFIX (or v9)
 //   message of its own, and the field tshark decodes the value as (`-T pdml`) gives the FT_ type. An element tshark
 //   names but decodes only as hex (cflow.enterprise_private_entry) is kept as octetArray.
+// - Sent with 4 octets, and those tshark shows as hex again with 16, 8, 6, 2 and 1 (IPv6, MAC, 64-bit types are
+//   decoded only at their own length).
 // - Time fields: sent with 4 and 8 octets; the date tshark prints says the unit (seconds, milliseconds, NTP).
 // Needs tshark (Debian's 4.0.17 was used). Run: node --import tsx scripts/derive-tshark-elements.ts
 import { execFileSync } from 'node:child_process';
@@ -158,6 +160,14 @@ for (const { pen, prefix } of UNTABLED) for (let id = 0; id < PROBE_IDS; id++) c
 for (const [id, name] of tables.get('cflow.template_field_type')!) if (!ianaIds.has(id) && id >= 1024) candidates.push({ pen: 'v9', id, tsharkName: name, prefix: '' });
 
 const first = decode(candidates.map((c) => ({ pen: c.pen, id: c.id, length: 4 })));
+// tshark decodes an IPv6 address, a MAC address, a 64-bit integer or float only at its own length (else as hex): the
+// elements 4 octets did not give a field are sent again at those lengths, and the first that gives one counts.
+const decoded = (r: { field?: string }) => r.field !== undefined && r.field !== 'cflow.enterprise_private_entry' && !r.field.startsWith('cflow.unknown');
+for (const length of [16, 8, 6, 2, 1]) {
+  const retry = candidates.map((c, i) => ({ c, i })).filter(({ i }) => !decoded(first[i]));
+  const again = decode(retry.map(({ c }) => ({ pen: c.pen, id: c.id, length })));
+  retry.forEach(({ i }, k) => { if (decoded(again[k])) first[i] = { ...again[k], size: again[k].size === length ? 4 : again[k].size }; });
+}
 const timeProbes = candidates.map((c, i) => ({ c, i })).filter(({ i }) => fields.get(first[i].field ?? '')?.ft === 'FT_ABSOLUTE_TIME');
 const eight = decode(timeProbes.map(({ c }) => ({ pen: c.pen, id: c.id, length: 8 })));
 const show8 = new Map(timeProbes.map(({ i }, k) => [i, eight[k].show]));
@@ -173,7 +183,7 @@ candidates.forEach((c, i) => {
   const got = first[i];
   const table = TABLES.find((t) => t.pen === c.pen)?.table;
   if (table && got.table !== `cflow.template_${table}`) throw new Error(`${key}: tshark names it from ${got.table}`);
-  const field = got.field && got.field !== 'cflow.enterprise_private_entry' && !got.field.startsWith('cflow.unknown') ? got.field : undefined;
+  const field = decoded(got) ? got.field : undefined;
   if (c.tsharkName === undefined && !field) return; // untabled enterprise: nothing at this id
   const f = field ? fields.get(field)! : undefined;
   let type: string = f ? FT_TO_ABSTRACT[f.ft] : 'octetArray';
@@ -205,7 +215,7 @@ candidates.forEach((c, i) => {
       ({ name, type } = same);
     }
   }
-  if (codec.has(key)) { skipped.push(`${key} ${name}`); return; }
+  if (codec.has(key)) { skipped.push(`${key},${name},${type}`); return; }
   rows.push(`${c.pen},${c.id},${name},${type},tshark ${version}: ${c.tsharkName ? `"${c.tsharkName}"; ` : ''}${how}`.replace(/,(?=[^,]*$)/, ','));
 });
 const clean = (s: string) => s.replace(/"/g, '');
@@ -221,4 +231,4 @@ const header = [
   'pen,id,name,type,source',
 ];
 writeFileSync(OUT, `${[...header, ...rows.map((r) => { const c = r.split(','); return [...c.slice(0, 4), clean(c.slice(4).join(';'))].join(','); })].join('\n')}\n`);
-console.log(`${rows.length} rows; ${skipped.length} the codec already has`);
+console.log(`${rows.length} rows; ${skipped.length} the codec already has (theirs kept; tshark's name and type):\n${skipped.join('\n')}`);

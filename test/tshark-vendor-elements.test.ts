@@ -17,6 +17,8 @@ const IPFIX_FIELDS: readonly IpfixTestField[] = [
   [26866, 1, 65535, Buffer.from('/index.html').toString('hex')], // Gigamon HttpReqUrl
   [26866, 2, 2, '00c8'], // Gigamon HttpRspStatus
   [35632, 82, 4, '000f4240'], // ntop SRC_TO_DST_MAX_THROUGHPUT
+  [35632, 396, 16, '20010db8000000000000000000000007'], // ntop UNTUNNELED_IPV6_SRC_ADDR
+  [33610, 16, 6, '02000a0b0c0d'], // fastip NIC_MAC
   [47729, 100, 65535, Buffer.from('example.org').toString('hex')], // Niagara Networks SslServerNameIndication
   [9, 4254, 4, 'deadbeef'], // Cisco Transport RTP SSRC
   [32622, 0, 4, 'c0000201'], // CACE caceLocalIPv4Address
@@ -85,6 +87,8 @@ describe('vendor elements only tshark names', () => {
       gigamonHttpReqUrl: '/index.html',
       gigamonHttpRspStatus: 200,
       ntopSrcToDstMaxThroughput: 1_000_000,
+      ntopUntunneledIpv6SrcAddr: '2001:db8::7',
+      fastipNicMac: '02:00:0a:0b:0c:0d',
       niagaraNetworksSslServerNameIndication: 'example.org',
       ciscoTransportRtpSsrc: 0xdeadbeef,
       caceLocalIPv4Address: '192.0.2.1',
