@@ -550,6 +550,66 @@ describe('manifests/tls/: IPFIX over TLS from the Flow Aggregator and the agents
     expect(exporterPortViolations(objects, container)).toEqual([]);
   });
 
+  it('runs the TLS pod\'s configuration: JSON over mutual TLS on its own port, plain JSON beside it, one Secret', async () => {
+    const { mkdtempSync, writeFileSync: write } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { createServer } = await import('node:net');
+    const { connect: connectTls } = await import('node:tls');
+    const { pino } = await import('pino');
+    const { Collector } = await import('../collector/src/pipeline/collector.js');
+    const { createAuthority } = await import('./support/certificates.js');
+    const { counter } = await import('./support/offline.js');
+    // The Secret's three files, as cert-manager writes them, where the StatefulSet mounts them (here a directory).
+    const mount = container.volumeMounts.find((m: any) => m.name === set.spec.template.spec.volumes.find((v: any) => v.secret?.secretName === manifest.TLS_SECRET).name).mountPath;
+    const dir = mkdtempSync(join(tmpdir(), 'elkfc-tls-pod-'));
+    const ca = await createAuthority('elk-flow-collector CA');
+    const server = await ca.issue({ commonName: tls.SERVER_NAME, usage: 'server', dnsNames: [tls.SERVER_NAME] });
+    const client = await ca.issue({ commonName: 'flow-aggregator', usage: 'client' });
+    write(join(dir, 'tls.crt'), server.cert);
+    write(join(dir, 'tls.key'), server.key);
+    write(join(dir, 'ca.crt'), ca.cert);
+    // A free port for JSON over TLS: port 0 for both would mean "TLS in place of plain TCP", not a port of its own.
+    const probe = createServer();
+    const tlsPort = await new Promise<number>((resolve) => probe.listen(0, '127.0.0.1', () => resolve((probe.address() as { port: number }).port)));
+    await new Promise((resolve) => probe.close(resolve));
+    const podEnv: NodeJS.ProcessEnv = { ELASTICSEARCH_URL: 'https://elasticsearch:9200' };
+    for (const e of container.env) if (e.name.startsWith('ELKFC_')) podEnv[e.name] = String(e.value).replace(mount, dir);
+    expect(podEnv[manifest.JSON_TLS_ENV.port]).toBe('4737');
+    const config = loadConfig(join(folder, 'collector.yml'), {
+      ...podEnv,
+      [manifest.JSON_TLS_ENV.port]: String(tlsPort),
+      ELKFC_INPUTS_JSON_PORT: '0', ELKFC_INPUTS_JSON_HOST: '127.0.0.1', ELKFC_INPUTS_JSON_TLS_HOST: '127.0.0.1',
+      ELKFC_INPUTS_UDP_ENABLED: 'false', ELKFC_INPUTS_TCP_ENABLED: 'false', ELKFC_INPUTS_TLS_PORT: '0', ELKFC_INPUTS_TLS_HOST: '127.0.0.1',
+      ELKFC_HTTP_ENABLED: 'false', ELKFC_OUTPUT_SINK: '"null"', ELKFC_DECODING_TEMPLATE_STATE_PATH: 'null',
+      ELKFC_DECODING_IPFIX_DEFINITIONS: join(folder, 'antrea-ipfix.yml'),
+    });
+    const collector = new Collector(config, pino({ level: 'silent' }));
+    await collector.start();
+    try {
+      const decoded = () => counter(collector.events.metrics, 'elkfc_records_decoded_total', { version: 'json' });
+      const socket = connectTls({ host: '127.0.0.1', port: tlsPort, servername: tls.SERVER_NAME, ca: ca.cert, cert: client.cert, key: client.key });
+      await new Promise((resolve, reject) => socket.once('secureConnect', resolve).once('error', reject));
+      socket.write(flowAggregatorJson(aggregatorLayout(4), aggregatorRecord(1), 1_700_000_100));
+      await until(async () => (await decoded()) === 1, 10_000, 'a JSON record over TLS');
+      socket.destroy();
+      // Plain JSON stays on inputs.json.port.
+      const plainPort = collector.inputAddress('json')!.port;
+      expect(plainPort).not.toBe(tlsPort);
+      const plain = createConnection({ host: '127.0.0.1', port: plainPort });
+      await new Promise<void>((resolve, reject) => plain.once('error', reject).end(flowAggregatorJson(aggregatorLayout(4), aggregatorRecord(2), 1_700_000_100), resolve));
+      await until(async () => (await decoded()) === 2, 10_000, 'a JSON record over plain TCP');
+      // The same client CA as IPFIX over TLS: a client without a certificate is refused.
+      const anonymous = connectTls({ host: '127.0.0.1', port: tlsPort, servername: tls.SERVER_NAME, ca: ca.cert });
+      anonymous.on('error', () => {});
+      anonymous.write(flowAggregatorJson(aggregatorLayout(4), aggregatorRecord(3), 1_700_000_100));
+      await until(async () => (await counter(collector.events.metrics, 'elkfc_tls_handshake_failures_total', { input: 'json-tls' })) === 1, 10_000, 'no client certificate refused');
+      anonymous.destroy();
+      expect(await decoded()).toBe(2);
+    } finally {
+      await collector.stop();
+    }
+  }, 30_000);
+
   it('names the inputs.tls keys\' environment variables as load.ts names every key', () => {
     const rule = (path: string[]) => `ELKFC_${path.map((p) => p.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase()).join('_')}`;
     // The rule, checked on keys that exist today.
