@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { isIPv4, isIPv6, createServer, type Socket } from 'node:net';
+import { listenError } from '../config/checks.js';
 import type { CompiledTemplate, FieldSpecifier, MessageHeader, TemplateDefinition } from '../decoders/template.js';
 import { VARIABLE_LENGTH } from '../decoders/template.js';
 import { decodeRecords, newScratch, type DecodeResult, type FlowRecord } from '../decoders/types.js';
@@ -327,6 +328,8 @@ export const createJsonInput: InputFactory = (context) => {
   const plainTcp = !tlsOn || tlsPort !== settings.port;
 
   const streams: Input[] = [];
+  // The configuration key of each stream listener's port, so that a port in use names the right one.
+  const portKeys = new Map<Input, { key: string; host: string; port: number }>();
   if (plainTcp) {
     streams.push(createStreamInput(context, {
       name: 'json-tcp',
@@ -340,6 +343,7 @@ export const createJsonInput: InputFactory = (context) => {
     // In place of plain TCP, TLS binds where plain TCP would have; on a port of its own, where inputs.json.tls says.
     const host = plainTcp ? settings.tls.host : settings.host;
     streams.push(createTlsStreamInput(context, 'json-tls', { ...settings.tls, host, port: tlsPort }, 'inputs.json.tls', framing));
+    portKeys.set(streams.at(-1)!, { key: plainTcp ? 'inputs.json.tls.port' : 'inputs.json.port', host, port: tlsPort });
   }
 
   // UDP: one record per datagram (go-ipfix writes each record on its own); no connection, so no backpressure.
@@ -359,7 +363,14 @@ export const createJsonInput: InputFactory = (context) => {
   return {
     name: 'json',
     async start() {
-      for (const stream of streams) await stream.start();
+      for (const stream of streams) {
+        try {
+          await stream.start();
+        } catch (error) {
+          const where = portKeys.get(stream);
+          throw where ? listenError(where.key, where.host, where.port, error) : error;
+        }
+      }
       // With port 0 (tests), UDP takes the number the stream listener got, as the two share inputs.json.port.
       const port = settings.port === 0 ? (streams[0].address()?.port ?? 0) : settings.port!;
       udp = await bindDualStack(settings.host, (host) => bindUdp(host, port), log, 'JSON UDP input');
