@@ -242,6 +242,28 @@ describe('JSON input', () => {
     socket.destroy();
   });
 
+  it('a connection that sends only lines that are not records can still be evicted for an exporter (maxConnections)', async () => {
+    const { collector, port } = await startCollector({ ELKFC_INPUTS_TCP_MAX_CONNECTIONS: '2' });
+    const limited = (reason: string) => counter(collector.events.metrics, 'elkfc_connections_limited_total', { input: 'json-tcp', reason });
+    const open = async () => {
+      const socket = connectTcp({ host: '127.0.0.1', port });
+      socket.on('error', () => {});
+      await new Promise((resolve) => socket.once('connect', resolve));
+      return socket;
+    };
+    const junk = await open();
+    junk.write('not a record\n\n');
+    await until(async () => (await malformed(collector, 'json_malformed')) === 1, 10_000, 'the junk line counted');
+    const exporter = await open();
+    exporter.write(lines(1)[0]);
+    await until(async () => (await decoded(collector)) === 1, 10_000, 'the exporter\'s record');
+    const newcomer = await open();
+    await until(async () => (await limited('evicted')) + (await limited('connection_limit')) === 1, 10_000, 'the third connection judged');
+    expect(await limited('evicted')).toBe(1); // the junk one made room; the newcomer was not refused
+    expect(await limited('connection_limit')).toBe(0);
+    for (const s of [junk, exporter, newcomer]) s.destroy();
+  });
+
   it('ships the same documents for records sent as JSON and as IPFIX over TCP, through the running collector', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'elkfc-json-live-'));
     const { collector, port } = await startCollector({

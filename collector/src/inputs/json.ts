@@ -244,10 +244,13 @@ export class JsonRecordReader {
   }
 }
 
-/** Reads the records of a batch of lines and hands them over in one go; a malformed one is counted and skipped. */
+/**
+ * Reads the records of a batch of lines and hands them over in one go; a malformed one is counted and skipped.
+ * Returns how many records the lines held.
+ */
 function lineHandler(context: InputContext, reader: JsonRecordReader, input: string) {
   const { handlers, events } = context;
-  return (lines: readonly string[], exporter: ExporterSessionKey, receivedAtMs: number) => {
+  return (lines: readonly string[], exporter: ExporterSessionKey, receivedAtMs: number): number => {
     const counts: JsonRecordCounts = { badValues: 0, unknownElements: 0 };
     const records: FlowRecord[] = [];
     for (const line of lines) {
@@ -263,9 +266,10 @@ function lineHandler(context: InputContext, reader: JsonRecordReader, input: str
     }
     events.fieldsSkipped('json_bad_value', counts.badValues, { exporter: exporter.key });
     events.fieldsSkipped('json_unknown_element', counts.unknownElements, { exporter: exporter.key });
-    if (records.length === 0) return;
+    if (records.length === 0) return 0;
     const result: DecodeResult = { records, notices: [], ...reader.takeFieldFaults() };
     handlers.decoded(result, exporter, receivedAtMs);
+    return records.length;
   };
 }
 
@@ -306,10 +310,8 @@ function lineFraming(context: InputContext, handle: ReturnType<typeof lineHandle
           pendingBytes += chunk.length - start;
         }
       }
-      if (lines.length > 0) {
-        connection.delivered();
-        handle(lines, exporter, receivedAtMs);
-      }
+      // Only a record proves an exporter: lines that are not records leave the connection evictable.
+      if (lines.length > 0 && handle(lines, exporter, receivedAtMs) > 0) connection.delivered();
     };
   };
 }
