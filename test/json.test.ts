@@ -2,7 +2,7 @@
 // and compared document for document with the same records sent as IPFIX; then the transports (TCP, UDP, TLS) live.
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createSocket } from 'node:dgram';
-import { connect as connectTcp } from 'node:net';
+import { connect as connectTcp, createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect as connectTls } from 'node:tls';
@@ -10,7 +10,7 @@ import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { FlowRecord } from '../collector/src/decoders/types.js';
 import { documentId, serializeDocument, type FlowDocument } from '../collector/src/document/document.js';
-import { loadConfig } from '../collector/src/config/load.js';
+import { ConfigError, loadConfig } from '../collector/src/config/load.js';
 import { ElementRegistry } from '../collector/src/ie/registry.js';
 import { JsonRecordReader, MalformedRecord, quoteLongIntegers, type JsonRecordCounts } from '../collector/src/inputs/json.js';
 import { Collector } from '../collector/src/pipeline/collector.js';
@@ -242,6 +242,28 @@ describe('JSON input', () => {
     socket.destroy();
   });
 
+  it('a connection that sends only lines that are not records can still be evicted for an exporter (maxConnections)', async () => {
+    const { collector, port } = await startCollector({ ELKFC_INPUTS_TCP_MAX_CONNECTIONS: '2' });
+    const limited = (reason: string) => counter(collector.events.metrics, 'elkfc_connections_limited_total', { input: 'json-tcp', reason });
+    const open = async () => {
+      const socket = connectTcp({ host: '127.0.0.1', port });
+      socket.on('error', () => {});
+      await new Promise((resolve) => socket.once('connect', resolve));
+      return socket;
+    };
+    const junk = await open();
+    junk.write('not a record\n\n');
+    await until(async () => (await malformed(collector, 'json_malformed')) === 1, 10_000, 'the junk line counted');
+    const exporter = await open();
+    exporter.write(lines(1)[0]);
+    await until(async () => (await decoded(collector)) === 1, 10_000, 'the exporter\'s record');
+    const newcomer = await open();
+    await until(async () => (await limited('evicted')) + (await limited('connection_limit')) === 1, 10_000, 'the third connection judged');
+    expect(await limited('evicted')).toBe(1); // the junk one made room; the newcomer was not refused
+    expect(await limited('connection_limit')).toBe(0);
+    for (const s of [junk, exporter, newcomer]) s.destroy();
+  });
+
   it('ships the same documents for records sent as JSON and as IPFIX over TCP, through the running collector', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'elkfc-json-live-'));
     const { collector, port } = await startCollector({
@@ -305,5 +327,26 @@ describe('JSON input', () => {
     await until(async () => (await counter(collector.events.metrics, 'elkfc_tls_handshake_failures_total', { input: 'json-tls' })) === 1, 10_000, 'plain TCP refused');
     expect(await decoded(collector)).toBe(2);
     plain.destroy();
+  });
+
+  it('a TLS port of its own in use names inputs.json.tls.port and that port, not inputs.json.port', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'elkfc-json-tls-'));
+    const ca = await createAuthority('json CA');
+    const server = await ca.issue({ commonName: 'collector', usage: 'server' });
+    writeFileSync(join(dir, 'tls.crt'), server.cert);
+    writeFileSync(join(dir, 'tls.key'), server.key);
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', () => resolve()));
+    const port = (taken.address() as AddressInfo).port;
+    try {
+      const started = startCollector({
+        ELKFC_INPUTS_JSON_TLS_CERT_FILE: join(dir, 'tls.crt'), ELKFC_INPUTS_JSON_TLS_KEY_FILE: join(dir, 'tls.key'),
+        ELKFC_INPUTS_JSON_TLS_HOST: '127.0.0.1', ELKFC_INPUTS_JSON_TLS_PORT: String(port),
+      });
+      await expect(started).rejects.toThrow(`inputs.json.tls.port: port ${port} is already in use (127.0.0.1:${port})`);
+      await expect(started).rejects.toBeInstanceOf(ConfigError);
+    } finally {
+      await new Promise((resolve) => taken.close(resolve));
+    }
   });
 });

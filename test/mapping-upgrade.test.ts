@@ -35,6 +35,18 @@ const later = ElementRegistry.builtin().extend([{ enterprise: 56506, id: 900, na
 const laterCounter = ElementRegistry.builtin().extend([{ enterprise: 56506, id: 901, name: 'laterCounter', type: 'unsigned32' }], []);
 
 describe('setup after a mapping change', () => {
+  it('the local Elasticsearch maps nothing for a null or an empty array, as Elasticsearch\'s dynamic mapping does', async () => {
+    const { es, config, client, bulk } = await cluster();
+    await installAssets(client, stampedAssets(config, ElementRegistry.builtin()));
+    await bulk('flow-antrea', [doc({ laterAddress: null, laterList: [] })]);
+    const [writeIndex] = es.dataStreams.get('flow-antrea')!;
+    expect(es.indices.get(writeIndex)!.has('ipfix.laterAddress')).toBe(false);
+    expect(es.indices.get(writeIndex)!.has('ipfix.laterList')).toBe(false);
+    // The first value that is there decides, as it would have without the null before it.
+    await bulk('flow-antrea', [doc({ laterAddress: '10.1.2.3' })]);
+    expect(es.indices.get(writeIndex)!.get('ipfix.laterAddress')).toBe('keyword');
+  });
+
   it('rolls the data stream over when its write index mapped the new field dynamically, and says so', async () => {
     const { es, config, client, bulk } = await cluster();
     try {

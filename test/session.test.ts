@@ -2,6 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { exporterKey } from '../collector/src/inputs/types.js';
 import { TemplatePersistence } from '../collector/src/session/persistence.js';
 import { SequenceTracker } from '../collector/src/session/sequence.js';
 import type { ExporterSessionKey } from '../collector/src/session/template-session.js';
@@ -152,9 +153,10 @@ describe('template state per exporter session and observation domain', () => {
     expect(run([[0xffffffff, 2], [1, 1]])).toEqual([0, 0]);
   });
 
-  it('over TCP, a sequence gap is the exporter\'s inconsistency, never loss in transit', async () => {
+  // Every stream input (TCP, and TLS over TCP) makes its sessions the same way: none of them can lose in transit.
+  it.each(['tcp', 'tls'])('over %s, a sequence gap is the exporter\'s inconsistency, never loss in transit', async (transport) => {
     const { pipeline, metrics } = testPipeline({ enrichment: undefined });
-    const tcp: ExporterSessionKey = { key: 'tcp:10.0.0.9:5555', address: '10.0.0.9', expires: false };
+    const tcp: ExporterSessionKey = { key: exporterKey(transport, '10.0.0.9', 5555), address: '10.0.0.9', expires: false };
     const rec = [{ sourcePodName: 'a' }, { sourcePodName: 'b' }];
     decodeAll(pipeline, [
       templateMessage(h(0), 256, layoutA),

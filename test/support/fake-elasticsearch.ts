@@ -296,11 +296,13 @@ function mapDocument(state: FakeElasticsearch, index: string, document: Record<s
     for (const [name, v] of Object.entries(value)) {
       const path = prefix + name;
       if (fields.get(path) === 'flattened') continue;
-      if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
+      // An array is mapped by its first value that is not null; null and [] map nothing (the next value decides).
+      const sample = Array.isArray(v) ? v.find((x) => x !== null) : v;
+      if (sample === null || sample === undefined) continue;
+      if (typeof sample === 'object') {
         fields.set(path, fields.get(path) ?? 'object');
-        walk(v as Record<string, unknown>, `${path}.`);
+        walk(sample as Record<string, unknown>, `${path}.`);
       } else if (!fields.has(path)) {
-        const sample = Array.isArray(v) ? v[0] : v;
         const kind = typeof sample === 'string' ? 'string' : typeof sample === 'boolean' ? 'boolean' : Number.isInteger(sample) ? 'long' : 'double';
         const byTemplate = (dynamicTemplates.get(fields) ?? []).flatMap((t) => Object.values(t)).find((t) =>
           (t.path_match === undefined || globRegExp(t.path_match).test(path))

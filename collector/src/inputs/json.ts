@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { isIPv4, isIPv6, createServer, type Socket } from 'node:net';
+import { listenError } from '../config/checks.js';
 import type { CompiledTemplate, FieldSpecifier, MessageHeader, TemplateDefinition } from '../decoders/template.js';
 import { VARIABLE_LENGTH } from '../decoders/template.js';
 import { decodeRecords, newScratch, type DecodeResult, type FlowRecord } from '../decoders/types.js';
@@ -243,10 +244,13 @@ export class JsonRecordReader {
   }
 }
 
-/** Reads the records of a batch of lines and hands them over in one go; a malformed one is counted and skipped. */
+/**
+ * Reads the records of a batch of lines and hands them over in one go; a malformed one is counted and skipped.
+ * Returns how many records the lines held.
+ */
 function lineHandler(context: InputContext, reader: JsonRecordReader, input: string) {
   const { handlers, events } = context;
-  return (lines: readonly string[], exporter: ExporterSessionKey, receivedAtMs: number) => {
+  return (lines: readonly string[], exporter: ExporterSessionKey, receivedAtMs: number): number => {
     const counts: JsonRecordCounts = { badValues: 0, unknownElements: 0 };
     const records: FlowRecord[] = [];
     for (const line of lines) {
@@ -262,9 +266,10 @@ function lineHandler(context: InputContext, reader: JsonRecordReader, input: str
     }
     events.fieldsSkipped('json_bad_value', counts.badValues, { exporter: exporter.key });
     events.fieldsSkipped('json_unknown_element', counts.unknownElements, { exporter: exporter.key });
-    if (records.length === 0) return;
+    if (records.length === 0) return 0;
     const result: DecodeResult = { records, notices: [], ...reader.takeFieldFaults() };
     handlers.decoded(result, exporter, receivedAtMs);
+    return records.length;
   };
 }
 
@@ -305,10 +310,8 @@ function lineFraming(context: InputContext, handle: ReturnType<typeof lineHandle
           pendingBytes += chunk.length - start;
         }
       }
-      if (lines.length > 0) {
-        connection.delivered();
-        handle(lines, exporter, receivedAtMs);
-      }
+      // Only a record proves an exporter: lines that are not records leave the connection evictable.
+      if (lines.length > 0 && handle(lines, exporter, receivedAtMs) > 0) connection.delivered();
     };
   };
 }
@@ -327,6 +330,8 @@ export const createJsonInput: InputFactory = (context) => {
   const plainTcp = !tlsOn || tlsPort !== settings.port;
 
   const streams: Input[] = [];
+  // The configuration key of each stream listener's port, so that a port in use names the right one.
+  const portKeys = new Map<Input, { key: string; host: string; port: number }>();
   if (plainTcp) {
     streams.push(createStreamInput(context, {
       name: 'json-tcp',
@@ -340,6 +345,7 @@ export const createJsonInput: InputFactory = (context) => {
     // In place of plain TCP, TLS binds where plain TCP would have; on a port of its own, where inputs.json.tls says.
     const host = plainTcp ? settings.tls.host : settings.host;
     streams.push(createTlsStreamInput(context, 'json-tls', { ...settings.tls, host, port: tlsPort }, 'inputs.json.tls', framing));
+    portKeys.set(streams.at(-1)!, { key: plainTcp ? 'inputs.json.tls.port' : 'inputs.json.port', host, port: tlsPort });
   }
 
   // UDP: one record per datagram (go-ipfix writes each record on its own); no connection, so no backpressure.
@@ -359,7 +365,14 @@ export const createJsonInput: InputFactory = (context) => {
   return {
     name: 'json',
     async start() {
-      for (const stream of streams) await stream.start();
+      for (const stream of streams) {
+        try {
+          await stream.start();
+        } catch (error) {
+          const where = portKeys.get(stream);
+          throw where ? listenError(where.key, where.host, where.port, error) : error;
+        }
+      }
       // With port 0 (tests), UDP takes the number the stream listener got, as the two share inputs.json.port.
       const port = settings.port === 0 ? (streams[0].address()?.port ?? 0) : settings.port!;
       udp = await bindDualStack(settings.host, (host) => bindUdp(host, port), log, 'JSON UDP input');

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { listenError } from '../config/checks.js';
+import { ConfigError } from '../config/load.js';
 import type { CollectorConfig } from '../config/schema.js';
 import type { DocumentOptions, FlowDocument } from '../document/document.js';
 import { buildRegistry } from '../ie/configured.js';
@@ -118,7 +119,8 @@ export class Collector {
       try {
         await input.start();
       } catch (error) {
-        throw listenError(`inputs.${name}.port`, settings.host ?? '', settings.port ?? 0, error);
+        // An input with several listeners (json: TCP or TLS, UDP) names the one that failed itself.
+        throw error instanceof ConfigError ? error : listenError(`inputs.${name}.port`, settings.host ?? '', settings.port ?? 0, error);
       }
     }
     this.housekeeping = setInterval(() => void this.upkeep(Date.now()), HOUSEKEEPING_INTERVAL_MS);

@@ -9,13 +9,16 @@ export interface ExporterSessionKey {
   readonly key: string;
   /** Exporter address as text: the document's `host`. */
   readonly address: string;
-  /** UDP templates expire; TCP templates live as long as the connection. */
+  /** UDP templates expire; a connection's (TCP, TLS) live as long as it does. */
   readonly expires: boolean;
 }
 
-/** TCP (`tcp:` keys): reliable and ordered, so a sequence gap there is the exporter's, never loss in transit. */
+/**
+ * A connection's session (TCP, TLS: every stream input, whatever its key's prefix): reliable and ordered, so a
+ * sequence gap there is the exporter's, never loss in transit. Sessions that do not expire are exactly these.
+ */
 export function reliableTransport(exporter: ExporterSessionKey): boolean {
-  return exporter.key.startsWith('tcp:');
+  return !exporter.expires;
 }
 
 interface TemplateEntry {
