@@ -1,6 +1,7 @@
 // Small pieces of the first hour: the progress line (terminal only), exporter names with IPv6 in brackets,
 // and where the start-up line says documents go (never a credential).
 import { describe, expect, it } from 'vitest';
+import { decodeSummaryLine } from '../collector/src/cli/decode.js';
 import { progress } from '../collector/src/cli/progress.js';
 import { loadConfig } from '../collector/src/config/load.js';
 import { exporterKey, hostPort } from '../collector/src/inputs/types.js';
@@ -45,5 +46,12 @@ describe('the start-up line', () => {
     expect(target).toBe('https://es-0:9200, http://es-1:9200/prefix (daily indices flow-YYYY.MM.dd)');
     expect(target).not.toContain('s3cret');
     expect(sinkTarget(loadConfig(undefined, {}))).toBe('data/flows');
+  });
+});
+
+describe('the decode summary', () => {
+  it('counts in words that agree with the number', () => {
+    expect(decodeSummaryLine({ documents: 1, messages: 1, dropped: 0 })).toBe('decoded 1 document from 1 message; 0 malformed packets dropped');
+    expect(decodeSummaryLine({ documents: 46, messages: 3, dropped: 1 })).toBe('decoded 46 documents from 3 messages; 1 malformed packet dropped');
   });
 });

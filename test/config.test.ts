@@ -34,6 +34,9 @@ describe('configuration', () => {
 
   it('refuses a file that is not YAML, or not a mapping', () => {
     expect(() => loadConfig(file('inputs: [\n'), {})).toThrow(/not valid YAML/);
+    // One line that ends with the position, not with the colon that introduces yaml's code frame.
+    expect(() => loadConfig(file('a: 1\n`b`: 2\n'), {})).toThrow(/not valid YAML: .* at line 2, column 1$/);
+    expect(() => loadConfig('/nonexistent/collector.yml', {})).toThrow(/^cannot read configuration file \/nonexistent\/collector\.yml: no such file$/);
     expect(() => loadConfig(file('- a\n'), {})).toThrow(/mapping/);
     expect(() => loadConfig('/nonexistent/collector.yml', {})).toThrow(/cannot read/);
   });

@@ -17,6 +17,16 @@ export interface DecodeSummary {
   dropped: number;
 }
 
+/** `1 document`, `2 documents`: a count with its noun, for the summary lines people read. */
+export function counted(n: number, noun: string, nouns = `${noun}s`): string {
+  return `${n} ${n === 1 ? noun : nouns}`;
+}
+
+/** decode's last line on stderr. */
+export function decodeSummaryLine({ documents, messages, dropped }: DecodeSummary): string {
+  return `decoded ${counted(documents, 'document')} from ${counted(messages, 'message')}; ${counted(dropped, 'malformed packet')} dropped`;
+}
+
 /**
  * Prints, one per line, exactly the documents `run` would ship for these captures: the same pipeline, the
  * same configuration. Logs (drops, template notices) go to stderr.

@@ -14,7 +14,7 @@ import { sinkName } from '../sinks/registry.js';
 import { createLogger } from '../telemetry/logger.js';
 import { VERSION } from '../version.js';
 import { COMMANDS, commandHelp, parseCommand, programHelp, PROGRAM, UsageError, type CommandName } from './commands.js';
-import { decodeFiles } from './decode.js';
+import { counted, decodeFiles, decodeSummaryLine } from './decode.js';
 import { progress } from './progress.js';
 import { replay, ReplayError } from './replay.js';
 
@@ -79,7 +79,7 @@ async function decode(args: string[]): Promise<void> {
     if (out.length >= 1000) flush();
   }, { address: values.exporter ?? '127.0.0.1', port: 0 }, progress());
   flush();
-  process.stderr.write(`decoded ${summary.documents} documents from ${summary.messages} messages; ${summary.dropped} malformed packets dropped\n`);
+  process.stderr.write(`${decodeSummaryLine(summary)}\n`);
 }
 
 async function replayCommand(args: string[]): Promise<void> {
@@ -97,7 +97,7 @@ async function replayCommand(args: string[]): Promise<void> {
   checkCaptureFiles(positionals);
   const started = Date.now();
   const sent = await replay({ files: positionals, host: target[1] ?? target[2], port: Number(target[3]), protocol, rate, repeat, progress: progress() });
-  process.stderr.write(`sent ${sent} messages in ${((Date.now() - started) / 1000).toFixed(2)} s\n`);
+  process.stderr.write(`sent ${counted(sent, 'message')} in ${((Date.now() - started) / 1000).toFixed(2)} s\n`);
 }
 
 /** A saved-objects file to import instead of the built-in dashboards: NDJSON, or brotli-compressed NDJSON (.br). */

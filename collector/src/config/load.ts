@@ -61,12 +61,15 @@ export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = pr
     try {
       text = readFileSync(file, 'utf8');
     } catch (error) {
-      throw new ConfigError(`cannot read configuration file ${file}: ${(error as Error).message}`);
+      const { code } = error as NodeJS.ErrnoException;
+      // The path once, not again inside Node's "ENOENT: no such file or directory, open '...'".
+      const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'it is a directory' : (error as Error).message;
+      throw new ConfigError(`cannot read configuration file ${file}: ${why}`);
     }
     try {
       raw = parse(text) ?? {};
     } catch (error) {
-      throw new ConfigError(`configuration file ${file} is not valid YAML: ${(error as Error).message.split('\n')[0]}`);
+      throw new ConfigError(`configuration file ${file} is not valid YAML: ${(error as Error).message.split('\n')[0].replace(/:\s*$/, '')}`);
     }
     if (typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError(`configuration file ${file} must hold a mapping at the top`);
   }

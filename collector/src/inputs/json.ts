@@ -387,7 +387,10 @@ export const createJsonInput: InputFactory = (context) => {
         handleDatagram(datagram.toString('utf8').split('\n'), exporter, Date.now());
       });
       udp.on('error', (error) => log.error({ err: error }, 'JSON UDP socket error'));
-      log.info({ address: udp.address() }, 'JSON UDP input listening');
+    },
+    announce() {
+      for (const stream of streams) stream.announce();
+      if (udp) log.info({ address: udp.address() }, 'JSON UDP input listening');
     },
     async stop() {
       await Promise.all(streams.map((s) => s.stop()));

@@ -102,7 +102,9 @@ export function createStreamInput(
       guard = new ConnectionGuard(name, settings, events);
       server = await bindDualStack(settings.host, listen, log, `${name} input`);
       server.on('error', (error) => log.error({ err: error }, 'server error'));
-      log.info({ address: server.address() }, `${name.toUpperCase()} input listening`);
+    },
+    announce() {
+      if (server) log.info({ address: server.address() }, `${name.toUpperCase()} input listening`);
     },
     stop() {
       return new Promise((resolve) => {

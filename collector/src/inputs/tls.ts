@@ -107,6 +107,9 @@ export function createTlsStreamInput(
       await stream.start();
       poller = setInterval(onFileChange, WATCH_INTERVAL_MS);
       poller.unref();
+    },
+    announce() {
+      stream.announce();
       log.info({ mutual, minVersion: settings.minVersion }, `${name} input: TLS ${mutual ? 'with client certificates' : 'without client certificates'}`);
     },
     async stop() {

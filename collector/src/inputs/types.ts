@@ -22,7 +22,10 @@ export interface InputHandlers {
 /** A listener for export messages (UDP, TCP...). One file per input plus one line in inputs/registry.ts. */
 export interface Input {
   readonly name: string;
+  /** Binds its sockets; logs nothing on success, so that a start-up that fails later prints only its error. */
   start(): Promise<void>;
+  /** Logs where it listens (and any warning about its sockets); called once every listener is bound. */
+  announce(): void;
   /** Stops receiving; resolves once the socket is closed. */
   stop(): Promise<void>;
   /** Backpressure: stop reading where the transport allows it (TCP), resume later. */

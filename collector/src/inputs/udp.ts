@@ -56,10 +56,7 @@ export const createUdpInput: InputFactory = ({ config, handlers, events, log }) 
 
   const watchDrops = async (port: number) => {
     const counter = await UdpDropCounter.open(port);
-    if (!counter) {
-      log.info('the kernel\'s UDP drop counter cannot be read here (no /proc/net/udp): receive-buffer drops are not counted');
-      return;
-    }
+    if (!counter) return; // said in announce()
     const timer = setInterval(() => void checkDrops(), settings.receiveDropsCheckIntervalMs);
     timer.unref();
     drops = { counter, seen: (await counter.read()) ?? 0, timer };
@@ -69,18 +66,22 @@ export const createUdpInput: InputFactory = ({ config, handlers, events, log }) 
     name: 'udp',
     async start() {
       socket = await bindDualStack(settings.host, bind, log, 'UDP input');
-      const granted = socket.getRecvBufferSize();
-      // Linux doubles the requested size for bookkeeping and caps it at net.core.rmem_max.
-      if (granted < settings.receiveBufferBytes) {
-        log.warn({ requested: settings.receiveBufferBytes, granted }, 'UDP receive buffer smaller than configured: raise net.core.rmem_max');
-      }
       socket.on('message', (message, remote) => {
         events.messageReceived('udp', message.length);
         handlers.message(message, exporterFor(remote.address, remote.port), Date.now());
       });
       socket.on('error', (error) => log.error({ err: error }, 'UDP socket error'));
       await watchDrops(socket.address().port);
+    },
+    announce() {
+      if (!socket) return;
       log.info({ address: socket.address() }, 'UDP input listening');
+      const granted = socket.getRecvBufferSize();
+      // Linux doubles the requested size for bookkeeping and caps it at net.core.rmem_max.
+      if (granted < settings.receiveBufferBytes) {
+        log.warn({ requested: settings.receiveBufferBytes, granted }, 'UDP receive buffer smaller than configured: raise net.core.rmem_max');
+      }
+      if (!drops) log.info('the kernel\'s UDP drop counter cannot be read here (no /proc/net/udp): receive-buffer drops are not counted');
     },
     async stop() {
       if (drops) {

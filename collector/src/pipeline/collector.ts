@@ -135,8 +135,10 @@ export class Collector {
       } catch (error) {
         throw listenError('http.port', this.config.http.host, this.config.http.port, error);
       }
-      this.log.info({ address: this.http.addresses() }, 'health and metrics server listening');
     }
+    // Announced only once everything is bound: a start-up that fails on a later port prints just its error.
+    for (const input of this.inputs) input.announce();
+    if (this.http) this.log.info({ address: this.http.addresses() }, 'health and metrics server listening');
     this.started = true;
     this.logStarted();
   }
