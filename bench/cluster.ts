@@ -5,24 +5,11 @@
 // connection is reported again and again with growing counters, as the Flow Aggregator does each active timeout.
 // Records are packed into messages as go-ipfix packs them: as many as fit in one MTU-sized datagram.
 // Deterministic (seeded), so that every run measures the same bytes.
-import {
-  agentLayout, aggregatorLayout, dataSet, templateSet, type LayoutField, type MessageHeader,
-} from '../test/support/antrea-encoder.js';
+import { agentLayout, aggregatorLayout, dataSet, ipfixMessage, templateSet, type LayoutField } from '../test/support/antrea-encoder.js';
+import { random as seededRandom } from '../test/support/random.js';
 
 /** IPFIX over UDP: a 1,500-octet MTU less the IPv4 and UDP headers. */
 export const MAX_MESSAGE_OCTETS = 1500 - 20 - 8;
-
-function prng(seed: number): () => number {
-  // mulberry32: small, fast and good enough to pick names.
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const ALPHANUMERIC = 'bcdfghjklmnpqrstvwxz2456789'; // the alphabet Kubernetes uses for generated name suffixes
 
@@ -87,7 +74,7 @@ export interface Cluster {
 }
 
 export function makeCluster(seed = 1, options: { nodes?: number; pods?: number; connections?: number } = {}): Cluster {
-  const random = prng(seed);
+  const random = seededRandom(seed);
   const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)];
   const suffix = (length: number) => Array.from({ length }, () => pick([...ALPHANUMERIC])).join('');
   const hex = (length: number) => Array.from({ length }, () => Math.floor(random() * 16).toString(16)).join('');
@@ -227,17 +214,6 @@ export interface Stream {
   /** Records in each data message (for sequence numbers and counting). */
   recordsPerMessage: number[];
   records: number;
-}
-
-function ipfixMessage(header: MessageHeader, sets: Buffer[]): Buffer {
-  const body = Buffer.concat(sets);
-  const head = Buffer.alloc(16);
-  head.writeUInt16BE(10, 0);
-  head.writeUInt16BE(16 + body.length, 2);
-  head.writeUInt32BE(header.exportTimeSecs, 4);
-  head.writeUInt32BE(header.sequence, 8);
-  head.writeUInt32BE(header.domain, 12);
-  return Buffer.concat([head, body]);
 }
 
 /**
