@@ -1,6 +1,7 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { ip6, isoMillis, str, type RecordScratch } from '../collector/src/decoders/values.js';
-import { serializeDocument, type FlowDocument } from '../collector/src/document/document.js';
+import { documentId, serializeDocument, type FlowDocument } from '../collector/src/document/document.js';
 import { random } from './support/random.js';
 
 const scratch = (): RecordScratch => ({ pos: 0, end: 0, escapes: 0, nonAscii: 0, badFields: 0, misfits: 0 });
@@ -106,5 +107,14 @@ describe('document writer', () => {
         serializeDocument(doc, options);
       }
     }
+  });
+
+  it('gives each document the _id of its origin, the same from release to release (a replayed spool is deduplicated)', () => {
+    const doc: FlowDocument = {
+      timestamp: '2024-01-01T00:00:00.000Z', host: '192.0.2.1', fields: { version: 10 }, layout: { names: ['version'], kinds: ['integer'] },
+      escapedStrings: 0, ascii: true, origin: { domain: 7, sequence: 123456, setOffset: 16, index: 2, exportTimeMs: 1_764_003_600_000 },
+    };
+    expect(documentId(doc)).toBe(createHash('sha1').update('192.0.2.1|7|1764003600000|123456|16|2').digest('base64url'));
+    expect(documentId(doc)).toBe('-sMgJFxDROZI3s63sJtOHP-QC9g');
   });
 });
