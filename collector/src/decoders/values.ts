@@ -13,10 +13,6 @@ export interface RecordScratch {
   pos: number;
   /** End of the current set. */
   end: number;
-  /** Strings of the record holding a character JSON must escape (quote, backslash, control character). */
-  escapes: number;
-  /** Strings of the record holding non-ASCII characters. */
-  nonAscii: number;
   /** Time fields left out in this message because their value is out of range. */
   badFields: number;
   /** Fields whose length did not fit their type, kept as hex under ie_<enterprise>_<id>. */
@@ -79,21 +75,18 @@ const INTERN_MAX_LENGTH = 64;
 const internKeys = new Array<string>(INTERN_SIZE).fill('');
 const internLengths = new Int32Array(INTERN_SIZE).fill(-1);
 
-export function str(b: Buffer, start: number, length: number, scratch: RecordScratch): string {
+export function str(b: Buffer, start: number, length: number): string {
   let end = start + length;
   while (end > start && b[end - 1] === 0) end--;
   // Performance: one pass over the bytes tells whether they are ASCII (Kubernetes names are; slicing them as
-  // Latin-1 is much cheaper than decoding UTF-8), whether JSON will need to escape anything, and their hash.
+  // Latin-1 is much cheaper than decoding UTF-8) and gives their hash.
   let ascii = true;
-  let escapes = false;
   let hash = 0x811c9dc5;
   for (let i = start; i < end; i++) {
     const c = b[i];
-    if (c < 0x20 || c === 0x22 || c === 0x5c) escapes = true;
-    else if (c > 0x7f) ascii = false;
+    if (c > 0x7f) ascii = false;
     hash = Math.imul(hash ^ c, 0x01000193);
   }
-  if (escapes) scratch.escapes++;
   if (ascii) {
     const n = end - start;
     if (n > INTERN_MAX_LENGTH) return latin1Slice(b, start, end);
@@ -114,7 +107,6 @@ export function str(b: Buffer, start: number, length: number, scratch: RecordScr
     internLengths[slot] = n;
     return text;
   }
-  scratch.nonAscii++;
   const text = utf8Slice(b, start, end);
   // Not valid UTF-8 (U+FFFD came out): one character per byte instead, so nothing is replaced.
   if (text.includes('\uFFFD') && !isUtf8(b.subarray(start, end))) return latin1Slice(b, start, end);

@@ -29,10 +29,6 @@ export interface FlowDocument {
   fields: DecodedRecord;
   /** The keys of `fields`: enrichment only sets keys its template reserved, never adds others. */
   layout: RecordLayout;
-  /** Strings of the record that need JSON escaping; at zero the writer skips the escape checks. */
-  escapedStrings: number;
-  /** The record's strings are all ASCII (and so, then, is the whole document). */
-  ascii: boolean;
   /** The record's origin (see FlowRecord): what its deterministic document id is made of. */
   origin: RecordOrigin;
 }
@@ -68,8 +64,6 @@ export function buildDocument(record: FlowRecord, host: string, receivedAtMs: nu
     host,
     fields: record.fields,
     layout: record.layout,
-    escapedStrings: record.escapedStrings,
-    ascii: record.ascii,
     origin: record,
   };
 }

@@ -1,5 +1,5 @@
 import type { DecodedRecord } from '../decoders/template.js';
-import { JsonText, NEEDS_ESCAPE, type FlowDocument } from '../document/document.js';
+import { JsonText, type FlowDocument } from '../document/document.js';
 import { ThroughputTracker } from './throughput.js';
 
 /**
@@ -113,8 +113,6 @@ export class AntreaEnricher {
     const f = doc.fields;
     const text = f[name];
     if (typeof text !== 'string') return 0;
-    // The JSON text's quotes counted as a string to escape; written as JSON (or left out) it no longer is one.
-    if (text !== '' && NEEDS_ESCAPE.test(text)) doc.escapedStrings--;
     // Assigning undefined (JSON leaves the field out) rather than `delete`, which would make the object slow.
     if (text === '') {
       f[name] = undefined;
