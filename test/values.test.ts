@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { ip6, isoMillis, str, type RecordScratch } from '../collector/src/decoders/values.js';
 import { documentId, serializeDocument, type FlowDocument } from '../collector/src/document/document.js';
+import { ByteBuffer } from '../collector/src/document/bytes.js';
+import { dailyIndex, writeBulkCreate } from '../collector/src/sinks/bulk.js';
 import { random } from './support/random.js';
 
 const scratch = (): RecordScratch => ({ pos: 0, end: 0, badFields: 0, misfits: 0 });
@@ -113,5 +115,22 @@ describe('document writer', () => {
     };
     expect(documentId(doc)).toBe(createHash('sha1').update('192.0.2.1|7|1764003600000|123456|16|2').digest('base64url'));
     expect(documentId(doc)).toBe('-sMgJFxDROZI3s63sJtOHP-QC9g');
+  });
+
+  it('writes a _bulk create pair: the action line with index and id, then the document, each on its own line', () => {
+    const doc: FlowDocument = {
+      timestamp: '2024-01-31T23:59:59.999Z', host: '2001:db8::1', fields: { version: 10, sourcePodName: 'pod-é' },
+      layout: { names: ['version', 'sourcePodName'], kinds: ['integer', 'any'] },
+      origin: { domain: 7, sequence: 1, setOffset: 16, index: 0, exportTimeMs: 0 },
+    };
+    const options = { target: 'ipfix', type: 'ipfix', timestampSource: 'export' as const };
+    const out = new ByteBuffer(8); // grows while writing
+    writeBulkCreate(doc, dailyIndex('flow-', doc.timestamp), options, out, documentId(doc));
+    writeBulkCreate(doc, 'flows', options, out);
+    const lines = out.takeString().split('\n');
+    expect(lines.map((l) => (l ? JSON.parse(l) : l))).toEqual([
+      { create: { _index: 'flow-2024.01.31', _id: documentId(doc) } }, JSON.parse(serializeDocument(doc, options)),
+      { create: { _index: 'flows' } }, JSON.parse(serializeDocument(doc, options)), '',
+    ]);
   });
 });

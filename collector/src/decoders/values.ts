@@ -27,8 +27,20 @@ export function hex(b: Buffer, start: number, length: number): string {
   return s;
 }
 
+// Addresses repeat from record to record (a cluster's Pods, Nodes and Services): a direct-mapped cache of their
+// text spares building the string (and its garbage) each time. A collision just replaces the entry.
+const IP4_CACHE_BITS = 12;
+const ip4Keys = new Float64Array(1 << IP4_CACHE_BITS).fill(-1);
+const ip4Texts = new Array<string>(1 << IP4_CACHE_BITS).fill('');
+
 export function ip4(b: Buffer, o: number): string {
-  return `${b[o]}.${b[o + 1]}.${b[o + 2]}.${b[o + 3]}`;
+  const v = ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0;
+  const slot = Math.imul(v, 0x9e3779b1) >>> (32 - IP4_CACHE_BITS);
+  if (ip4Keys[slot] === v) return ip4Texts[slot];
+  const text = `${b[o]}.${b[o + 1]}.${b[o + 2]}.${b[o + 3]}`;
+  ip4Keys[slot] = v;
+  ip4Texts[slot] = text;
+  return text;
 }
 
 /** RFC 5952 text form: lower case, the longest run of two or more zero groups as "::", IPv4-mapped as dotted quad. */

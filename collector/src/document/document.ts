@@ -2,7 +2,7 @@ import * as crypto from 'node:crypto';
 import type { FlowRecord } from '../decoders/types.js';
 import type { DecodedRecord, RecordLayout } from '../decoders/template.js';
 import { ByteBuffer } from './bytes.js';
-import { asciiBytes, constant, JsonText, NEEDS_ESCAPE, room, string } from './json-bytes.js';
+import { asciiBytes, constant, JsonText, NEEDS_ESCAPE, reserve, string } from './json-bytes.js';
 import { compileRecordWriter, type RecordWriter } from './record-writer.js';
 
 /** Where `@timestamp` comes from: the message's export time (the codec's choice), the flow's end, or receipt. */
@@ -128,13 +128,13 @@ function envelopeFor(options: DocumentOptions): Envelope {
 export function writeDocument(doc: FlowDocument, options: DocumentOptions, out: ByteBuffer): void {
   const envelope = envelopeFor(options);
   let p = out.pos;
-  if (p + envelope.room > out.buffer.length) room(out, p, envelope.room);
+  reserve(out, p, envelope.room);
   p = constant(out, p, envelope.head);
   p = string(out, p, doc.timestamp);
-  if (p + envelope.room > out.buffer.length) room(out, p, envelope.room);
+  reserve(out, p, envelope.room);
   p = constant(out, p, envelope.version);
   p = string(out, p, doc.host);
-  if (p + envelope.room > out.buffer.length) room(out, p, envelope.room);
+  reserve(out, p, envelope.room);
   out.pos = constant(out, p, envelope.tail);
   writerFor(doc.layout)(doc.fields, out);
   out.byte(0x7d);

@@ -37,10 +37,7 @@ export const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
  */
 export function string(out: ByteBuffer, p: number, s: string): number {
   const n = s.length;
-  if (p + n + 2 > out.buffer.length) {
-    out.pos = p;
-    out.ensure(n + 2);
-  }
+  reserve(out, p, n + 2);
   const b = out.buffer;
   b[p] = 0x22;
   let q = p + 1;
@@ -56,10 +53,7 @@ export function string(out: ByteBuffer, p: number, s: string): number {
 /** JSON text written as it is (already valid JSON): copied when ASCII, else encoded as UTF-8. */
 export function raw(out: ByteBuffer, p: number, text: string): number {
   const n = text.length;
-  if (p + n > out.buffer.length) {
-    out.pos = p;
-    out.ensure(n);
-  }
+  reserve(out, p, n);
   const b = out.buffer;
   for (let i = 0; i < n; i++) {
     const c = text.charCodeAt(i);
@@ -178,8 +172,9 @@ export function value(out: ByteBuffer, p: number, v: unknown, fallback: (v: unkn
 }
 
 /** Makes room for `n` more bytes at p. */
-export function room(out: ByteBuffer, p: number, n: number): number {
-  out.pos = p;
-  out.ensure(n);
-  return p;
+export function reserve(out: ByteBuffer, p: number, n: number): void {
+  if (p + n > out.buffer.length) {
+    out.pos = p;
+    out.ensure(n);
+  }
 }

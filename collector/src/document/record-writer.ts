@@ -30,13 +30,13 @@ export function compileRecordWriter(layout: RecordLayout, fallback: ValueWriter)
     const write = layout.kinds[i] === 'integer' ? 'W.number(out, p, v)' : 'W.value(out, p, v, J)';
     // Room for the key and a number; strings make their own room.
     const room = keys[i].length + W.NUMBER_ROOM;
-    const reserve = `if (p + ${room} > b.length) { W.room(out, p, ${room}); b = out.buffer; d = out.view; }`;
+    const reserve = `if (p + ${room} > b.length) { W.reserve(out, p, ${room}); b = out.buffer; d = out.view; }`;
     if (i === 0) {
       lines.push(reserve, store(keys[0]), 'p = W.number(out, p, f.version); b = out.buffer; d = out.view;');
       return;
     }
     lines.push(`v = f[${JSON.stringify(name)}];`, `if (v !== undefined) { ${reserve} ${store(keys[i])} p = ${write}; b = out.buffer; d = out.view; }`);
   });
-  lines.push('if (p + 1 > b.length) { W.room(out, p, 1); b = out.buffer; d = out.view; }', 'b[p] = 0x7d;', 'out.pos = p + 1;');
+  lines.push('if (p + 1 > b.length) { W.reserve(out, p, 1); b = out.buffer; d = out.view; }', 'b[p] = 0x7d;', 'out.pos = p + 1;');
   return new Function('W', 'J', `return function writeRecord(f, out) {\n${lines.join('\n')}\n};`)(W, fallback) as RecordWriter;
 }
