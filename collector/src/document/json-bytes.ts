@@ -21,6 +21,12 @@ export function asciiBytes(text: string): Uint8Array {
   return bytes;
 }
 
+/** Copies a key of `length` bytes from words [start, end) of a table of big-endian 32-bit words (room reserved by the caller). */
+export function key(d: DataView, p: number, words: Uint32Array, start: number, end: number, length: number): number {
+  for (let i = start, q = p; i < end; i++, q += 4) d.setUint32(q, words[i]);
+  return p + length;
+}
+
 /** Copies constant bytes (room reserved by the caller). */
 export function constant(out: ByteBuffer, p: number, bytes: Uint8Array): number {
   const b = out.buffer;
