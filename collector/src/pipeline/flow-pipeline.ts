@@ -1,5 +1,5 @@
 import { createDecoders, decodeMessage } from '../decoders/registry.js';
-import { compileTemplate } from '../decoders/template.js';
+import { sharedTemplateCompiler } from '../decoders/template-cache.js';
 import { FlowError, type Decoder } from '../decoders/types.js';
 import { buildDocument, type DocumentOptions, type FlowDocument } from '../document/document.js';
 import { AntreaEnricher, ENRICHMENT_FIELDS, type EnrichmentIssues, type EnrichmentOptions } from '../enrich/antrea.js';
@@ -39,7 +39,7 @@ export class FlowPipeline {
       includeFlowsetId: settings.includeFlowsetId,
       reservedFields: settings.enrichment ? ENRICHMENT_FIELDS : [],
     };
-    this.session = new TemplateSession((d) => compileTemplate(d, compileOptions), settings.templateTimeoutMs, settings.pending);
+    this.session = new TemplateSession(sharedTemplateCompiler(compileOptions), settings.templateTimeoutMs, settings.pending);
     this.decoders = createDecoders(compileOptions);
     this.enricher = settings.enrichment ? new AntreaEnricher(settings.enrichment) : undefined;
   }
