@@ -3,6 +3,8 @@ import type { DecoderNotice, FlowError } from '../decoders/types.js';
 import type { PendingSet } from '../session/template-session.js';
 import type { Metrics } from './metrics.js';
 
+const VERSION_LABELS: Record<number, string> = { 5: '5', 9: '9', 10: '10' };
+
 /**
  * Internal events (Vector's internal_events): every drop and every notable state change is one method here,
  * which counts it and logs it, so no other module logs or counts on its own. ERROR means data loss the
@@ -19,8 +21,8 @@ export class InternalEvents {
   ) {}
 
   messageReceived(input: string, octets: number): void {
-    this.metrics.packetsReceived.inc({ input });
-    this.metrics.bytesReceived.inc({ input }, octets);
+    this.metrics.packetsReceived.add(input, 1);
+    this.metrics.bytesReceived.add(input, octets);
   }
 
   packetDropped(error: FlowError): void {
@@ -34,7 +36,7 @@ export class InternalEvents {
   }
 
   recordsDecoded(version: number, count: number): void {
-    if (count > 0) this.metrics.recordsDecoded.inc({ version: String(version) }, count);
+    if (count > 0) this.metrics.recordsDecoded.add(VERSION_LABELS[version] ?? String(version), count);
   }
 
   fieldsSkipped(kind: string, count: number, detail?: Record<string, unknown>): void {
