@@ -44,6 +44,13 @@ describe('value rendering', () => {
       seen.set(text, value);
     }
     expect(str(Buffer.from('a"b'), 0, 3)).toBe('a"b');
+    // Same length, same first and last eight bytes: one intern slot, told apart byte for byte.
+    for (let i = 0; i < 2000; i++) {
+      const text = `payments-${String(i % 700).padStart(4, '0')}-deployment-suffix`;
+      expect(str(Buffer.from(text), 0, text.length)).toBe(text);
+    }
+    const long = 'x'.repeat(300);
+    expect(str(Buffer.from(long), 0, long.length)).toBe(long);
   });
 });
 

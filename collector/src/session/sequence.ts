@@ -1,3 +1,5 @@
+import { domainKey } from './domain-key.js';
+
 /**
  * Counts what was lost in transit from the sequence numbers of successive messages, per exporter session and
  * domain. IPFIX and v5 count records, v9 counts packets. A jump backwards or of more than half the number
@@ -8,7 +10,7 @@ export class SequenceTracker {
 
   /** Returns how many records (or packets) are missing before this message. */
   observe(exporterKey: string, domain: number, sequence: number, advance: number | undefined): number {
-    const key = `${exporterKey}|${domain}`;
+    const key = domainKey(exporterKey, domain);
     const expected = this.expected.get(key);
     if (advance === undefined) this.expected.delete(key);
     else this.expected.set(key, (sequence + advance) >>> 0);
