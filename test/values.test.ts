@@ -73,7 +73,7 @@ describe('document writer', () => {
   it('writes what JSON.stringify writes, bigints exact, for awkward values', () => {
     const fields: Record<string, unknown> = {
       version: 10, flowset_id: 256, text: 'quote " back \\ tab \t nl \n', unicode: 'é ☃ 😀', lone: '\ud800x', empty: '',
-      nan: NaN, inf: Infinity, neg: -0, float: 1.5, big: 2n ** 64n - 1n, list: [1n, 2], object: { a: 'b' }, nil: null, bool: true,
+      nan: NaN, inf: Infinity, 'naïve ☃ "key"': 'x', neg: -0, float: 1.5, big: 2n ** 64n - 1n, list: [1n, 2], object: { a: 'b' }, nil: null, bool: true,
       gone: undefined,
     };
     const names = Object.keys(fields);

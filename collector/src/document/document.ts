@@ -2,7 +2,7 @@ import * as crypto from 'node:crypto';
 import type { FlowRecord } from '../decoders/types.js';
 import type { DecodedRecord, RecordLayout } from '../decoders/template.js';
 import { ByteBuffer } from './bytes.js';
-import { asciiBytes, constant, JsonText, NEEDS_ESCAPE, reserve, string } from './json-bytes.js';
+import { constant, JsonText, NEEDS_ESCAPE, reserve, string, textBytes } from './json-bytes.js';
 import { compileRecordWriter, type RecordWriter } from './record-writer.js';
 
 /** Where `@timestamp` comes from: the message's export time (the codec's choice), the flow's end, or receipt. */
@@ -112,10 +112,9 @@ const envelopes = new WeakMap<DocumentOptions, Envelope>();
 function envelopeFor(options: DocumentOptions): Envelope {
   let envelope = envelopes.get(options);
   if (envelope === undefined) {
-    const head = asciiBytes('{"@timestamp":');
-    const version = asciiBytes(',"@version":"1","host":');
-    // The type and target are configuration: encoded once, as UTF-8, whatever they hold.
-    const tail = new Uint8Array(Buffer.from(`,"type":${JSON.stringify(options.type)},${JSON.stringify(options.target)}:`, 'utf8'));
+    const head = textBytes('{"@timestamp":');
+    const version = textBytes(',"@version":"1","host":');
+    const tail = textBytes(`,"type":${JSON.stringify(options.type)},${JSON.stringify(options.target)}:`);
     envelopes.set(options, (envelope = { head, version, tail, room: head.length + version.length + tail.length }));
   }
   return envelope;

@@ -14,11 +14,9 @@ import type { ByteBuffer } from './bytes.js';
 /** Room a number, boolean or null needs: the longest JavaScript number text is 24 characters. */
 export const NUMBER_ROOM = 32;
 
-/** The bytes of constant ASCII text (keys, the envelope), to copy with constant(). */
-export function asciiBytes(text: string): Uint8Array {
-  const bytes = new Uint8Array(text.length);
-  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
-  return bytes;
+/** The UTF-8 bytes of constant text (keys, the envelope), to copy with constant(). */
+export function textBytes(text: string): Uint8Array {
+  return new Uint8Array(Buffer.from(text, 'utf8'));
 }
 
 /** Copies a key of `length` bytes from words [start, end) of a table of big-endian 32-bit words (room reserved by the caller). */
@@ -153,9 +151,9 @@ export class JsonText {
   }
 }
 
-const TRUE = asciiBytes('true');
-const FALSE = asciiBytes('false');
-const NULL = asciiBytes('null');
+const TRUE = textBytes('true');
+const FALSE = textBytes('false');
+const NULL = textBytes('null');
 
 /**
  * Any value, as JSON.stringify writes it; `fallback` gives the JSON text of objects and arrays. Room for a number

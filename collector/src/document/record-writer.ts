@@ -16,7 +16,7 @@ export type RecordWriter = (fields: Record<string, unknown>, out: ByteBuffer) =>
 export function compileRecordWriter(layout: RecordLayout, fallback: ValueWriter): RecordWriter {
   // Every record starts with `version`, always set: so every later key is written with its leading comma.
   if (layout.names[0] !== 'version') throw new Error(`record layout must start with version, not ${layout.names[0]}`);
-  const keys = layout.names.map((name, i) => W.asciiBytes(i === 0 ? `{${JSON.stringify(name)}:` : `,${JSON.stringify(name)}:`));
+  const keys = layout.names.map((name, i) => W.textBytes(i === 0 ? `{${JSON.stringify(name)}:` : `,${JSON.stringify(name)}:`));
   // Keys as 32-bit words, copied a word at a time (a byte loop cost more than all the values together; straight-line
   // stores took TurboFan seconds to compile per layout). A key's last word may run past its end: the value after it
   // overwrites those bytes, and the room reserved covers them.

@@ -1,7 +1,7 @@
 import type { estypes } from '@elastic/elasticsearch';
 import type { ByteBuffer } from '../document/bytes.js';
 import { writeDocument, type DocumentOptions, type FlowDocument } from '../document/document.js';
-import { asciiBytes, constant, reserve, string } from '../document/json-bytes.js';
+import { textBytes, constant, reserve, string } from '../document/json-bytes.js';
 
 let lastPrefix = '';
 let lastTimestamp = '';
@@ -24,9 +24,9 @@ export function dailyIndex(prefix: string, timestamp: string): string {
  */
 export const CREATE_ACTION_SHAPE = { create: { _index: 'flow-antrea', _id: 'id' } } satisfies estypes.BulkOperationContainer;
 
-const CREATE = asciiBytes('{"create":{"_index":');
-const ID = asciiBytes(',"_id":');
-const END = asciiBytes('}}\n');
+const CREATE = textBytes('{"create":{"_index":');
+const ID = textBytes(',"_id":');
+const END = textBytes('}}\n');
 const ROOM = CREATE.length + ID.length + END.length;
 
 /** One `_bulk` create action (with the document's `_id` when given) and its document, each on its own line. */
