@@ -1,7 +1,7 @@
 import type { estypes } from '@elastic/elasticsearch';
 import type { ByteBuffer } from '../document/bytes.js';
 import { writeDocument, type DocumentOptions, type FlowDocument } from '../document/document.js';
-import { textBytes, constant, reserve, string } from '../document/json-bytes.js';
+import { constant, reserve, string, textBytes } from '../document/json-bytes.js';
 
 let lastPrefix = '';
 let lastTimestamp = '';
