@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { configLeaves } from '../collector/src/config/load.js';
-import { fieldCatalog, type CatalogField } from '../collector/src/document/catalog.js';
+import { ECS_FIELDS, fieldCatalog, type CatalogField } from '../collector/src/document/catalog.js';
 import { createMetrics } from '../collector/src/telemetry/metrics.js';
 import type { Artefact } from './artefacts.js';
 
@@ -28,6 +28,7 @@ const ANTREA_IANA = new Set([
 
 function antreaFields(): CatalogField[] {
   return fieldCatalog().filter((f) => {
+    if (f.source === 'ecs') return false; // their own table
     if (f.source !== 'element') return true;
     const name = f.path.slice('ipfix.'.length);
     return f.origin.startsWith('Antrea 56506') || ANTREA_IANA.has(name);
@@ -38,7 +39,9 @@ function configRows(): string[] {
   const rows = ['| key | environment variable | type | default | meaning |', '| --- | --- | --- | --- | --- |'];
   for (const leaf of configLeaves()) {
     const json = z.toJSONSchema(leaf.schema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
-    const type = json.enum ? (json.enum as string[]).map((v) => `\`${v}\``).join(', ') : Array.isArray(json.anyOf) ? 'string or null' : String(json.type ?? '');
+    const type = json.enum ? (json.enum as string[]).map((v) => `\`${v}\``).join(', ') : Array.isArray(json.anyOf)
+      ? `${(json.anyOf as { type?: string }[]).map((t) => t.type).filter((t) => t && t !== 'null').join(' or ')} or null`
+      : String(json.type ?? '');
     const defaultValue = 'default' in json ? `\`${JSON.stringify(json.default)}\`` : '';
     rows.push(`| \`${leaf.path.join('.')}\` | \`${leaf.env}\` | ${type} | ${defaultValue} | ${cell(leaf.schema.description ?? '')} |`);
   }
@@ -83,6 +86,7 @@ export async function documentationArtefacts(root: string): Promise<Artefact[]> 
   ].join('\n');
   let readme = readFileSync(join(root, 'README.md'), 'utf8');
   readme = replaceSection(readme, 'fields', fieldRows(antreaFields()));
+  readme = replaceSection(readme, 'ecs', fieldRows(ECS_FIELDS));
   readme = replaceSection(readme, 'configuration', configRows());
   readme = replaceSection(readme, 'metrics', await metricRows());
   return [

@@ -83,6 +83,8 @@ describe('Antrea records in both layouts', () => {
         egressNetworkPolicyRuleActionStr: 'No Action',
         egressNetworkPolicyName: 'N/A',
         egressNetworkPolicyNamespace: 'N/A',
+        // Type 0 is no policy: "N/A" like its name, not "0".
+        egressNetworkPolicyTypeStr: 'N/A',
         sourceIP,
         flowKey: `client-3:30003->server-0:8080 TCP`,
         flowKeyPodToPod: `client-3:30003->server-0:8080 TCP`,

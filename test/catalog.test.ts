@@ -17,7 +17,10 @@ function fits(field: CatalogField, value: unknown): boolean {
   switch (field.type) {
     case 'keyword': return typeof value === 'string';
     case 'ip': return typeof value === 'string' && isIP(value) !== 0;
-    case 'date': return typeof value === 'string' && /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/.test(value);
+    // strict_date_optional_time parses up to nine fraction digits; a `date` keeps milliseconds (ECS's event.start
+    // of a nanosecond flow time), a `date_nanos` all nine.
+    case 'date': return typeof value === 'string' && /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}(\d{6})?Z$/.test(value);
+    case 'date_nanos': return typeof value === 'string' && /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$/.test(value);
     case 'boolean': return typeof value === 'boolean';
     case 'float': case 'double': return typeof value === 'number';
     case 'flattened': return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -31,7 +34,12 @@ function fits(field: CatalogField, value: unknown): boolean {
 
 function check(document: Record<string, unknown>, problems: string[]): void {
   const { ipfix, ...envelope } = document as { ipfix: Record<string, unknown> };
-  const entries = [...Object.entries(envelope), ...Object.entries(ipfix).map(([k, v]) => [`ipfix.${k}`, v] as const)];
+  // The ECS objects at the root (event, source, ...) are catalogued by their leaves.
+  const nested = (k: string, v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v) && !catalog.has(k);
+  const entries = [
+    ...Object.entries(envelope).flatMap(([k, v]) => (nested(k, v) ? Object.entries(v as object).map(([c, x]) => [`${k}.${c}`, x] as const) : [[k, v] as const])),
+    ...Object.entries(ipfix).map(([k, v]) => [`ipfix.${k}`, v] as const),
+  ];
   for (const [path, value] of entries) {
     const field = catalog.get(path);
     const values = Array.isArray(value) ? value : [value]; // a repeated element: each value has the field's type
@@ -53,10 +61,10 @@ describe('field catalog', () => {
     expect([...new Set(problems)]).toEqual([]);
   });
 
-  it('covers every field of enriched Antrea records, both layouts and families', () => {
+  it('covers every field of enriched Antrea records with ECS, both layouts and families', () => {
     const problems: string[] = [];
     for (const layout of [agentLayout(4), agentLayout(6), aggregatorLayout(4), aggregatorLayout(6)]) {
-      const { pipeline } = testPipeline();
+      const { pipeline } = testPipeline({ document: { target: 'ipfix', type: 'ipfix', timestampSource: 'export', ecs: true } });
       const header = { exportTimeSecs: 1_700_000_000, sequence: 0, domain: 1 };
       const records = [aggregatorRecord(1), aggregatorRecord(2, { flowType: 3, destinationPodName: '' })];
       const docs = decodeAll(pipeline, [templateMessage(header, 300, layout), dataMessage(header, 300, layout, records)]);

@@ -53,11 +53,12 @@ describe('elk-flow-collector command', () => {
     expect(shipped).toHaveLength(46);
     expect(JSON.parse(readFileSync(join(dir, 'templates.json'), 'utf8')).templates.length).toBeGreaterThan(0);
 
-    // decode prints the same documents (the exporter address aside: the pcap's, not the replaying socket's).
+    // decode prints the same documents (the exporter address aside, in host and observer.ip: the pcap's, not the
+    // replaying socket's).
     const decoded = spawnSync('node', [BIN, 'decode', CAPTURE], { encoding: 'utf8' });
     expect(decoded.status).toBe(0);
     const printed = decoded.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l));
-    const withoutHost = (d: { host: string }) => ({ ...d, host: undefined });
+    const withoutHost = (d: { host: string; observer?: object }) => ({ ...d, host: undefined, observer: undefined });
     expect(shipped.map(withoutHost)).toEqual(printed.map(withoutHost));
     expect(decoded.stderr).toContain('decoded 46 documents from 3 messages; 0 malformed packets dropped');
   });

@@ -70,6 +70,7 @@ function expectExactlyOnce(es: FakeElasticsearch, dir: string, count: number): v
   const pods = [...es.documents.values()].map((d) => (d.document.ipfix as { sourcePodName: string }).sourcePodName);
   const dead = deadLetters(dir).map((d) => d.document.ipfix.sourcePodName);
   expect(new Set(pods).size).toBe(pods.length);
+  expect([...es.copies.values()].filter((n) => n !== 1)).toEqual([]); // no second copy in another index either
   expect(pods.length + dead.length).toBe(count);
   expect(new Set([...pods, ...dead])).toEqual(new Set(Array.from({ length: count }, (_, i) => `pod-${i}`)));
 }
@@ -77,7 +78,7 @@ function expectExactlyOnce(es: FakeElasticsearch, dir: string, count: number): v
 const settled = (es: FakeElasticsearch, dir: string, count: number) => () => es.documents.size + deadLetters(dir).length >= count;
 
 describe('Elasticsearch output', () => {
-  it('installs its templates first, then indexes every document into the data stream with a deterministic _id', async () => {
+  it('installs its templates first, then indexes every document into its daily index with a deterministic _id', async () => {
     const es = await startFakeElasticsearch();
     servers.push(es);
     const { sink, metrics, dir } = await harness(es);
@@ -90,7 +91,7 @@ describe('Elasticsearch output', () => {
       '_ilm/policy/elk-flow-collector', '_ilm/policy/elk-flow-collector-daily',
       '_index_template/elk-flow-collector-daily', '_index_template/elk-flow-collector-data-stream',
     ]);
-    expect(new Set([...es.documents.values()].map((d) => d.index))).toEqual(new Set(['flow-antrea']));
+    expect(new Set([...es.documents.values()].map((d) => d.index))).toEqual(new Set(['flow-2023.11.14']));
     // The same records again (an exporter resending, a replayed spool): refused as duplicates, not indexed twice.
     sink.write(documents(1000));
     await until(async () => (await counter(metrics, 'elkfc_es_documents_duplicate_total')) === 1000);
@@ -117,14 +118,34 @@ describe('Elasticsearch output', () => {
     expectExactlyOnce(es, dir, 50);
   });
 
-  it('writes daily indices flow-YYYY.MM.dd when asked', async () => {
+  it('writes to the data stream when asked', async () => {
     const es = await startFakeElasticsearch();
     servers.push(es);
-    const { sink, dir } = await harness(es, { ELKFC_ELASTICSEARCH_INDEX_MODE: 'daily' });
+    const { sink, dir } = await harness(es, { ELKFC_ELASTICSEARCH_INDEX_MODE: 'dataStream' });
     sink.write(documents(10));
     await until(settled(es, dir, 10));
-    expect(new Set([...es.documents.values()].map((d) => d.index))).toEqual(new Set(['flow-2023.11.14']));
+    expect(new Set([...es.documents.values()].map((d) => d.index))).toEqual(new Set(['flow-antrea']));
   });
+
+  // A request that timed out after the cluster indexed it, a rollover while the collector waits to retry, then
+  // the retry: in the default daily mode every copy names the same index (the record's export day) and the second
+  // is refused; in a data stream the retry lands in the new write index, where the _id is not known.
+  for (const [mode, copies] of [['daily', 1], ['dataStream', 2]] as const) {
+    it(`a retry straddling a rollover of the data stream's write index: ${mode} mode indexes ${copies === 1 ? 'one copy' : 'a second copy'}`, async () => {
+      const es = await startFakeElasticsearch();
+      servers.push(es);
+      es.faults.delayMs = 2500;
+      es.faults.delayRemaining = 1;
+      const { sink, metrics, dir } = await harness(es, { ELKFC_ELASTICSEARCH_INDEX_MODE: mode, ELKFC_ELASTICSEARCH_MAX_IN_FLIGHT_REQUESTS: '1' });
+      sink.write(documents(150));
+      await until(() => es.documents.size === 150, 15_000, 'the first (timed-out) request indexed');
+      es.rollover('flow-antrea');
+      await until(async () => (await counter(metrics, 'elkfc_es_documents_retried_total')) >= 150);
+      await until(async () => (await counter(metrics, 'elkfc_es_documents_indexed_total')) + (await counter(metrics, 'elkfc_es_documents_duplicate_total')) >= 150);
+      expect(new Set(es.copies.values())).toEqual(new Set([copies]));
+      if (mode === 'daily') expectExactlyOnce(es, dir, 150);
+    });
+  }
 
   for (const status of [429, 503]) {
     it(`retries whole requests answered ${status}`, async () => {
@@ -139,6 +160,65 @@ describe('Elasticsearch output', () => {
       expect(deadLetters(dir)).toEqual([]);
     });
   }
+
+  for (const status of [403, 408, 404]) {
+    it(`retries whole requests answered ${status} (cluster block, timeout, wrong path: never dead-lettered)`, async () => {
+      const es = await startFakeElasticsearch();
+      servers.push(es);
+      es.faults.wholeStatus = { status, remaining: 3 };
+      const { sink, metrics, dir } = await harness(es);
+      sink.write(documents(300));
+      await until(settled(es, dir, 300));
+      expectExactlyOnce(es, dir, 300);
+      expect(await counter(metrics, 'elkfc_es_documents_retried_total')).toBeGreaterThan(0);
+      expect(deadLetters(dir)).toEqual([]);
+    });
+  }
+
+  it('retries items answered 403 cluster_block_exception (flood-stage watermark), 408 and 404, with backoff, until they pass', async () => {
+    const es = await startFakeElasticsearch();
+    servers.push(es);
+    let blocked = true;
+    es.faults.itemStatus = (_id, doc) => {
+      const n = Number((doc.ipfix as { sourcePodName: string }).sourcePodName.slice(4));
+      if (blocked) return 403; // the whole cluster read-only: every item refused
+      return n % 5 === 0 && n % 2 === 0 ? 408 : n % 5 === 0 ? 404 : undefined;
+    };
+    const { sink, metrics, dir } = await harness(es);
+    sink.write(documents(400));
+    await until(async () => (await counter(metrics, 'elkfc_es_documents_retried_total')) >= 400);
+    expect(sink.ready()).toBe(true); // still accepting: the records wait in the spool
+    expect((sink.status?.() as { elasticsearch: string; lastError: string })).toMatchObject({ elasticsearch: 'unavailable', lastError: 'item 403 cluster_block_exception' });
+    expect(await counter(metrics, 'elkfc_es_available')).toBe(0);
+    blocked = false; // the operator freed disk space, the block is lifted
+    es.faults.itemStatus = ((previous) => (id: string, doc: Record<string, unknown>, attempt: number) => (attempt > 4 ? undefined : previous(id, doc, attempt)))(es.faults.itemStatus);
+    await until(settled(es, dir, 400));
+    expectExactlyOnce(es, dir, 400);
+    expect(deadLetters(dir)).toEqual([]);
+    await until(async () => (await counter(metrics, 'elkfc_es_available')) === 1, 5000, 'available again'); // after the answer is read
+  });
+
+  it('dead-letters a whole request answered 400 (a body that can never succeed), with the reason', async () => {
+    const es = await startFakeElasticsearch();
+    servers.push(es);
+    es.faults.wholeStatus = { status: 400, remaining: 1 };
+    const { sink, dir } = await harness(es);
+    sink.write(documents(100));
+    await until(settled(es, dir, 100));
+    expectExactlyOnce(es, dir, 100);
+    expect(deadLetters(dir).map((d) => d.reason)).toEqual(Array(100).fill('HTTP 400: request refused'));
+  });
+
+  it('splits a batch answered 413 in halves, and dead-letters a single document still too large', async () => {
+    const es = await startFakeElasticsearch();
+    servers.push(es);
+    es.faults.wholeStatus = { status: 413, remaining: 1 + 2 + 1 }; // 4 documents, then 2 + 2, then the first single
+    const { sink, dir } = await harness(es);
+    sink.write(documents(4));
+    await until(settled(es, dir, 4));
+    expectExactlyOnce(es, dir, 4);
+    expect(deadLetters(dir).map((d) => d.reason)).toEqual(['HTTP 413: request refused']);
+  });
 
   it('retries the items answered 429 or 503 of a partly failed request, and only those', async () => {
     const es = await startFakeElasticsearch();
@@ -184,21 +264,41 @@ describe('Elasticsearch output', () => {
     expect([...es.received.values()].some((n) => n > 1)).toBe(true);
   });
 
-  it('spools to disk while the cluster is down, reports not ready, and ships everything when it is back', async () => {
+  it('writes every batch ahead to the spool before sending it, and deletes it once settled', async () => {
+    const es = await startFakeElasticsearch();
+    servers.push(es);
+    es.faults.delayBeforeMs = 300; // slow (within the 500 ms timeout): the request is under way, nothing indexed yet
+    const { sink, metrics, dir } = await harness(es);
+    sink.write(documents(200));
+    await until(() => es.bulkRequests > 0);
+    // Sent, not yet answered: the batch is on disk, every record of it.
+    expect(await counter(metrics, 'elkfc_es_documents_spooled_total')).toBe(200);
+    const spooled = readdirSync(join(dir, 'spool')).map((f) => readFileSync(join(dir, 'spool', f), 'latin1')).join('');
+    for (let i = 0; i < 200; i++) expect(spooled).toContain(`"sourcePodName":"pod-${i}"`);
+    await until(settled(es, dir, 200));
+    expectExactlyOnce(es, dir, 200);
+    await until(async () => (await counter(metrics, 'elkfc_es_spool_documents')) === 0);
+    expect(await metrics.registry.getSingleMetricAsString('elkfc_es_spool_write_seconds')).toMatch(/_count\{kind="batches"\} [1-9]/);
+  });
+
+  it('spools to disk while the cluster is down, stays ready (it accepts), and ships everything when it is back', async () => {
     const es = await startFakeElasticsearch();
     servers.push(es);
     es.faults.down = true;
     const { sink, metrics, dir } = await harness(es, { ELKFC_ELASTICSEARCH_MAX_MEMORY_BATCHES: '2' });
     for (let i = 0; i < 10; i++) sink.write(documents(200, i * 200));
-    await until(async () => (await counter(metrics, 'elkfc_es_documents_spooled_total')) >= 1000);
-    await until(() => !sink.ready());
-    expect(readdirSync(join(dir, 'spool')).length).toBeGreaterThan(0);
+    await until(async () => (await counter(metrics, 'elkfc_es_documents_spooled_total')) >= 2000);
+    await until(() => (sink.status?.() as { elasticsearch: string }).elasticsearch === 'unavailable');
+    expect(await counter(metrics, 'elkfc_es_available')).toBe(0);
+    expect(sink.ready()).toBe(true);
+    expect(sink.status?.()).toMatchObject({ elasticsearch: 'unavailable', spoolDocuments: 2000 });
+    expect(await counter(metrics, 'elkfc_es_spool_documents')).toBe(2000);
     expect(es.documents.size).toBe(0);
     es.faults.down = false;
     await until(settled(es, dir, 2000), 30_000);
     expectExactlyOnce(es, dir, 2000);
-    await until(() => sink.ready() && readdirSync(join(dir, 'spool')).length === 0);
-    expect(await counter(metrics, 'elkfc_es_spool_bytes')).toBe(0);
+    await until(async () => (await counter(metrics, 'elkfc_es_spool_documents')) === 0);
+    expect(sink.status?.()).toMatchObject({ elasticsearch: 'available', spoolDocuments: 0 });
   });
 
   it('survives a restart: what was not indexed is spooled at shutdown and shipped by the next process', async () => {
@@ -234,14 +334,27 @@ describe('Elasticsearch output', () => {
     expect((used.user + used.system) / 1e6).toBeLessThan(0.3);
   });
 
-  it('bounds the spool: past spoolMaxBytes the oldest batch is deleted and counted as loss', async () => {
+  it('bounds the spool: past the high-water mark it asks for a pause, past spoolMaxBytes it drops new documents and counts them', async () => {
     const es = await startFakeElasticsearch();
     servers.push(es);
     es.faults.down = true;
-    const { sink, metrics } = await harness(es, { ELKFC_ELASTICSEARCH_MAX_MEMORY_BATCHES: '1', ELKFC_ELASTICSEARCH_SPOOL_MAX_BYTES: String(1024 * 1024) });
-    for (let i = 0; i < 20; i++) sink.write(documents(200, i * 200));
-    await until(async () => (await counter(metrics, 'elkfc_es_documents_spool_dropped_total')) > 0);
+    const { sink, metrics, dir } = await harness(es, { ELKFC_ELASTICSEARCH_MAX_MEMORY_BATCHES: '1', ELKFC_ELASTICSEARCH_SPOOL_MAX_BYTES: String(1024 * 1024) });
+    expect(sink.backpressure?.()).toEqual({ pause: false, full: false });
+    for (let i = 0; i < 20; i++) {
+      sink.write(documents(100, i * 100));
+      await new Promise((r) => setTimeout(r, 30)); // the batch is sealed after batchMaxWaitMs      await until(async () => (await counter(metrics, 'elkfc_es_documents_spooled_total')) + (await counter(metrics, 'elkfc_es_documents_spool_dropped_total')) >= (i + 1) * 100);
+      if (sink.backpressure?.().pause) expect(sink.ready()).toBe(sink.backpressure?.().full === false);
+    }
+    expect(sink.backpressure?.()).toEqual({ pause: true, full: true });
+    expect(sink.ready()).toBe(false);
+    const spooled = await counter(metrics, 'elkfc_es_documents_spooled_total');
     const dropped = await counter(metrics, 'elkfc_es_documents_spool_dropped_total');
-    expect(dropped % 200).toBe(0);
+    expect(dropped).toBeGreaterThan(0);
+    expect(spooled + dropped).toBe(2000);
+    // Nothing spooled was deleted: all of it arrives once the cluster is back; what was dropped is in the metric.
+    es.faults.down = false;
+    await until(() => es.documents.size === spooled, 30_000);
+    expect([...es.copies.values()].every((n) => n === 1)).toBe(true);
+    expect(deadLetters(dir)).toEqual([]);
   });
 });

@@ -6,10 +6,12 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../collector/src/config/load.js';
+import { documentId } from '../collector/src/document/document.js';
 import { createFileSink } from '../collector/src/sinks/file.js';
 import { InternalEvents } from '../collector/src/telemetry/events.js';
 import { createMetrics } from '../collector/src/telemetry/metrics.js';
 import { aggregatorLayout, aggregatorRecord, dataMessage, templateMessage } from './support/antrea-encoder.js';
+import { startFakeElasticsearch } from './support/fake-elasticsearch.js';
 import { counter, decodeAll, testPipeline } from './support/offline.js';
 
 describe('file sink', () => {
@@ -44,7 +46,34 @@ describe('file sink', () => {
     expect(await counter(metrics, 'elkfc_sink_documents_written_total')).toBe(2010);
     const lines = readFileSync(join(dir, files[files.length - 1]), 'utf8').split('\n').filter(Boolean);
     expect(lines.length % 2).toBe(0);
-    expect(JSON.parse(lines[0])).toEqual({ create: { _index: 'flow-2023.11.14' } });
+    expect(JSON.parse(lines[0])).toEqual({ create: { _index: 'flow-2023.11.14', _id: expect.stringMatching(/^[\w-]{27}$/) } });
     expect(JSON.parse(lines[1]).ipfix.sourcePodName).toMatch(/^client-/);
+  });
+
+  it('loads safely by hand: the Elasticsearch output\'s _id in every action, so a second load adds nothing; files under 100 MB', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'elkfc-files-'));
+    const config = loadConfig(undefined, { ELKFC_OUTPUT_FILE_DIRECTORY: dir });
+    expect(config.output.file.maxFileBytes).toBeLessThan(100 * 1024 * 1024); // Elasticsearch's default http.max_content_length
+    const events = new InternalEvents(createMetrics(), pino({ level: 'silent' }));
+    const sink = await createFileSink({ config, documentOptions: { target: 'ipfix', type: 'ipfix', timestampSource: 'export' }, events, log: pino({ level: 'silent' }) });
+    const { pipeline } = testPipeline();
+    const layout = aggregatorLayout(4);
+    const header = (sequence: number) => ({ exportTimeSecs: 1_700_000_000, sequence, domain: 1 });
+    const docs = decodeAll(pipeline, [templateMessage(header(0), 300, layout), ...[0, 3, 6].map((i) => dataMessage(header(i), 300, layout, [0, 1, 2].map((j) => aggregatorRecord(i + j))))]);
+    sink.write(docs);
+    await sink.close();
+    const [file] = readdirSync(dir);
+    const body = readFileSync(join(dir, file));
+    const actions = body.toString('utf8').split('\n').filter(Boolean).filter((_, i) => i % 2 === 0).map((l) => JSON.parse(l).create._id);
+    expect(actions).toEqual(docs.map(documentId));
+    const es = await startFakeElasticsearch();
+    try {
+      const load = async () => (await fetch(`${es.url}/_bulk`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body })).json() as Promise<{ items: { create: { status: number } }[] }>;
+      expect((await load()).items.map((i) => i.create.status)).toEqual(docs.map(() => 201));
+      expect((await load()).items.map((i) => i.create.status)).toEqual(docs.map(() => 409));
+      expect(es.documents.size).toBe(docs.length);
+    } finally {
+      await es.close();
+    }
   });
 });

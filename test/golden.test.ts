@@ -17,7 +17,7 @@ const captures = [
   ...readdirSync(`${LOGSTASH}scenario_pcaps`).sort().map((f) => `${LOGSTASH}scenario_pcaps/${f}`),
   ...['softflowd_v9_small.pcap', 'softflowd_ipfix_small.pcap', 'softflowd_ipfix_biflow_small.pcap'].map((f) => `${SOFTFLOWD}${f}`),
   `${ANTREA}go-ipfix-test-messages/go-ipfix_collector_test_messages.pcap`,
-  ...readdirSync(CAPTURES).sort().map((f) => `${CAPTURES}${f}`),
+  ...readdirSync(CAPTURES).filter((f) => /\.(pcap|dat)$/.test(f)).sort().map((f) => `${CAPTURES}${f}`),
 ];
 
 describe('golden decodings', () => {

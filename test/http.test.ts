@@ -22,4 +22,13 @@ describe('health and metrics server', () => {
     expect(app.hasDecorator('health')).toBe(true);
     await app.close();
   });
+
+  it('carries the sink\'s details in /readyz\'s body (Elasticsearch unavailable while the spool accepts: still ready)', async () => {
+    const details = { sink: 'elasticsearch', elasticsearch: 'unavailable', lastError: 'HTTP 503', spoolDocuments: 12 };
+    const app = await buildHealthServer({ metrics: createMetrics().registry, health: { readiness: () => ({ inputs: true, sink: true }), details: () => details } });
+    const ready = await app.inject('/readyz');
+    expect(ready.statusCode).toBe(200);
+    expect(ready.json()).toEqual({ status: 'ready', checks: { inputs: true, sink: true }, details });
+    await app.close();
+  });
 });

@@ -157,6 +157,43 @@ describe('kibana.ndjson', () => {
     ]));
   });
 
+  it('has the legacy dashboards\' panels and controls', () => {
+    const board = (title: string) => objects.find((o) => o.type === 'dashboard' && o.attributes.title === title)!;
+    const panels = (title: string) => board(title).references.map((r) => objects.find((o) => o.id === r.id)!).filter((o) => o.type === 'visualization');
+    const panel = (title: string, panelTitle: string) => panels(title).find((p) => p.attributes.title === panelTitle);
+    const splitOf = (vis: (typeof objects)[number] | undefined) => {
+      const state = JSON.parse(vis!.attributes.visState);
+      return [state.aggs[0].type, state.aggs[0].params.field, state.aggs.find((a: any) => a.type === 'terms')?.params.field];
+    };
+    for (const side of ['source', 'destination']) {
+      expect(splitOf(panel('Overview', `Packets by ${side} Pod`))).toEqual(['sum', 'ipfix.packetDeltaCount', `ipfix.${side}PodName`]);
+      expect(splitOf(panel('Overview', `Packets by ${side} IP`))).toEqual(['sum', 'ipfix.packetDeltaCount', `ipfix.${side}IP`]);
+    }
+    for (const title of ['Pod-to-Pod Flows', 'Pod-to-Service Flows', 'Pod-to-External Flows']) {
+      expect(splitOf(panel(title, 'Rx by source Pod'))).toEqual(['sum', 'ipfix.reverseOctetDeltaCount', 'ipfix.sourcePodName']);
+    }
+    const controls = (title: string) => Object.values(JSON.parse(board(title).attributes.controlGroupInput.panelsJSON)).map((c: any) => c.explicitInput.fieldName);
+    expect(controls('Overview')).toContain('ipfix.flowKey');
+    expect(controls('Pod-to-Pod Flows')).toContain('ipfix.flowKeyPodToPod');
+    expect(controls('Pod-to-Service Flows')).toContain('ipfix.flowKeyPodToService');
+    expect(controls('Pod-to-External Flows')).toContain('ipfix.flowKeyPodToExternal');
+  });
+
+  it('scopes each panel to the records that have what it splits by', () => {
+    const kueryOf = (o: (typeof objects)[number]) => JSON.parse(o.attributes.kibanaSavedObjectMeta.searchSourceJSON).query.query as string;
+    for (const o of objects.filter((x) => x.type === 'visualization' && x.id.startsWith('elk-flow-collector-overview-'))) {
+      const fields = JSON.parse(o.attributes.visState).aggs.map((a: any) => a.params.field ?? '');
+      // To-External records have no destination Pod, From-External ones no source Pod.
+      if (fields.some((f: string) => /destinationPod/.test(f))) expect(kueryOf(o), o.id).toContain('not ipfix.flowType:3');
+      if (fields.some((f: string) => /sourcePod/.test(f))) expect(kueryOf(o), o.id).toContain('not ipfix.flowType:4');
+    }
+    // Network Policy: an ingress panel shows records under an ingress policy only (no "N/A" series from the egress side).
+    for (const o of objects.filter((x) => x.type === 'visualization' && /^elk-flow-collector-network-policy-(ingress|egress)-/.test(x.id))) {
+      const side = /-(ingress|egress)-/.exec(o.id)![1];
+      expect(kueryOf(o), o.id).toBe(`ipfix.${side}NetworkPolicyName:* and not ipfix.${side}NetworkPolicyName:"N/A"`);
+    }
+  });
+
   it('keeps panels readable: Sankey 50 links, lines 50 series, pies 25 slices', () => {
     for (const o of objects.filter((x) => x.type === 'visualization')) {
       const vis = JSON.parse(o.attributes.visState);
@@ -188,6 +225,10 @@ function checkEsBody(node: unknown, what: string, need: (field: string, allowed:
   }
 }
 
+// A self-signed certificate for 127.0.0.1 (made once with openssl, valid for a century), for the untrusted-TLS case.
+const TEST_KEY = readFileSync(new URL('./support/tls/self-signed.key', import.meta.url));
+const TEST_CERT = readFileSync(new URL('./support/tls/self-signed.crt', import.meta.url));
+
 describe('setup --kibana-url', async () => {
   const { spawn } = await import('node:child_process');
   const { startFakeKibana } = await import('./support/fake-kibana.js');
@@ -208,7 +249,7 @@ describe('setup --kibana-url', async () => {
       const env = { KIBANA_URL: kibana.url, KIBANA_USERNAME: 'elastic', KIBANA_PASSWORD: 'changeme' };
       const ok = await run(['setup'], env);
       expect(ok.status).toBe(0);
-      expect(kibana.requests[0].overwrite).toBe('true');
+      expect(kibana.requests.find((r) => r.path === '/api/saved_objects/_import')?.overwrite).toBe('true');
       expect(kibana.objects.size).toBe(objects.length);
       expect(ok.stdout).toContain('imported: dashboard Flow Records');
       kibana.unsupportedTypes.add('search');
@@ -229,6 +270,138 @@ describe('setup --kibana-url', async () => {
       expect(unauthorised.stderr).toContain('Kibana answered 401');
     } finally {
       await kibana.close();
+    }
+  });
+
+  const credentials = { KIBANA_USERNAME: 'elastic', KIBANA_PASSWORD: 'changeme' };
+  const OVERVIEW_ROUTE = '/app/dashboards#/view/elk-flow-collector-overview';
+
+  it('keeps the base path and the space of KIBANA_URL, and makes the space open on the Overview dashboard', async () => {
+    const kibana = await startFakeKibana({ basePath: '/kibana', spaces: ['team'] });
+    try {
+      for (const url of [`${kibana.url}/s/team`, `${kibana.url}/s/team/`]) {
+        kibana.spaces.get('team')!.clear();
+        kibana.settings.set('team', {});
+        const ok = await run(['setup', '--kibana-url', url], credentials);
+        expect(ok.stderr).toBe('');
+        expect(ok.status).toBe(0);
+        expect(kibana.spaces.get('team')!.size).toBe(objects.length);
+        expect(kibana.objects.size).toBe(0);
+        expect(kibana.settings.get('team')).toEqual({ defaultRoute: OVERVIEW_ROUTE });
+        expect(kibana.settings.get('default')).toEqual({});
+        expect(ok.stdout).toContain(`default route set: Kibana opens on the Overview dashboard (${OVERVIEW_ROUTE})`);
+      }
+      const again = await run(['setup', '--kibana-url', `${kibana.url}/s/team`], credentials);
+      expect(again.stdout).toContain('default route unchanged');
+      // The default space under the base path.
+      const base = await run(['setup', '--kibana-url', kibana.url], credentials);
+      expect(base.status).toBe(0);
+      expect(kibana.objects.size).toBe(objects.length);
+      // Without the base path Kibana answers 404, and setup says what is likely wrong.
+      const noBasePath = await run(['setup', '--kibana-url', `${kibana.origin}/s/team`], credentials);
+      expect(noBasePath.status).toBe(1);
+      expect(noBasePath.stderr).toContain('Kibana answered 404 Not Found for /s/team/api/saved_objects/_import');
+      expect(noBasePath.stderr).toContain('server.basePath');
+      const noSpace = await run(['setup', '--kibana-url', `${kibana.url}/s/nosuchspace`], credentials);
+      expect(noSpace.status).toBe(1);
+      expect(noSpace.stderr).toContain('404');
+    } finally {
+      await kibana.close();
+    }
+  });
+
+  it('leaves a default route someone chose, or kibana.yml overrides, alone; says where the settings API is off', async () => {
+    const kibana = await startFakeKibana();
+    try {
+      const env = { KIBANA_URL: kibana.url, ...credentials };
+      kibana.settings.set('default', { defaultRoute: '/app/discover' });
+      const chosen = await run(['setup'], env);
+      expect(chosen.status).toBe(0);
+      expect(chosen.stdout).toContain('default route kept at /app/discover: it was set to another page in Advanced Settings');
+      expect(kibana.settings.get('default')).toEqual({ defaultRoute: '/app/discover' });
+      kibana.settings.set('default', {});
+      kibana.overrides.defaultRoute = '/app/home';
+      const overridden = await run(['setup'], env);
+      expect(overridden.status).toBe(0);
+      expect(overridden.stdout).toContain('default route kept at /app/home: kibana.yml overrides it');
+      kibana.overrides = {};
+      kibana.publicSettingsApi = false;
+      const off = await run(['setup'], env);
+      expect(off.status).toBe(0);
+      expect(off.stdout).toContain(`default route not set: this Kibana has no public settings API (uiSettings.publicApiEnabled: false); set defaultRoute to ${OVERVIEW_ROUTE} in Advanced Settings`);
+      // A saved-objects file without the Overview dashboard does not touch the default route.
+      kibana.publicSettingsApi = true;
+      const { mkdtempSync, writeFileSync } = await import('node:fs');
+      const { tmpdir } = await import('node:os');
+      const file = `${mkdtempSync(`${tmpdir()}/kibana-objects-`)}/data-view.ndjson`;
+      writeFileSync(file, lines[0] + '\n');
+      const requests = kibana.requests.length;
+      const other = await run(['setup', '--kibana-objects', file], env);
+      expect(other.status).toBe(0);
+      expect(other.stdout).not.toContain('default route');
+      expect(kibana.requests.slice(requests).map((r) => r.path)).toEqual(['/api/saved_objects/_import']);
+    } finally {
+      await kibana.close();
+    }
+  });
+
+  it('--dry-run checks that Kibana answers and imports nothing', async () => {
+    const kibana = await startFakeKibana({ basePath: '/kibana', spaces: ['team'] });
+    try {
+      const ok = await run(['setup', '--dry-run', '--kibana-url', `${kibana.url}/s/team`], credentials);
+      expect(ok.status).toBe(0);
+      expect(ok.stdout).toBe(`Kibana at ${kibana.url}/s/team is reachable: version 8.19.20, status available; would import the saved objects\n`);
+      expect(kibana.requests.map((r) => `${r.method} ${r.space} ${r.path}`)).toEqual(['GET team /api/status']);
+      expect(kibana.spaces.get('team')!.size).toBe(0);
+      const wrongPath = await run(['setup', '--dry-run', '--kibana-url', kibana.origin], credentials);
+      expect(wrongPath.status).toBe(1);
+      expect(wrongPath.stderr).toContain('Kibana answered 404 Not Found for /api/status');
+      const unauthorised = await run(['setup', '--dry-run', '--kibana-url', kibana.url], { KIBANA_USERNAME: 'elastic', KIBANA_PASSWORD: 'wrong' });
+      expect(unauthorised.status).toBe(1);
+      expect(unauthorised.stderr).toContain('Kibana answered 401');
+    } finally {
+      await kibana.close();
+    }
+  });
+
+  it('says what failed when Kibana cannot be reached: the URL and the cause', async () => {
+    // A port nothing listens on: one that was just bound and released.
+    const { createServer } = await import('node:net');
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as { port: number }).port;
+    await new Promise((resolve) => server.close(resolve));
+    for (const args of [['setup'], ['setup', '--dry-run']]) {
+      const refused = await run([...args, '--kibana-url', `http://127.0.0.1:${port}/kibana`], credentials);
+      expect(refused.status).toBe(1);
+      const lines = refused.stderr.trim().split('\n');
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(new RegExp(`^elk-flow-collector: Kibana at http://127\\.0\\.0\\.1:${port}/kibana: cannot reach http://127\\.0\\.0\\.1:${port}/kibana/api/\\S+: .*ECONNREFUSED.*\\(nothing listens there\\)$`));
+    }
+    // A server that speaks TLS with a certificate nobody trusts: setup names the certificate problem.
+    const { createServer: createTls } = await import('node:tls');
+    const tls = createTls({ key: TEST_KEY, cert: TEST_CERT }, (socket) => socket.end());
+    await new Promise<void>((resolve) => tls.listen(0, '127.0.0.1', resolve));
+    try {
+      const untrusted = await run(['setup', '--dry-run', '--kibana-url', `https://127.0.0.1:${(tls.address() as { port: number }).port}`], credentials);
+      expect(untrusted.status).toBe(1);
+      expect(untrusted.stderr).toMatch(/self[- ]signed certificate.*the certificate is not trusted: give its CA in NODE_EXTRA_CA_CERTS/);
+    } finally {
+      await new Promise((resolve) => tls.close(resolve));
+    }
+  });
+
+  it('refuses a KIBANA_URL that is not an http(s) URL with one line, exit 2, before sending anything', async () => {
+    for (const [args, env, message] of [
+      [['setup', '--kibana-url', 'notaurl'], credentials, '--kibana-url: "notaurl" is not a URL'],
+      [['setup'], { ...credentials, KIBANA_URL: 'ftp://kibana:21' }, 'KIBANA_URL: ftp://kibana:21: the scheme is ftp, not http or https'],
+      [['setup', '--kibana-url', 'http://elastic:changeme@kibana:5601'], {}, 'not in the URL'],
+    ] as const) {
+      const result = await run([...args], env);
+      expect(result.status, message).toBe(2);
+      expect(result.stdout).toBe('');
+      expect(result.stderr.trim().split('\n'), message).toHaveLength(1);
+      expect(result.stderr).toContain(message);
     }
   });
 });

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { TemplatePersistence } from '../collector/src/session/persistence.js';
+import { SequenceTracker } from '../collector/src/session/sequence.js';
 import type { ExporterSessionKey } from '../collector/src/session/template-session.js';
 import { dataMessage, templateMessage, type LayoutField } from './support/antrea-encoder.js';
 import { counter, decodeAll, testPipeline, udpExporter } from './support/offline.js';
@@ -124,8 +125,60 @@ describe('template state per exporter session and observation domain', () => {
       dataMessage(h(2), 256, layoutA, rec), // 2-3
       dataMessage(h(9), 256, layoutA, rec), // 4-8 lost
       dataMessage(h(3), 256, layoutA, rec), // reordered or restarted: no loss counted
+      dataMessage(h(11), 256, layoutA, rec), // follows 9-10: it was a reordering, nothing more lost
     ]);
     expect(await counter(metrics, 'elkfc_sequence_lost_total', { version: '10' })).toBe(5);
+    expect(await counter(metrics, 'elkfc_sequence_inconsistencies_total', { kind: 'backwards', version: '10' })).toBe(1);
+    expect(await counter(metrics, 'elkfc_sequence_inconsistencies_total', { kind: 'gap' })).toBe(0);
+  });
+
+  it('resynchronises after an exporter reset, and counts IPFIX records modulo 2^32', async () => {
+    const { pipeline, metrics } = testPipeline({ enrichment: undefined });
+    const rec = [{ sourcePodName: 'a' }, { sourcePodName: 'b' }];
+    decodeAll(pipeline, [
+      templateMessage(h(0xfffffffe), 256, layoutA),
+      dataMessage(h(0xfffffffe), 256, layoutA, rec), // records 2^32-2, 2^32-1
+      dataMessage(h(0), 256, layoutA, rec), // wraps to 0: in order
+      dataMessage(h(2), 256, layoutA, rec),
+      templateMessage(h(0), 256, layoutA), // the exporter restarted
+      dataMessage(h(0), 256, layoutA, rec),
+      dataMessage(h(2), 256, layoutA, rec), // follows the restart: nothing lost
+    ]);
+    expect(await counter(metrics, 'elkfc_sequence_lost_total')).toBe(0);
+    expect(await counter(metrics, 'elkfc_sequence_inconsistencies_total', { kind: 'backwards' })).toBe(1);
+  });
+
+  it('sequence tracker: late messages, resets and wrap-around are never loss', () => {
+    const run = (steps: [number, number][], reliable = false) => {
+      const tracker = new SequenceTracker();
+      return steps.map(([sequence, advance]) => {
+        const o = tracker.observe('udp:x', 1, sequence, advance, reliable);
+        return o.kind === 'in_order' ? 0 : o.kind === 'lost' ? o.count : `${o.inconsistency}:${o.count}`;
+      });
+    };
+    // Two late packets (v9 counts packets): only the real gap at 13 counts.
+    expect(run([[10, 1], [13, 1], [11, 1], [12, 1], [14, 1]])).toEqual([0, 2, 'backwards:3', 0, 0]);
+    // A reset: one backwards step, then the new count goes on, also once it passes the old one.
+    expect(run([[1000, 1], [0, 500], [500, 500], [1000, 500], [1500, 1]])).toEqual([0, 'backwards:1001', 0, 0, 0]);
+    // softflowd's IPFIX counts (records up to and including the message's): 504+32 expected, 528 came.
+    expect(run([[504, 32], [528, 24], [560, 32], [592, 8]])).toEqual([0, 'backwards:8', 8, 0]);
+    expect(run([[504, 32], [528, 24], [560, 32], [592, 8]], true)).toEqual([0, 'backwards:8', 'gap:8', 0]);
+    expect(run([[0xffffffff, 2], [1, 1]])).toEqual([0, 0]);
+  });
+
+  it('over TCP, a sequence gap is the exporter\'s inconsistency, never loss in transit', async () => {
+    const { pipeline, metrics } = testPipeline({ enrichment: undefined });
+    const tcp: ExporterSessionKey = { key: 'tcp:10.0.0.9:5555', address: '10.0.0.9', expires: false };
+    const rec = [{ sourcePodName: 'a' }, { sourcePodName: 'b' }];
+    decodeAll(pipeline, [
+      templateMessage(h(0), 256, layoutA),
+      dataMessage(h(0), 256, layoutA, rec),
+      dataMessage(h(9), 256, layoutA, rec), // 7 ahead
+      dataMessage(h(4), 256, layoutA, rec), // behind
+    ], tcp);
+    expect(await counter(metrics, 'elkfc_sequence_lost_total')).toBe(0);
+    expect(await counter(metrics, 'elkfc_sequence_inconsistencies_total', { kind: 'gap', version: '10' })).toBe(1);
+    expect(await counter(metrics, 'elkfc_sequence_inconsistencies_total', { kind: 'backwards', version: '10' })).toBe(1);
   });
 
   it('persists UDP templates, so that a restarted collector decodes at once', async () => {

@@ -1,9 +1,11 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { ip6, isoMillis, str, type RecordScratch } from '../collector/src/decoders/values.js';
-import { documentId, serializeDocument, type FlowDocument } from '../collector/src/document/document.js';
+import { applicationId, ip6, isoMillis, isoNtp, str, uptimeMillis, type RecordScratch } from '../collector/src/decoders/values.js';
 import { ByteBuffer } from '../collector/src/document/bytes.js';
+import { documentId, serializeDocument, type FlowDocument } from '../collector/src/document/document.js';
 import { dailyIndex, writeBulkCreate } from '../collector/src/sinks/bulk.js';
+import { dataMessage, templateMessage, type LayoutField } from './support/antrea-encoder.js';
+import { decodeAll, testPipeline } from './support/offline.js';
 import { random } from './support/random.js';
 
 const scratch = (): RecordScratch => ({ pos: 0, end: 0, badFields: 0, misfits: 0 });
@@ -17,6 +19,35 @@ describe('value rendering', () => {
     for (const t of samples) expect(isoMillis(t, s)).toBe(new Date(t).toISOString());
     expect(isoMillis(9e15, s)).toBeUndefined();
     expect(s.badFields).toBe(1);
+  });
+
+  it('turns v5/v9 uptimes into absolute times across the 32-bit uptime wrap', () => {
+    const s = scratch();
+    const secs = 1_700_000_000; // header clock: 2023-11-14T22:13:20Z
+    // 1.5 s before the header's uptime, with the v5 header's sub-second clock.
+    expect(uptimeMillis(10_000, 11_500, secs, 250_000_000, s)).toBe('2023-11-14T22:13:18.750Z');
+    // The uptime wrapped 2 s ago; the flow started 1 s before the wrap.
+    expect(uptimeMillis(0xffffffff - 999, 2000, secs, 0, s)).toBe('2023-11-14T22:13:17.000Z');
+    // A value a few ms past the header's uptime is a flow that ended as the packet was built, not 49 days ago.
+    expect(uptimeMillis(5005, 5000, secs, 0, s)).toBe('2023-11-14T22:13:20.005Z');
+    expect(s.badFields).toBe(0);
+  });
+
+  it('keeps the nanoseconds of NTP-format times (dateTimeMicroseconds/Nanoseconds)', () => {
+    const s = scratch();
+    const ntp = 2_208_988_800 + 1_609_459_200; // 2021-01-01T00:00:00Z
+    expect(isoNtp(ntp, 548_760, s)).toBe('2021-01-01T00:00:00.000127768Z'); // 548760 / 2^32 s = 127768.1 ns
+    expect(isoNtp(ntp, 0x80000000, s)).toBe('2021-01-01T00:00:00.500000000Z');
+    expect(isoNtp(ntp, 0xffffffff, s)).toBe('2021-01-01T00:00:00.999999999Z');
+    expect(isoNtp(ntp + 1, 1, s)).toBe('2021-01-01T00:00:01.000000000Z');
+  });
+
+  it('structures applicationId per RFC 6759, PANA-L7-PEN with its enterprise number, nothing cut', () => {
+    const app = (hex: string) => applicationId(Buffer.from(hex, 'hex'), 0, hex.length / 2);
+    expect(app('01000000')).toBe('1..0'); // NBAR engine 1, selector 0: no trailing zero bytes dropped
+    expect(app('0d000040')).toBe('13..64');
+    expect(app('14000030448f34')).toBe('20..12356..36660'); // Fortinet (PEN 12356), selector 36660
+    expect(app('0300000000000000000001')).toBe('3..0x00000000000000000001'); // a 10-octet selector
   });
 
   it('writes IPv6 addresses in RFC 5952 form', () => {
@@ -64,7 +95,7 @@ describe('document writer', () => {
     const fields = Object.fromEntries(names.map((n, i) => [n, i === 0 ? 10 : values[i - 1]]));
     const doc: FlowDocument = {
       timestamp: '2024-01-01T00:00:00.000Z', host: '192.0.2.1', fields, layout: { names, kinds: names.map(() => 'integer' as const) },
-      origin: { domain: 1, sequence: 0, setOffset: 16, index: 0, exportTimeMs: 0 },
+      origin: { domain: 1, sequence: 0, setOffset: 16, index: 0, exportTimeMs: 0 }, ecs: '',
     };
     const text = serializeDocument(doc, { target: 'ipfix', type: 'ipfix', timestampSource: 'export' });
     expect(text.slice(text.indexOf('"ipfix":{') + 8, -1)).toBe(JSON.stringify(fields));
@@ -79,7 +110,7 @@ describe('document writer', () => {
     const names = Object.keys(fields);
     const kinds = names.map((n) => (n === 'version' || n === 'flowset_id' ? 'integer' : 'any') as 'integer' | 'any');
     const doc: FlowDocument = {
-      timestamp: '2024-01-01T00:00:00.000Z', host: '192.0.2.1', fields, layout: { names, kinds }, 
+      timestamp: '2024-01-01T00:00:00.000Z', host: '192.0.2.1', fields, layout: { names, kinds }, ecs: '',
       origin: { domain: 1, sequence: 0, setOffset: 16, index: 0, exportTimeMs: 0 },
     };
     const text = serializeDocument(doc, { target: 'ipfix', type: 'ipfix', timestampSource: 'export' });
@@ -104,7 +135,7 @@ describe('document writer', () => {
         maybe: i % 1000 < 3 ? undefined : 'x',
       };
       const doc: FlowDocument = {
-        timestamp: '2024-01-01T00:00:00.000Z', host: '192.0.2.1', fields, layout,
+        timestamp: '2024-01-01T00:00:00.000Z', host: '192.0.2.1', fields, layout, ecs: '',
         origin: { domain: 1, sequence: i, setOffset: 16, index: 0, exportTimeMs: 0 },
       };
       if (i % 997 === 0 || (i > 149_990 && i < 150_010)) {
@@ -118,7 +149,7 @@ describe('document writer', () => {
   it('gives each document the _id of its origin, the same from release to release (a replayed spool is deduplicated)', () => {
     const doc: FlowDocument = {
       timestamp: '2024-01-01T00:00:00.000Z', host: '192.0.2.1', fields: { version: 10 }, layout: { names: ['version'], kinds: ['integer'] },
-      origin: { domain: 7, sequence: 123456, setOffset: 16, index: 2, exportTimeMs: 1_764_003_600_000 },
+      origin: { domain: 7, sequence: 123456, setOffset: 16, index: 2, exportTimeMs: 1_764_003_600_000 }, ecs: '',
     };
     expect(documentId(doc)).toBe(createHash('sha1').update('192.0.2.1|7|1764003600000|123456|16|2').digest('base64url'));
     expect(documentId(doc)).toBe('-sMgJFxDROZI3s63sJtOHP-QC9g');
@@ -128,7 +159,7 @@ describe('document writer', () => {
     const doc: FlowDocument = {
       timestamp: '2024-01-31T23:59:59.999Z', host: '2001:db8::1', fields: { version: 10, sourcePodName: 'pod-é' },
       layout: { names: ['version', 'sourcePodName'], kinds: ['integer', 'any'] },
-      origin: { domain: 7, sequence: 1, setOffset: 16, index: 0, exportTimeMs: 0 },
+      origin: { domain: 7, sequence: 1, setOffset: 16, index: 0, exportTimeMs: 0 }, ecs: '',
     };
     const options = { target: 'ipfix', type: 'ipfix', timestampSource: 'export' as const };
     const out = new ByteBuffer(8); // grows while writing
@@ -139,5 +170,33 @@ describe('document writer', () => {
       { create: { _index: 'flow-2024.01.31', _id: documentId(doc) } }, JSON.parse(serializeDocument(doc, options)),
       { create: { _index: 'flows' } }, JSON.parse(serializeDocument(doc, options)), '',
     ]);
+  });
+});
+
+describe('octetArray elements under the default configuration', () => {
+  it('are lowercase hex of every octet sent, trailing zeros included (IANA types, not the codec\'s :string)', () => {
+    const layout: LayoutField[] = [
+      { name: 'mplsTopLabelStackSection', enterprise: 0, id: 70, type: 'string' },
+      { name: 'mplsLabelStackSection2', enterprise: 0, id: 71, type: 'string' },
+      { name: 'dataLinkFrameSection', enterprise: 0, id: 315, type: 'uuid' },
+      { name: 'applicationId', enterprise: 0, id: 95, type: 'string' },
+    ];
+    const { pipeline } = testPipeline({ enrichment: undefined });
+    const header = { exportTimeSecs: 1_700_000_000, sequence: 0, domain: 1 };
+    const [doc] = decodeAll(pipeline, [
+      templateMessage(header, 300, layout),
+      dataMessage(header, 300, layout, [{
+        mplsTopLabelStackSection: '\u0000\u0000\u0000',
+        mplsLabelStackSection2: '\u0000\u0011\u0040',
+        dataLinkFrameSection: '02000000-0001-0200-0000-000288470000',
+        applicationId: '\u0001\u0000\u0000\u0000',
+      }]),
+    ]);
+    expect(doc.fields).toMatchObject({
+      mplsTopLabelStackSection: '000000',
+      mplsLabelStackSection2: '001140',
+      dataLinkFrameSection: '02000000000102000000000288470000',
+      applicationId: '1..0',
+    });
   });
 });

@@ -1,6 +1,7 @@
 import type { estypes } from '@elastic/elasticsearch';
 import { fieldCatalog, UNKNOWN_ELEMENT_PATTERN, type CatalogField } from '../../collector/src/document/catalog.js';
 import type { ElementRegistry } from '../../collector/src/ie/registry.js';
+import { dailyPattern, dataStreamPattern } from './patterns.js';
 
 /**
  * Everything Elasticsearch needs for the flow documents, as code typed with the official client's request types:
@@ -25,6 +26,8 @@ export interface ElasticsearchAssets {
   lifecyclePolicies: estypes.IlmPutLifecycleRequest[];
   componentTemplates: estypes.ClusterPutComponentTemplateRequest[];
   indexTemplates: estypes.IndicesPutIndexTemplateRequest[];
+  /** Where documents are written: the existing indices the mapping must reach after an update (see install.ts). */
+  writeTargets: { dataStream: string; dailyIndices: string };
 }
 
 export const MAPPINGS_COMPONENT = 'elk-flow-collector-mappings';
@@ -48,27 +51,6 @@ function property(field: CatalogField): estypes.MappingProperty {
   }
 }
 
-/** ECS fields that are one field of ours under another name: aliases cost no storage. */
-function ecsAliases(target: string): Record<string, string> {
-  return {
-    'source.ip': `${target}.sourceIP`,
-    'destination.ip': `${target}.destinationIP`,
-    'source.port': `${target}.sourceTransportPort`,
-    'destination.port': `${target}.destinationTransportPort`,
-    'source.bytes': `${target}.octetTotalCount`,
-    'source.packets': `${target}.packetTotalCount`,
-    'destination.bytes': `${target}.reverseOctetTotalCount`,
-    'destination.packets': `${target}.reversePacketTotalCount`,
-    'network.transport': `${target}.protocolName`,
-    'network.iana_number': `${target}.protocolIdentifier`,
-    'network.bytes': `${target}.bytes`,
-    'network.packets': `${target}.packets`,
-    'event.start': `${target}.flowStartSeconds`,
-    'event.end': `${target}.flowEndSeconds`,
-    'observer.ip': 'host',
-  };
-}
-
 function setPath(root: Record<string, estypes.MappingProperty>, path: string, value: estypes.MappingProperty): void {
   const parts = path.split('.');
   let node = root;
@@ -83,19 +65,17 @@ function setPath(root: Record<string, estypes.MappingProperty>, path: string, va
 }
 
 /**
- * The mapping: every catalog field with its type; elements nobody defined (kept as hex under ie_*) as keywords.
- * The root is strict, so a document with a field the collector never writes is refused (and dead-lettered with
- * the reason) instead of being silently indexed as text; under the target object, fields from Logstash definition
- * files are in the catalog when setup runs with the same configuration, and anything else maps as keyword.
+ * The mapping: every catalog field with its type (the ECS fields included, as real fields); elements nobody defined
+ * (kept as hex under ie_*) as keywords. The root is strict, so a document with a field the collector never writes is
+ * refused (and dead-lettered with the reason) instead of being silently indexed as text. Under the target object,
+ * fields from Logstash definition files are in the catalog when setup runs with the same configuration; anything
+ * else (an element a later version knows) maps by the dynamic templates, strings as keyword, with no date or IP
+ * detection: a later version's setup maps it properly and rolls the data stream over (see install.ts).
  */
 export function flowMappings(registry: ElementRegistry, target: string): estypes.MappingTypeMapping {
   const properties: Record<string, estypes.MappingProperty> = {};
   const catalog = fieldCatalog(registry, target);
   for (const field of catalog) setPath(properties, field.path, property(field));
-  const known = new Set(catalog.map((f) => f.path));
-  for (const [alias, path] of Object.entries(ecsAliases(target))) {
-    if (known.has(path)) setPath(properties, alias, { type: 'alias', path });
-  }
   const targetObject = properties[target] as estypes.MappingObjectProperty;
   targetObject.dynamic = true;
   return {
@@ -105,6 +85,8 @@ export function flowMappings(registry: ElementRegistry, target: string): estypes
     dynamic_templates: [
       { unknown_elements: { path_match: `${target}.${UNKNOWN_ELEMENT_PATTERN}`, mapping: { type: 'keyword', ignore_above: 8191 } } },
       { unexpected_strings: { path_match: `${target}.*`, match_mapping_type: 'string', mapping: { type: 'keyword', ignore_above: 8191 } } },
+      // Floats of elements defined after setup ran: double, not Elasticsearch's default float, which loses digits.
+      { unexpected_floats: { path_match: `${target}.*`, match_mapping_type: 'double', mapping: { type: 'double' } } },
     ],
     properties,
   };
@@ -164,7 +146,7 @@ export function elasticsearchAssets(options: AssetOptions): ElasticsearchAssets 
       {
         name: 'elk-flow-collector-data-stream',
         _meta: meta,
-        index_patterns: [`${options.dataStream}*`],
+        index_patterns: [dataStreamPattern(options.dataStream)],
         data_stream: {},
         priority: 200,
         composed_of: [MAPPINGS_COMPONENT, SETTINGS_COMPONENT],
@@ -174,11 +156,12 @@ export function elasticsearchAssets(options: AssetOptions): ElasticsearchAssets 
         name: 'elk-flow-collector-daily',
         _meta: meta,
         // flow-YYYY.MM.dd, as Antrea's Logstash pipeline named them.
-        index_patterns: [`${options.dailyIndexPrefix}2*`],
+        index_patterns: [dailyPattern(options.dailyIndexPrefix)],
         priority: 200,
         composed_of: [MAPPINGS_COMPONENT, SETTINGS_COMPONENT],
         template: { settings: { index: { lifecycle: { name: DAILY_POLICY } } } },
       } satisfies estypes.IndicesPutIndexTemplateRequest,
     ],
+    writeTargets: { dataStream: options.dataStream, dailyIndices: dailyPattern(options.dailyIndexPrefix) },
   };
 }

@@ -157,9 +157,15 @@ export function aggregate(aggs: Aggs, docs: Doc[]): Record<string, unknown> {
   return result;
 }
 
-/** A search request body (size 0, query, aggs) answered as Elasticsearch's _search would. */
-export function search(body: { query?: Query; aggs?: Aggs; size?: number }, docs: Doc[]) {
-  if (body.size !== 0) throw new Error('es-search: only size 0 (aggregations) is implemented');
-  const hits = body.query ? docs.filter((d) => matches(d, body.query!)) : docs;
-  return { took: 1, timed_out: false, hits: { total: { value: hits.length, relation: 'eq' }, max_score: null, hits: [] }, aggregations: aggregate(body.aggs ?? {}, hits) };
+/** A search request body (query, aggs; hits sorted by one field) answered as Elasticsearch's _search would. */
+export function search(body: { query?: Query; aggs?: Aggs; size?: number; sort?: Record<string, 'asc' | 'desc'>[] }, docs: Doc[]) {
+  const matched = body.query ? docs.filter((d) => matches(d, body.query!)) : docs;
+  let hits: { _source: Doc }[] = [];
+  if (body.size) {
+    if (body.aggs) throw new Error('es-search: hits and aggregations in one request are not implemented');
+    const [[field, order]] = Object.entries(body.sort?.[0] ?? { '@timestamp': 'desc' });
+    const sign = order === 'desc' ? -1 : 1;
+    hits = [...matched].sort((a, b) => sign * (asTime(valueAt(a, field)) - asTime(valueAt(b, field)))).slice(0, body.size).map((d) => ({ _source: d }));
+  }
+  return { took: 1, timed_out: false, hits: { total: { value: matched.length, relation: 'eq' }, max_score: null, hits }, aggregations: aggregate(body.aggs ?? {}, matched) };
 }

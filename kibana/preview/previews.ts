@@ -1,8 +1,10 @@
-// Every Vega panel of kibana.ndjson drawn on the demo cluster, under the filters of the dashboard that shows it.
-// scripts/generate.ts writes them to docs/previews/ (shown in the README); test/kibana.test.ts checks what they draw.
+// Every dashboard of kibana.ndjson drawn whole on the demo cluster, and every Vega panel alone, under the filters
+// of the dashboard that shows it. scripts/generate.ts writes the dashboards to docs/previews/ (shown in the
+// README); test/kibana-vega.test.ts checks what the panels draw.
 import { kibanaObjects } from '../src/dashboards.js';
 import type { SavedObject } from '../src/saved-objects.js';
 import { DEMO_ROUNDS, DEMO_START_SECS, demoDocuments, type FlowSource } from './demo-cluster.js';
+import { drawDashboard, type DrawnDashboard } from './dashboard.js';
 import { dashboardContext, renderVega, type DashboardContext, type Rendered } from './render.js';
 
 export const PREVIEW_DIR = 'docs/previews';
@@ -14,8 +16,6 @@ export interface VegaPanel {
   dashboard: SavedObject;
   specText: string;
   context: DashboardContext;
-  /** docs/previews/<file> */
-  file: string;
 }
 
 /** The Vega panels, each with the (first) dashboard that shows it. */
@@ -32,7 +32,6 @@ export function vegaPanels(objects = kibanaObjects()): VegaPanel[] {
       dashboard,
       specText: vis.params.spec!,
       context: dashboardContext(dashboard as never, DEMO_TIME_RANGE),
-      file: `${PREVIEW_DIR}/${visualization.id.replace(/^elk-flow-collector-/, '')}.png`,
     }];
   });
 }
@@ -40,5 +39,17 @@ export function vegaPanels(objects = kibanaObjects()): VegaPanel[] {
 export async function renderPreviews(documents: FlowSource[] = demoDocuments()): Promise<(VegaPanel & { rendered: Rendered })[]> {
   const out = [];
   for (const panel of vegaPanels()) out.push({ ...panel, rendered: await renderVega(panel.specText, documents, panel.context) });
+  return out;
+}
+
+/** docs/previews/<file> of a dashboard's whole preview. */
+export const dashboardPreviewFile = (dashboard: SavedObject) => `${PREVIEW_DIR}/${dashboard.id.replace(/^elk-flow-collector-/, '')}.png`;
+
+/** Every dashboard drawn whole on the demo cluster, in navigation order. */
+export async function renderDashboards(documents: FlowSource[] = demoDocuments(), objects = kibanaObjects()): Promise<(DrawnDashboard & { file: string })[]> {
+  const out = [];
+  for (const dashboard of objects.filter((o) => o.type === 'dashboard')) {
+    out.push({ ...(await drawDashboard(dashboard, objects, documents, DEMO_TIME_RANGE)), file: dashboardPreviewFile(dashboard) });
+  }
   return out;
 }

@@ -29,7 +29,7 @@ export function dashboardContext(dashboard: { attributes: { kibanaSavedObjectMet
 }
 
 /** Kibana's rounding of (range / buckets) to a readable fixed interval (see its Vega plugin's es_query_parser). */
-function roundInterval(ms: number): string {
+export function roundInterval(ms: number): string {
   const steps: [number, string][] = [
     [500, '100ms'], [5_000, '1s'], [7_500, '5s'], [15_000, '10s'], [45_000, '30s'], [180_000, '1m'], [450_000, '5m'],
     [1_200_000, '10m'], [2_700_000, '30m'], [7_200_000, '1h'], [21_600_000, '3h'], [86_400_000, '12h'],
@@ -95,8 +95,8 @@ export const PREVIEW_SIZE = { width: 960, height: 420 };
 /** Answers a _search body: the in-memory search over documents, or a real cluster (test/real-cluster.test.ts). */
 export type Searcher = (body: ReturnType<typeof kibanaRequest>) => unknown;
 
-/** Parses, queries and draws one Vega panel. The caller finalizes `view` (or lets it be collected). */
-export async function renderVega(specText: string, documents: Record<string, unknown>[], context: DashboardContext, searcher: Searcher = (body) => search(body, documents)): Promise<Rendered> {
+/** Parses, queries and draws one Vega panel as SVG, `size` pixels (the spec's own size if it has one). */
+export async function drawVega(specText: string, documents: Record<string, unknown>[], context: DashboardContext, size = PREVIEW_SIZE, searcher: Searcher = (body) => search(body, documents)) {
   const spec = Hjson.parse(specText) as VegaSpec;
   const runtime = structuredClone(spec);
   for (const data of runtime.data) {
@@ -104,18 +104,33 @@ export async function renderVega(specText: string, documents: Record<string, unk
     data.values = await searcher(kibanaRequest(data.url, context));
     delete data.url;
   }
-  runtime.width ??= PREVIEW_SIZE.width;
-  runtime.height ??= PREVIEW_SIZE.height;
-  runtime.autosize ??= { type: 'fit', contains: 'padding' };
-  runtime.background ??= 'white';
-  const view = new vega.View(vega.parse(runtime as vega.Spec), { renderer: 'none' });
+  runtime.width ??= size.width;
+  runtime.height ??= size.height;
+  return { spec, ...(await drawSpec(runtime)) };
+}
+
+/** Draws a Vega spec with inline data as SVG, fitted (axes and legends included) to its width and height. */
+export async function drawSpec(spec: Record<string, unknown>): Promise<{ svg: string; view: vega.View }> {
+  spec.autosize ??= { type: 'fit', contains: 'padding' };
+  spec.background ??= 'white';
+  const view = new vega.View(vega.parse(spec as vega.Spec), { renderer: 'none' });
   await view.runAsync();
-  const svg = await view.toSVG();
+  return { svg: await view.toSVG(), view };
+}
+
+/** An SVG as PNG, drawn with the bundled font, carrying the digest of the SVG (see withText). */
+export function svgToPng(svg: string): Buffer {
   const png = new Resvg(svg, {
     font: { fontFiles: [FONT], loadSystemFonts: false, defaultFontFamily: 'DejaVu Sans', sansSerifFamily: 'DejaVu Sans' },
     fitTo: { mode: 'original' },
   }).render().asPng();
-  return { spec, svg, png: withText(png, SVG_DIGEST_KEY, sha256(svg)), marks: countMarks(sceneRoot(view), {}), view };
+  return withText(png, SVG_DIGEST_KEY, sha256(svg));
+}
+
+/** Parses, queries and draws one Vega panel. The caller finalizes `view` (or lets it be collected). */
+export async function renderVega(specText: string, documents: Record<string, unknown>[], context: DashboardContext, searcher: Searcher = (body) => search(body, documents)): Promise<Rendered> {
+  const { spec, svg, view } = await drawVega(specText, documents, context, PREVIEW_SIZE, searcher);
+  return { spec, svg, png: svgToPng(svg), marks: countMarks(sceneRoot(view), {}), view };
 }
 
 /** What a preview PNG records of the SVG it was drawn from. */

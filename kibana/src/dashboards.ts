@@ -12,6 +12,10 @@ import { markdown } from './visualizations.js';
 /** In navigation order. */
 export const DASHBOARDS: DashboardEntry[] = [overview, podToPod, podToService, podToExternal, flowRecords, nodeThroughput, networkPolicy];
 
+/** The dashboard Kibana opens on once setup has imported it, and its route (the space's defaultRoute setting). */
+export const HOME_DASHBOARD_ID = overview.id;
+export const DEFAULT_ROUTE = `/app/dashboards#/view/${HOME_DASHBOARD_ID}`;
+
 /** Byte counters shown as bytes; rates (bits/s) shown abbreviated. */
 const FIELD_FORMATS = Object.fromEntries([
   ...['bytes', 'octetTotalCount', 'octetDeltaCount', 'reverseOctetTotalCount', 'reverseOctetDeltaCount', 'octetDeltaCountFromSourceNode', 'reverseOctetDeltaCountFromSourceNode']

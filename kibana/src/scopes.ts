@@ -20,6 +20,8 @@ const policySet = (side: 'ingress' | 'egress'): estypes.QueryDslQueryContainer =
   bool: { filter: [exists(`${side}NetworkPolicyName`)], must_not: [{ term: { [field(`${side}NetworkPolicyName`)]: 'N/A' } }] },
 });
 
+const policyKuery = (side: 'ingress' | 'egress') => `${field(`${side}NetworkPolicyName`)}:* and not ${field(`${side}NetworkPolicyName`)}:"N/A"`;
+
 export const SCOPES = {
   /** Records from Antrea (every Antrea record has a flow type). */
   antrea: { kuery: `${field('flowType')}:*`, dsl: exists('flowType') },
@@ -40,13 +42,35 @@ export const SCOPES = {
     kuery: `${field('flowType')}:(1 or 2)`,
     dsl: { terms: { [field('flowType')]: [1, 2] } },
   },
+  /** Antrea records with a source Pod: all but From-External (flow type 4), whose source is an address. */
+  podSource: {
+    kuery: `${field('flowType')}:* and not ${field('flowType')}:4`,
+    dsl: { bool: { filter: [exists('flowType')], must_not: [{ term: { [field('flowType')]: 4 } }] } },
+  },
+  /** Antrea records with a destination Pod: all but To-External (flow type 3), whose Pod fields are empty. */
+  podDestination: {
+    kuery: `${field('flowType')}:* and not ${field('flowType')}:3`,
+    dsl: { bool: { filter: [exists('flowType')], must_not: [{ term: { [field('flowType')]: 3 } }] } },
+  },
+  /** Traffic under an ingress NetworkPolicy (the destination Pod's). */
+  ingressPolicy: { kuery: policyKuery('ingress'), dsl: policySet('ingress') },
+  /** Traffic under an egress NetworkPolicy (the source Pod's). */
+  egressPolicy: { kuery: policyKuery('egress'), dsl: policySet('egress') },
   /** Traffic under at least one NetworkPolicy (ingress or egress). */
   policies: {
-    kuery: `(${field('ingressNetworkPolicyName')}:* and not ${field('ingressNetworkPolicyName')}:"N/A") or ` +
-      `(${field('egressNetworkPolicyName')}:* and not ${field('egressNetworkPolicyName')}:"N/A")`,
+    kuery: `(${policyKuery('ingress')}) or (${policyKuery('egress')})`,
     dsl: { bool: { should: [policySet('ingress'), policySet('egress')], minimum_should_match: 1 } },
   },
 } satisfies Record<string, Scope>;
+
+const NO_SCOPE: Scope = { kuery: '', dsl: { match_all: {} } };
+
+/** The Query DSL of a panel's KQL scope: every panel's scope is one of SCOPES (or none), written in both languages. */
+export function scopeOfKuery(kuery: string): Scope {
+  const scope = kuery === '' ? NO_SCOPE : Object.values(SCOPES).find((s) => s.kuery === kuery);
+  if (!scope) throw new Error(`no Query DSL for the KQL scope ${kuery}: write panel scopes in SCOPES`);
+  return scope;
+}
 
 /** The collector's own plumbing, left out of every dashboard but Flow Records (filters a user can switch off). */
 export const PLUMBING_NAMESPACES = ['kube-system', 'elk-flow-collector', 'flow-aggregator'];

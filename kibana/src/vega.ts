@@ -58,6 +58,11 @@ export interface SankeyOptions {
   details: SankeyDetail[];
   /** The most links drawn (the largest by bytes). */
   maxLinks: number;
+  /**
+   * Where a side's one field can be empty (a Node name the exporter did not know), the fields that name its nodes
+   * instead (the IP addresses): a link with an empty side is split by these, `size` pairs at most.
+   */
+  fallback?: { source: string; target: string; size: number };
 }
 
 /** Labels `namespace/name`, leaving out an empty or 'N/A' namespace; `none` when the name itself is empty or 'N/A'. */
@@ -69,7 +74,7 @@ export function qualifiedLabel(namespaceIndex: number, nameIndex: number, none: 
 
 const detailName = (i: number) => `detail${i}`;
 
-function detailAggregation(detail: SankeyDetail, bytesField: string): Aggregation {
+function detailAggregation(detail: SankeyDetail, bytesField: string): estypes.AggregationsAggregationContainer {
   const bytes = { bytes: { sum: { field: bytesField } } };
   if (detail.fields.length === 1) return { terms: { field: detail.fields[0], size: detail.size, order: { bytes: 'desc' } }, aggs: bytes };
   return { multi_terms: { terms: detail.fields.map((field) => ({ field })), size: detail.size, order: { bytes: 'desc' } }, aggs: bytes };
@@ -80,6 +85,23 @@ function detailText(detail: SankeyDetail, i: number): string {
   const buckets = `datum.${detailName(i)}.buckets`;
   if (detail.fields.length === 1) return `join(pluck(${buckets}, 'key'), ', ')`;
   return `replace(join(pluck(${buckets}, 'key_as_string'), ', '), regexp('\\\\|', 'g'), ' → ')`;
+}
+
+// A label expression is written over `k`; Vega has no lambdas, so `k` is substituted textually.
+const labelOf = (side: SankeySide, key: string) => side.label.replaceAll(/\bk\[/g, `${key}[`);
+
+/**
+ * A link with an empty side becomes one link per fallback pair (its `fallback` buckets), each side named by its
+ * own field where that is set and by the fallback field (an IP address) where it is empty; other links stay whole.
+ */
+function fallbackTransforms(source: SankeySide, target: SankeySide): Record<string, unknown>[] {
+  return [
+    { type: 'formula', as: 'parts', expr: "(datum.key[0] === '' || datum.key[1] === '') ? datum.fallback.buckets : [{key: datum.key, bytes: datum.bytes}]" },
+    { type: 'flatten', fields: ['parts'], as: ['part'] },
+    { type: 'formula', as: 'source', expr: `datum.key[0] === '' ? datum.part.key[0] : ${labelOf(source, 'datum.key')}` },
+    { type: 'formula', as: 'target', expr: `datum.key[1] === '' ? datum.part.key[1] : ${labelOf(target, 'slice(datum.key, 1)')}` },
+    { type: 'formula', as: 'size', expr: 'datum.part.bytes.value' },
+  ];
 }
 
 const bytesText = (expr: string) => `format(${expr}, '.3~s') + 'B'`;
@@ -96,13 +118,14 @@ export function sankeySpec(o: SankeyOptions): VegaSpec {
       aggs: {
         bytes: { sum: { field: o.bytesField } },
         ...Object.fromEntries(o.details.map((d, i) => [detailName(i), detailAggregation(d, o.bytesField)])),
+        ...(o.fallback ? { fallback: detailAggregation({ title: '', fields: [o.fallback.source, o.fallback.target], size: o.fallback.size }, o.bytesField) } : {}),
       },
     },
   };
+  if (o.fallback && (o.source.fields.length !== 1 || o.target.fields.length !== 1)) throw new Error('a Sankey fallback needs one field per side');
   const sourceKey = `slice(datum.key, 0, ${o.source.fields.length})`;
   const targetKey = `slice(datum.key, ${o.source.fields.length})`;
-  // A label expression is written over `k`; Vega has no lambdas, so `k` is substituted textually.
-  const labelOf = (side: SankeySide, key: string) => side.label.replaceAll(/\bk\[/g, `${key}[`);
+
   const tooltipEntries = [
     `'${o.source.title}': datum.source`,
     `'${o.target.title}': datum.target`,
@@ -187,9 +210,11 @@ export function sankeySpec(o: SankeyOptions): VegaSpec {
         name: 'links',
         source: 'buckets',
         transform: [
-          { type: 'formula', as: 'source', expr: labelOf(o.source, sourceKey) },
-          { type: 'formula', as: 'target', expr: labelOf(o.target, targetKey) },
-          { type: 'formula', as: 'size', expr: 'datum.bytes.value' },
+          ...(o.fallback ? fallbackTransforms(o.source, o.target) : [
+            { type: 'formula', as: 'source', expr: labelOf(o.source, sourceKey) },
+            { type: 'formula', as: 'target', expr: labelOf(o.target, targetKey) },
+            { type: 'formula', as: 'size', expr: 'datum.bytes.value' },
+          ]),
           { type: 'filter', expr: 'datum.size > 0' },
           { type: 'stack', groupby: ['source'], field: 'size', sort: { field: ['size', 'target'], order: ['descending', 'ascending'] }, as: ['sourceOffset0', 'sourceOffset1'] },
           { type: 'stack', groupby: ['target'], field: 'size', sort: { field: ['size', 'source'], order: ['descending', 'ascending'] }, as: ['targetOffset0', 'targetOffset1'] },
@@ -270,15 +295,18 @@ export interface HeatmapOptions {
   /** The field whose values are the heatmap's rows. */
   rowField: string;
   rowTitle: string;
-  /** The summed byte counter; cells show it as megabits per second over the bucket. */
+  /** The summed byte counter; cells show it as bytes per minute, as the dashboards' lines do. */
   bytesField: string;
   legendTitle: string;
   maxRows: number;
 }
 
 /**
- * A heatmap of Mbps per row and time bucket. The bucket width is read off consecutive bucket keys (the interval
- * Kibana picks is not in the response); extended_bounds keeps the buckets contiguous over the picked range.
+ * A heatmap of bytes per minute per row and time cell. The bucket width is read off consecutive bucket keys (the
+ * interval Kibana picks is not in the response); extended_bounds keeps the buckets contiguous over the picked range.
+ * Buckets shorter than a minute are merged into minutes: an exporter sends a flow's delta about once a minute, so a
+ * shorter bucket holds a minute of traffic or none, and its rate would be wrong both ways (see dateAgg in
+ * visualizations.ts, which keeps the lines at a minute or more for the same reason).
  */
 export function heatmapSpec(o: HeatmapOptions): VegaSpec {
   const aggs: Record<string, Aggregation> = {
@@ -304,8 +332,10 @@ export function heatmapSpec(o: HeatmapOptions): VegaSpec {
         transform: [
           { type: 'window', sort: { field: 'key' }, ops: ['lead', 'lag'], fields: ['key', 'key'], as: ['nextKey', 'previousKey'] },
           { type: 'formula', as: 'seconds', expr: '(datum.nextKey != null ? datum.nextKey - datum.key : datum.key - datum.previousKey) / 1000' },
-          { type: 'formula', as: 'end', expr: 'datum.key + datum.seconds * 1000' },
           { type: 'filter', expr: 'isFinite(datum.seconds) && datum.seconds > 0' },
+          { type: 'formula', as: 'cellMs', expr: 'max(datum.seconds, 60) * 1000' },
+          { type: 'formula', as: 'cell', expr: 'floor(datum.key / datum.cellMs) * datum.cellMs' },
+          { type: 'formula', as: 'end', expr: 'datum.cell + datum.cellMs' },
         ],
       },
       {
@@ -314,20 +344,22 @@ export function heatmapSpec(o: HeatmapOptions): VegaSpec {
         transform: [
           { type: 'flatten', fields: ['rows.buckets'], as: ['row'] },
           { type: 'formula', as: 'name', expr: 'datum.row.key' },
-          { type: 'formula', as: 'mbps', expr: 'datum.row.bytes.value * 8 / datum.seconds / 1e6' },
+          { type: 'formula', as: 'rowBytes', expr: 'datum.row.bytes.value' },
+          { type: 'aggregate', groupby: ['cell', 'cellMs', 'end', 'name'], fields: ['rowBytes'], ops: ['sum'], as: ['bytes'] },
+          { type: 'formula', as: 'rate', expr: 'datum.bytes / (datum.cellMs / 60000)' },
         ],
       },
     ],
     scales: [
-      { name: 'x', type: 'time', range: 'width', domain: { fields: [{ data: 'buckets', field: 'key' }, { data: 'buckets', field: 'end' }] } },
+      { name: 'x', type: 'time', range: 'width', domain: { fields: [{ data: 'buckets', field: 'cell' }, { data: 'buckets', field: 'end' }] } },
       { name: 'y', type: 'band', range: 'height', domain: { data: 'cells', field: 'name', sort: true }, padding: 0.05 },
-      { name: 'color', type: 'linear', range: { scheme: 'blues' }, domain: { data: 'cells', field: 'mbps' }, zero: true, nice: true },
+      { name: 'color', type: 'linear', range: { scheme: 'blues' }, domain: { data: 'cells', field: 'rate' }, zero: true, nice: true },
     ],
     axes: [
       { orient: 'bottom', scale: 'x', labelOverlap: true, grid: false },
       { orient: 'left', scale: 'y', title: o.rowTitle, labelLimit: 160 },
     ],
-    legends: [{ fill: 'color', type: 'gradient', title: o.legendTitle, gradientLength: { signal: 'max(60, height - 40)' } }],
+    legends: [{ fill: 'color', type: 'gradient', title: o.legendTitle, format: '.3~s', gradientLength: { signal: 'max(60, height - 40)' } }],
     marks: [
       {
         type: 'rect',
@@ -335,12 +367,12 @@ export function heatmapSpec(o: HeatmapOptions): VegaSpec {
         from: { data: 'cells' },
         encode: {
           update: {
-            x: { scale: 'x', field: 'key' },
+            x: { scale: 'x', field: 'cell' },
             x2: { scale: 'x', field: 'end' },
             y: { scale: 'y', field: 'name' },
             height: { scale: 'y', band: 1 },
-            fill: { scale: 'color', field: 'mbps' },
-            tooltip: { signal: `{'${o.rowTitle}': datum.name, 'Time': timeFormat(datum.key, '%Y-%m-%d %H:%M:%S'), '${o.legendTitle}': format(datum.mbps, '.3~f')}` },
+            fill: { scale: 'color', field: 'rate' },
+            tooltip: { signal: `{'${o.rowTitle}': datum.name, 'Time': timeFormat(datum.cell, '%Y-%m-%d %H:%M:%S'), '${o.legendTitle}': format(datum.rate, '.3~s') + 'B/min'}` },
           },
         },
       },

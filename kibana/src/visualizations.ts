@@ -43,16 +43,22 @@ const termsAgg = (id: string, split: Split, schema: 'segment' | 'group') => ({
   schema,
 });
 
-/** The date axis. perSecond: the interval is "second" and sums are scaled to it, so a sum of bytes reads as bytes/s. */
-const dateAgg = (id: string, perSecond: boolean) => ({
+/**
+ * The date axis. perMinute: the interval is "minute" and sums are scaled to it, so a sum of bytes reads as bytes/min.
+ * Not per second: Kibana shortens a bucket to as little as range/100 (30 s for the last hour), and an exporter
+ * sends a flow's delta about once a minute (the Flow Aggregator's active timeout), so a rate over buckets shorter
+ * than that is too high wherever a bucket holds a record and zero where it holds none. With "minute" a bucket is
+ * never shorter than a minute: Kibana only lengthens it (scaling the sums back to per minute).
+ */
+const dateAgg = (id: string, perMinute: boolean) => ({
   id,
   enabled: true,
   type: 'date_histogram',
   params: {
     field: '@timestamp',
     useNormalizedEsInterval: true,
-    scaleMetricValues: perSecond,
-    interval: perSecond ? 's' : 'auto',
+    scaleMetricValues: perMinute,
+    interval: perMinute ? 'm' : 'auto',
     drop_partials: false,
     min_doc_count: 1,
     extended_bounds: {},
@@ -106,15 +112,15 @@ export interface TimeSeriesOptions {
   chart: 'line' | 'area' | 'histogram';
   metric: Metric;
   split?: Split;
-  /** Sums scaled to per second (see dateAgg). */
-  perSecond: boolean;
+  /** Sums scaled to per minute (see dateAgg). */
+  perMinute: boolean;
   stacked: boolean;
   kuery: string;
 }
 
 /** A chart over time, optionally one series per value of a field (terms first, so the top N is over the whole range). */
 export function timeSeries(id: string, title: string, o: TimeSeriesOptions): SavedObject {
-  const aggs = [metricAgg('1', o.metric), ...(o.split ? [termsAgg('3', o.split, 'group')] : []), dateAgg('2', o.perSecond)];
+  const aggs = [metricAgg('1', o.metric), ...(o.split ? [termsAgg('3', o.split, 'group')] : []), dateAgg('2', o.perMinute)];
   return visualization(id, title, { type: o.chart, params: xyParams(o.chart, o.metric.label, o.stacked), aggs }, { kuery: o.kuery });
 }
 

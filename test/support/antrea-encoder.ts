@@ -1,3 +1,6 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
 // A test encoder for Antrea's IPFIX records, laid out as ../shared/fixtures/antrea/ANTREA_IPFIX_LAYOUT.md
 // describes (agent Flow Exporter and Flow Aggregator templates, go-ipfix's encoding rules). It proves the
 // enrichment and the long-string paths; the go-ipfix fixtures are what prove the decoder against an independent encoder.
@@ -185,4 +188,36 @@ export function aggregatorRecord(i: number, overrides: Record<string, unknown> =
     clusterId: '8b7cf9a4-1f0e-4a36-9f49-2a4c3c2e5d01',
     ...overrides,
   };
+}
+
+/**
+ * Layout C: the Flow Aggregator in Proxy mode (Antrea v2.3+): the agent's record forwarded, without the per-Node
+ * counters and throughputs of aggregate mode, with the original exporter (IANA 403-405) and flowDirection (61).
+ */
+export function proxyLayout(family: 4 | 6): LayoutField[] {
+  const aggregate = aggregatorLayout(family);
+  const labelsAndCluster = aggregate.slice(aggregate.findIndex((f) => f.name === 'sourcePodLabels'));
+  return [
+    ...aggregate.slice(0, aggregate.findIndex((f) => f.name === 'packetTotalCountFromSourceNode')),
+    ...labelsAndCluster,
+    iana('originalObservationDomainId', 405, 'u32'), iana('originalExporterIPv4Address', 403, 'ipv4'),
+    iana('originalExporterIPv6Address', 404, 'ipv6'), iana('flowDirection', 61, 'u8'),
+  ];
+}
+
+/**
+ * A capture for `replay`: one file per message, a template then data messages of three Flow Aggregator records
+ * each (every record its own source Pod), `records` in all, in observation domain `domain`.
+ */
+export function aggregatorCapture(dir: string, records: number, domain: number): string[] {
+  const layout = aggregatorLayout(4);
+  const header = (sequence: number) => ({ exportTimeSecs: 1_700_000_000, sequence, domain });
+  const files = [join(dir, 'm-00000.dat')];
+  writeFileSync(files[0], templateMessage(header(0), 300, layout));
+  for (let i = 0; i < records; i += 3) {
+    const file = join(dir, `m-${String(i + 1).padStart(5, '0')}.dat`);
+    writeFileSync(file, dataMessage(header(i), 300, layout, [i, i + 1, i + 2].map((n) => aggregatorRecord(n, { sourcePodName: `pod-${n}` }))));
+    files.push(file);
+  }
+  return files;
 }

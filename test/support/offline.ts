@@ -24,7 +24,8 @@ export function testPipeline(overrides: Partial<PipelineSettings> = {}) {
   const pipeline = new FlowPipeline(
     {
       registry: ElementRegistry.builtin(),
-      document: { target: 'ipfix', type: 'ipfix', timestampSource: 'export' },
+      // The Logstash shape: tests of decoding and enrichment; test/ecs.test.ts switches ECS on.
+      document: { target: 'ipfix', type: 'ipfix', timestampSource: 'export', ecs: false },
       includeFlowsetId: true,
       templateTimeoutMs: 1_800_000,
       pending: { maxSets: 1000, maxBytes: 1 << 20, maxAgeMs: 60_000 },

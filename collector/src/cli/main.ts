@@ -5,8 +5,8 @@ import { brotliDecompressSync } from 'node:zlib';
 import { destination, pino } from 'pino';
 import { ConfigError, loadConfig } from '../config/load.js';
 import { installAssets, stampedAssets } from '../../../elasticsearch/src/install.js';
-import { kibanaNdjson } from '../../../kibana/src/dashboards.js';
-import { importSavedObjects } from '../../../kibana/src/import.js';
+import { DEFAULT_ROUTE, HOME_DASHBOARD_ID, kibanaNdjson } from '../../../kibana/src/dashboards.js';
+import { KibanaUrlError, importSavedObjects, kibanaBaseUrl, kibanaStatus, setDefaultRoute, type KibanaConnection } from '../../../kibana/src/import.js';
 import { buildRegistry } from '../ie/configured.js';
 import { Collector } from '../pipeline/collector.js';
 import { createElasticsearchClient } from '../sinks/elasticsearch/client.js';
@@ -130,20 +130,64 @@ function readKibanaObjects(path: string): string {
   }
 }
 
+/** The Kibana to import into, its URL checked before anything is sent (a bad one is a usage error). */
+function kibanaConnection(url: string, source: string): KibanaConnection {
+  try {
+    kibanaBaseUrl(url);
+  } catch (error) {
+    if (error instanceof KibanaUrlError) fail(`${source}: ${error.message}`);
+    throw error;
+  }
+  return { url, username: process.env.KIBANA_USERNAME, password: process.env.KIBANA_PASSWORD, apiKey: process.env.KIBANA_API_KEY };
+}
+
+/**
+ * Imports the saved objects (built-in, or a --kibana-objects file) and makes Kibana open on the Overview dashboard;
+ * with --dry-run, only checks that Kibana answers. False when something failed (said on stderr or stdout).
+ */
+async function setupKibana(kibana: KibanaConnection, dryRun: boolean, objects: string | undefined): Promise<boolean> {
+  const where = `Kibana at ${kibana.url}`;
+  try {
+    if (dryRun) {
+      const status = await kibanaStatus(kibana);
+      process.stdout.write(`${where} is reachable: version ${status.version ?? 'not shown'}, status ${status.level}; would import the saved objects\n`);
+      return true;
+    }
+    const ndjson = objects ?? kibanaNdjson();
+    const report = await importSavedObjects(kibana, ndjson);
+    for (const o of report.imported) process.stdout.write(`imported: ${o.type} ${o.title ?? o.id}\n`);
+    for (const o of report.rejected) process.stdout.write(`rejected by Kibana: ${o.type} ${o.title ?? o.id}: ${o.reason}\n`);
+    if (report.imported.some((o) => o.type === 'dashboard' && o.id === HOME_DASHBOARD_ID)) {
+      const route = await setDefaultRoute(kibana, DEFAULT_ROUTE);
+      if (route.action === 'kept') process.stdout.write(`default route kept at ${route.route}: ${route.reason}\n`);
+      else if (route.action === 'unavailable') process.stdout.write(`default route not set: ${route.reason}; set defaultRoute to ${DEFAULT_ROUTE} in Advanced Settings\n`);
+      else process.stdout.write(`default route ${route.action}: Kibana opens on the Overview dashboard (${route.route})\n`);
+    }
+    return report.rejected.length === 0;
+  } catch (error) {
+    process.stderr.write(`elk-flow-collector: ${where}: ${(error as Error).message}\n`);
+    return false;
+  }
+}
+
 async function setup(args: string[]): Promise<void> {
   const { values } = parseArgs({
     args,
     options: { config: { type: 'string', short: 'c' }, 'dry-run': { type: 'boolean' }, 'kibana-url': { type: 'string' }, 'kibana-objects': { type: 'string' } },
   });
   const config = loadConfig(values.config);
-  const kibanaUrl = values['kibana-url'] ?? process.env.KIBANA_URL;
+  // An empty KIBANA_URL (a manifest's placeholder) means no Kibana, as it did before URLs were checked.
+  const kibanaUrl = values['kibana-url'] ?? (process.env.KIBANA_URL || undefined);
+  const kibana = kibanaUrl === undefined ? undefined : kibanaConnection(kibanaUrl, values['kibana-url'] !== undefined ? '--kibana-url' : 'KIBANA_URL');
+  const objects = values['kibana-objects'] ? readKibanaObjects(values['kibana-objects']) : undefined;
   if (config.elasticsearch.urls.length === 0 && !kibanaUrl) fail('setup needs ELASTICSEARCH_URL (or elasticsearch.urls), KIBANA_URL (or --kibana-url), or both');
   let failed = false;
   if (config.elasticsearch.urls.length > 0) {
     const client = createElasticsearchClient(config);
     try {
       const report = await installAssets(client, stampedAssets(config, buildRegistry(config)), values['dry-run'] ?? false);
-      for (const r of report) process.stdout.write(`${values['dry-run'] && r.action !== 'unchanged' ? `would be ${r.action}` : r.action}: ${r.kind} ${r.name}\n`);
+      for (const r of report) process.stdout.write(`${values['dry-run'] && r.action !== 'unchanged' ? `would be ${r.action}` : r.action}: ${r.kind} ${r.name}${r.detail ? `: ${r.detail}` : ''}\n`);
+      failed ||= report.some((r) => r.action === 'not permitted');
     } catch (error) {
       process.stderr.write(`elk-flow-collector: Elasticsearch at ${config.elasticsearch.urls.join(', ')}: ${(error as Error).message}\n`);
       failed = true;
@@ -151,20 +195,7 @@ async function setup(args: string[]): Promise<void> {
       await client.close();
     }
   }
-  if (kibanaUrl && !values['dry-run']) {
-    try {
-      const report = await importSavedObjects(
-        { url: kibanaUrl, username: process.env.KIBANA_USERNAME, password: process.env.KIBANA_PASSWORD, apiKey: process.env.KIBANA_API_KEY },
-        values['kibana-objects'] ? readKibanaObjects(values['kibana-objects']) : kibanaNdjson(),
-      );
-      for (const o of report.imported) process.stdout.write(`imported: ${o.type} ${o.title ?? o.id}\n`);
-      for (const o of report.rejected) process.stdout.write(`rejected by Kibana: ${o.type} ${o.title ?? o.id}: ${o.reason}\n`);
-      failed ||= report.rejected.length > 0;
-    } catch (error) {
-      process.stderr.write(`elk-flow-collector: Kibana at ${kibanaUrl}: ${(error as Error).message}\n`);
-      failed = true;
-    }
-  }
+  if (kibana) failed = !(await setupKibana(kibana, values['dry-run'] ?? false, objects)) || failed;
   if (failed) process.exit(1);
 }
 

@@ -1,6 +1,6 @@
 import type { DecoderSession, ExporterSessionKey } from '../session/template-session.js';
-import { decodeReleased, errorsFor, handleDataSet, newScratch, type Decoder, type DecodeResult, type FlowError } from './types.js';
-import { templateProblem, type FieldSpecifier, type MessageHeader, type TemplateDefinition } from './template.js';
+import { decodeReleased, errorsFor, handleDataSet, learnTemplate, newScratch, type Decoder, type DecodeResult, type FlowError } from './types.js';
+import { type FieldSpecifier, type MessageHeader, type TemplateDefinition } from './template.js';
 
 const HEADER_LENGTH = 16;
 const TEMPLATE_SET = 2;
@@ -110,14 +110,7 @@ function readTemplates(
       fields.push({ enterprise, id: rawId & 0x7fff, length: fieldLength });
     }
     const definition: TemplateDefinition = { version: 10, templateId, fields, scopeFieldCount };
-    const problem = templateProblem(definition);
-    if (problem) {
-      result.notices.push({ kind: 'template_invalid', domain, templateId, reason: problem });
-      continue;
-    }
-    session.learn(exporter, domain, definition, receivedAtMs);
-    result.notices.push({ kind: 'template_learned', domain, templateId });
-    learned.add(templateId);
+    if (learnTemplate(session, exporter, domain, definition, receivedAtMs, result)) learned.add(templateId);
   }
   decodeReleased(session, exporter, domain, learned, result);
 }

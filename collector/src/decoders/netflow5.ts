@@ -25,7 +25,11 @@ export function createNetflow5Decoder(options: CompileOptions): Decoder {
         throw new FlowError('truncated_header', exporter.key, 5, `message of ${message.length} octets is shorter than the v5 header`);
       }
       const count = message.readUInt16BE(2);
-      if (count < 1 || count > MAX_RECORDS || message.length < HEADER_LENGTH + count * RECORD_LENGTH) {
+      // The complete records the packet holds (at most 30) are decoded even when the header's count disagrees
+      // (too many, more than 30, more than the packet holds), as tshark decodes them; the mismatch is counted.
+      const present = Math.min(Math.floor((message.length - HEADER_LENGTH) / RECORD_LENGTH), MAX_RECORDS);
+      const decoded = count >= 1 && count <= present ? count : present;
+      if (decoded < 1) {
         throw new FlowError('bad_record_count', exporter.key, 5, `header announces ${count} records in ${message.length} octets`);
       }
       const sampling = message.readUInt16BE(22);
@@ -44,7 +48,8 @@ export function createNetflow5Decoder(options: CompileOptions): Decoder {
       };
       const result: DecodeResult = { records: [], notices: [], badFields: 0, misfits: 0 };
       const scratch = newScratch();
-      decodeRecords(template, message, HEADER_LENGTH, HEADER_LENGTH + count * RECORD_LENGTH, header, scratch, result.records);
+      decodeRecords(template, message, HEADER_LENGTH, HEADER_LENGTH + decoded * RECORD_LENGTH, header, scratch, result.records);
+      if (decoded !== count) result.notices.push({ kind: 'record_count_mismatch', domain: header.domain, announced: count, decoded });
       result.badFields = scratch.badFields;
       result.misfits = scratch.misfits;
       // v5 sequence numbers count flows.

@@ -1,6 +1,6 @@
 import type { DecoderSession, ExporterSessionKey } from '../session/template-session.js';
-import { decodeReleased, errorsFor, handleDataSet, newScratch, type Decoder, type DecodeResult, type FlowError } from './types.js';
-import { templateProblem, type FieldSpecifier, type MessageHeader } from './template.js';
+import { decodeReleased, errorsFor, handleDataSet, learnTemplate, newScratch, type Decoder, type DecodeResult, type FlowError } from './types.js';
+import { type FieldSpecifier, type MessageHeader } from './template.js';
 
 const HEADER_LENGTH = 20;
 const TEMPLATE_FLOWSET = 0;
@@ -41,14 +41,7 @@ export const netflow9Decoder: Decoder = {
           : readOptionsTemplates(message, bodyStart, end, domain, fail);
         const learned = new Set<number>();
         for (const definition of definitions) {
-          const problem = templateProblem(definition);
-          if (problem) {
-            result.notices.push({ kind: 'template_invalid', domain, templateId: definition.templateId, reason: problem });
-            continue;
-          }
-          session.learn(exporter, domain, definition, receivedAtMs);
-          result.notices.push({ kind: 'template_learned', domain, templateId: definition.templateId });
-          learned.add(definition.templateId);
+          if (learnTemplate(session, exporter, domain, definition, receivedAtMs, result)) learned.add(definition.templateId);
         }
         decodeReleased(session, exporter, domain, learned, result);
       } else if (flowsetId >= 256) {

@@ -207,6 +207,34 @@ function fieldReader(field: ResolvedField, element: FieldSpecifier, at: string):
   return { name: unknownElementName(element.enterprise, element.id), expression: `V.hex(b, ${at}, ${n})`, misfit: true };
 }
 
+// NetFlow v5/v9 uptime elements (IANA 22 flowStartSysUpTime, 21 flowEndSysUpTime) and the absolute IANA
+// elements (152 flowStartMilliseconds, 153 flowEndMilliseconds) they are given as, beside the raw value.
+const ABSOLUTE_UPTIMES: readonly [uptimeId: number, name: string][] = [[22, 'flowStartMilliseconds'], [21, 'flowEndMilliseconds']];
+
+/**
+ * v5/v9 records get absolute start and end times from their uptime elements and the header, unless the template
+ * carries those absolute elements itself or the uptime elements are read as the codec's `*_switched` times.
+ */
+function addAbsoluteUptimes(
+  definition: TemplateDefinition,
+  fields: readonly ResolvedField[],
+  valueNames: Map<string, string[]>,
+  note: (name: string, expression: string) => void,
+  lines: string[],
+): void {
+  if (definition.version === 10) return;
+  for (const [uptimeId, name] of ABSOLUTE_UPTIMES) {
+    if (valueNames.has(name)) continue;
+    const index = definition.fields.findIndex((f, i) =>
+      f.id === uptimeId && !f.scope && !f.padding && fields[i].type.startsWith('unsigned') && f.length >= 1 && f.length <= 4 && f.length !== VARIABLE_LENGTH);
+    if (index < 0 || !valueNames.get(fields[index].name)?.includes(`v${index}`)) continue;
+    const expression = `V.uptimeMillis(v${index}, h.uptimeMs, h.exportTimeSecs, h.unixNsecs, s)`;
+    note(name, expression);
+    lines.push(`const a${uptimeId} = ${expression};`);
+    valueNames.set(name, [`a${uptimeId}`]);
+  }
+}
+
 function headerFields(definition: TemplateDefinition, options: CompileOptions): string[] {
   const fsid = JSON.stringify(definition.templateId);
   if (definition.version === 5) {
@@ -231,7 +259,7 @@ export function compileTemplate(definition: TemplateDefinition, options: Compile
   const note = (name: string, expression: string) => {
     const kind: ValueKind = /^(b\[[^\]]+\]|b\.read(UInt|Int)(8|16BE|32BE)\(|V\.(u64|uint|int)\()/.test(expression)
       ? 'integer'
-      : /^V\.(ip4|ip6|mac|hex|isoMillis|isoNtp|switched|aclIdAsa)\(/.test(expression) ? 'plain' : 'any';
+      : /^V\.(ip4|ip6|mac|hex|isoMillis|isoNtp|switched|uptimeMillis|aclIdAsa)\(/.test(expression) ? 'plain' : 'any';
     // A repeated element (an array) or one name read two ways is anything.
     kinds.set(name, kinds.has(name) ? 'any' : kind);
   };
@@ -285,6 +313,7 @@ export function compileTemplate(definition: TemplateDefinition, options: Compile
     else fixedOffset += field.length;
   });
   lines.push(variable ? 's.pos = p;' : `s.pos = p + ${fixedOffset};`);
+  addAbsoluteUptimes(definition, fields, valueNames, note, lines);
   // An object literal gives every record of a template the same hidden class, which JSON.stringify is fastest on.
   // The same element repeated in one template keeps every value, in order, as an array.
   const properties = [...headerFields(definition, options)];

@@ -1,6 +1,6 @@
-import type { DecoderSession, ExporterSessionKey, PendingSet } from '../session/template-session.js';
-import type { CompiledTemplate, DecodedRecord, MessageHeader, RecordLayout } from './template.js';
-import { RecordOverrun } from './template.js';
+import type { DecoderSession, ExporterSessionKey, PendingSet, TemplateLimitName } from '../session/template-session.js';
+import type { CompiledTemplate, DecodedRecord, MessageHeader, RecordLayout, TemplateDefinition } from './template.js';
+import { RecordOverrun, templateProblem } from './template.js';
 import type { RecordScratch } from './values.js';
 
 /** One decoded flow record and what the document builder needs from its message. */
@@ -26,10 +26,13 @@ export type DecoderNotice =
   | { kind: 'template_learned'; domain: number; templateId: number }
   | { kind: 'template_withdrawn'; domain: number; templateId: number | 'data' | 'options'; count: number }
   | { kind: 'template_invalid'; domain: number; templateId: number; reason: string }
+  | { kind: 'template_refused'; domain: number; templateId: number; limit: TemplateLimitName; reason: string }
   | { kind: 'set_held'; domain: number; templateId: number }
   | { kind: 'pending_evicted'; sets: PendingSet[] }
   | { kind: 'pending_set_malformed'; domain: number; templateId: number; reason: string }
-  | { kind: 'set_reserved'; domain: number; setId: number };
+  | { kind: 'set_reserved'; domain: number; setId: number }
+  /** A v5 header announcing another number of records than the packet holds: the complete ones were decoded. */
+  | { kind: 'record_count_mismatch'; domain: number; announced: number; decoded: number };
 
 /** Sequence number of a message, for loss accounting (records for IPFIX and v5, packets for v9). */
 export interface SequenceReport {
@@ -91,6 +94,28 @@ export function errorsFor(exporter: ExporterSessionKey, version: number) {
 
 export function newScratch(): RecordScratch {
   return { pos: 0, end: 0, badFields: 0, misfits: 0 };
+}
+
+/**
+ * A template record: checked, then kept by the session unless it passes the session's limits. Returns whether it
+ * was learned; either way a notice says what happened.
+ */
+export function learnTemplate(
+  session: DecoderSession, exporter: ExporterSessionKey, domain: number, definition: TemplateDefinition, receivedAtMs: number, result: DecodeResult,
+): boolean {
+  const { templateId } = definition;
+  const problem = templateProblem(definition);
+  if (problem) {
+    result.notices.push({ kind: 'template_invalid', domain, templateId, reason: problem });
+    return false;
+  }
+  const learned = session.learn(exporter, domain, definition, receivedAtMs);
+  if ('refused' in learned) {
+    result.notices.push({ kind: 'template_refused', domain, templateId, limit: learned.refused, reason: learned.reason });
+    return false;
+  }
+  result.notices.push({ kind: 'template_learned', domain, templateId });
+  return true;
 }
 
 /**

@@ -210,9 +210,19 @@ export function isoMillis(ms: number | bigint, scratch: RecordScratch): string |
 
 const NTP_EPOCH_OFFSET_SECS = 2208988800; // 1900-01-01 to 1970-01-01
 
-/** dateTimeMicroseconds/Nanoseconds are NTP timestamps (RFC 7011 §6.1.9): seconds since 1900 and a 2^-32 fraction. */
+const SIX_DIGITS = (n: number) => String(n).padStart(6, '0');
+
+/**
+ * dateTimeMicroseconds/Nanoseconds are NTP timestamps (RFC 7011 §6.1.9): seconds since 1900 and a 2^-32 s
+ * fraction. Written with nine fraction digits (nanoseconds, floored), so nothing the exporter sent is cut to
+ * milliseconds; Elasticsearch keeps them in `date_nanos` fields. The fraction is not masked for microseconds:
+ * RFC 7011 lets a collector ignore its low 11 bits, but those are the exporter's and we keep what it sent.
+ */
 export function isoNtp(seconds: number, fraction: number, scratch: RecordScratch): string | undefined {
-  return isoMillis((seconds - NTP_EPOCH_OFFSET_SECS) * 1000 + Math.floor((fraction / 4294967296) * 1000), scratch);
+  // fraction × 10^9 / 2^32 = fraction × 5^9 / 2^23, exact in a double (below 2^53).
+  const nanos = Math.floor((fraction * 1953125) / 8388608);
+  const millis = isoMillis((seconds - NTP_EPOCH_OFFSET_SECS) * 1000 + Math.floor(nanos / 1_000_000), scratch);
+  return millis === undefined ? undefined : `${millis.slice(0, -1)}${SIX_DIGITS(nanos % 1_000_000)}Z`;
 }
 
 /**
@@ -230,6 +240,21 @@ export function switched(value: number, uptimeMs: number, unixSecs: number, unix
   return isoMillis(seconds * 1000 + Math.floor(micros / 1000), scratch);
 }
 
+const TWO_31 = 2147483648;
+
+/**
+ * Absolute time of a NetFlow v5/v9 uptime value (flowStartSysUpTime, flowEndSysUpTime: the device's uptime in ms
+ * when the flow started or ended), as IANA's flowStartMilliseconds/flowEndMilliseconds would carry it: the
+ * header's clock (unix secs and, v5 only, nsecs) minus how long before the header's uptime the value lies.
+ * Uptime is 32 bits and wraps after 49.7 days: the difference is taken modulo 2^32, and one more than 2^31
+ * behind is read as slightly ahead of the header (a flow that ended as the packet was built), not 49 days old.
+ */
+export function uptimeMillis(value: number, uptimeMs: number, unixSecs: number, unixNsecs: number, scratch: RecordScratch): string | undefined {
+  let behind = (uptimeMs - value) >>> 0;
+  if (behind >= TWO_31) behind -= TWO_32;
+  return isoMillis(unixSecs * 1000 + Math.floor(unixNsecs / 1_000_000) - behind, scratch);
+}
+
 /** RFC 7011 boolean: 1 is true, 2 is false; anything else is kept as the number. */
 export function bool(v: number): boolean | number {
   return v === 1 ? true : v === 2 ? false : v;
@@ -239,10 +264,21 @@ export function forwardingStatus(v: number): { status: number; reason: number } 
   return { status: v >> 6, reason: v & 0x3f };
 }
 
-/** Cisco NBAR application id: classification engine id, "..", selector id (the codec's rendering). */
+const PANA_L7_PEN = 20;
+
+/** A selector of any length: an integer up to 8 octets (exact), longer ones as 0x-prefixed hex (nothing cut). */
+function selector(b: Buffer, o: number, length: number): string {
+  return length <= 8 ? String(uint(b, o, length)) : `0x${hex(b, o, length)}`;
+}
+
+/**
+ * applicationId (RFC 6759): the classification engine id, "..", the selector id (the codec's rendering). Engine
+ * 20 (PANA-L7-PEN) puts a private enterprise number before the vendor's selector: `20..<pen>..<selector>`.
+ */
 export function applicationId(b: Buffer, o: number, length: number): string {
   if (length < 2) return String(b[o] ?? '');
-  return `${b[o]}..${uint(b, o + 1, Math.min(length - 1, 8))}`;
+  if (b[o] === PANA_L7_PEN && length >= 6) return `${PANA_L7_PEN}..${b.readUInt32BE(o + 1)}..${selector(b, o + 5, length - 5)}`;
+  return `${b[o]}..${selector(b, o + 1, length - 1)}`;
 }
 
 /** Cisco ASA ACL id: three 32-bit words in hex, joined by '-'. */

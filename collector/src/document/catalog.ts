@@ -7,10 +7,10 @@ import { ANTREA_LEGACY_PEN, ANTREA_PEN, REVERSE_PEN, type InformationElement, ty
  * dashboards are checked against it.
  */
 export type FieldType =
-  | 'keyword' | 'ip' | 'date' | 'boolean' | 'byte' | 'short' | 'integer' | 'long' | 'unsigned_long' | 'float' | 'double'
+  | 'keyword' | 'ip' | 'date' | 'date_nanos' | 'boolean' | 'byte' | 'short' | 'integer' | 'long' | 'unsigned_long' | 'float' | 'double'
   | 'object' | 'flattened';
 
-export type FieldSource = 'envelope' | 'header' | 'element' | 'derived';
+export type FieldSource = 'envelope' | 'header' | 'element' | 'derived' | 'ecs';
 
 export interface CatalogField {
   /** Path in the document; decoded fields are under the target object (`ipfix` by default). */
@@ -25,11 +25,13 @@ export interface CatalogField {
   properties?: Record<string, FieldType>;
 }
 
+// Microsecond and nanosecond times are written with nine fraction digits: `date_nanos` keeps them (`date` would
+// round them to milliseconds). Kibana's time field stays `@timestamp`, a `date`.
 const ELEMENT_TYPES: Record<ValueType, FieldType | undefined> = {
   unsigned8: 'short', unsigned16: 'integer', unsigned32: 'long', unsigned64: 'unsigned_long',
   signed8: 'byte', signed16: 'short', signed32: 'integer', signed64: 'long',
   float32: 'float', float64: 'double', boolean: 'boolean', macAddress: 'keyword', octetArray: 'keyword', string: 'keyword',
-  dateTimeSeconds: 'date', dateTimeMilliseconds: 'date', dateTimeMicroseconds: 'date', dateTimeNanoseconds: 'date',
+  dateTimeSeconds: 'date', dateTimeMilliseconds: 'date', dateTimeMicroseconds: 'date_nanos', dateTimeNanoseconds: 'date_nanos',
   ipv4Address: 'ip', ipv6Address: 'ip', skip: undefined,
   forwardingStatus: 'object', applicationId: 'keyword', aclIdAsa: 'keyword', mplsLabelStackOctets: 'object',
 };
@@ -76,7 +78,7 @@ const HEADER: (Omit<CatalogField, 'path'> & { name: string })[] = [
   { name: 'engine_id', type: 'short', source: 'header', origin: 'v5 header', description: 'v5 engine id.' },
   { name: 'sampling_algorithm', type: 'short', source: 'header', origin: 'v5 header', description: 'v5 sampling mode.' },
   { name: 'sampling_interval', type: 'integer', source: 'header', origin: 'v5 header', description: 'v5 sampling interval.' },
-  { name: 'flow_records', type: 'short', source: 'header', origin: 'v5 header', description: 'Records in the v5 message.' },
+  { name: 'flow_records', type: 'integer', source: 'header', origin: 'v5 header', description: 'Records in the v5 message.' },
 ];
 const SCOPE_NAMES = ['scope_system', 'scope_interface', 'scope_line_card', 'scope_netflow_cache', 'scope_template'];
 
@@ -90,23 +92,55 @@ const DERIVED: (Omit<CatalogField, 'path' | 'source'> & { name: string })[] = [
   { name: 'egressNetworkPolicyRuleActionStr', type: 'keyword', origin: 'egressNetworkPolicyRuleAction (rule 4)', description: 'No Action, Allow, Drop, Reject.' },
   { name: 'sourceIP', type: 'ip', origin: 'sourceIPv6Address, else sourceIPv4Address (rule 5)', description: 'Source address of either family.' },
   { name: 'destinationIP', type: 'ip', origin: 'destinationIPv6Address, else destinationIPv4Address (rule 5)', description: 'Destination address of either family.' },
+  { name: 'originalExporterIP', type: 'ip', origin: 'originalExporterIPv4Address, else originalExporterIPv6Address (Proxy mode)', description: 'The Antrea agent whose record the Flow Aggregator forwarded in Proxy mode (`host` is the Flow Aggregator); absent in Aggregate mode.' },
   { name: 'flowKey', type: 'keyword', origin: 'rule 6', description: 'flowKeyPodToPod, or flowKeyPodToExternal for flows to external addresses.' },
   { name: 'flowKeyPodToPod', type: 'keyword', origin: 'rule 6', description: '`<sourcePod>:<sourcePort>-><destinationPod>:<destinationPort> <protocol>` (flowType not 3).' },
   { name: 'flowKeyPodToService', type: 'keyword', origin: 'rule 6', description: '`<sourcePod>:<sourcePort>-><servicePortName>:<servicePort> <protocol>` (the legacy filter left out this `:`).' },
   { name: 'flowKeyPodToExternal', type: 'keyword', origin: 'rule 6', description: '`<sourcePod>:<sourcePort>-><destinationIP>:<destinationPort> <protocol>` (flowType 3).' },
-  { name: 'ingressNetworkPolicyTypeStr', type: 'keyword', origin: 'ingressNetworkPolicyType (rule 8)', description: 'K8s NetworkPolicy, Antrea NetworkPolicy, Antrea ClusterNetworkPolicy, K8s ClusterNetworkPolicy.' },
+  { name: 'ingressNetworkPolicyTypeStr', type: 'keyword', origin: 'ingressNetworkPolicyType (rule 8)', description: 'K8s NetworkPolicy, Antrea NetworkPolicy, Antrea ClusterNetworkPolicy, K8s ClusterNetworkPolicy; N/A for no policy (type 0), as the policy name.' },
   { name: 'egressNetworkPolicyTypeStr', type: 'keyword', origin: 'egressNetworkPolicyType (rule 8)', description: 'As ingressNetworkPolicyTypeStr.' },
 ];
 
-function elementField(target: string, e: InformationElement): CatalogField | undefined {
-  const base = elementType(e.type);
+/**
+ * The ECS fields (document/ecs.ts, `document.ecs`), real fields at the root beside the target object, with ECS's
+ * types. The counters are the delta counters, so sums over any time range are the traffic in it.
+ */
+export const ECS_FIELDS: CatalogField[] = ([
+  ['event.kind', 'keyword', 'constant "event"', 'ECS: the record is an event.'],
+  ['event.category', 'keyword', 'constant ["network"]; ["network", "session"] for biflows (biflowDirection)', 'ECS category, as Filebeat\'s netflow input.'],
+  ['event.type', 'keyword', '["connection"], plus "allowed" or "denied" from Antrea\'s rule actions', 'Absent for options records.'],
+  ['event.action', 'keyword', '"netflow_flow" or "netflow_options"', 'As Filebeat\'s netflow input.'],
+  ['event.start', 'date', 'flowStart{Nano,Micro,Milli}seconds, flowStartSeconds, first_switched (the finest present)', 'When the flow started.'],
+  ['event.end', 'date', 'flowEnd{Nano,Micro,Milli}seconds, flowEndSeconds, last_switched (the finest present)', 'When the flow ended (its last packet so far).'],
+  ['event.duration', 'long', 'event.end - event.start, else flowDurationMilliseconds/Microseconds', 'Nanoseconds.'],
+  ['source.ip', 'ip', 'sourceIPv6Address if set, else sourceIPv4Address (as ipfix.sourceIP)', 'Swapped with destination for biflows initiated by the reverse side (biflowDirection 2).'],
+  ['source.port', 'long', 'sourceTransportPort', ''],
+  ['source.bytes', 'long', 'octetDeltaCount, else octetTotalCount, else initiatorOctets', 'Octets sent by the source in this report.'],
+  ['source.packets', 'long', 'packetDeltaCount, else packetTotalCount, else initiatorPackets', 'Packets sent by the source in this report.'],
+  ['destination.ip', 'ip', 'destinationIPv6Address if set, else destinationIPv4Address (as ipfix.destinationIP)', ''],
+  ['destination.port', 'long', 'destinationTransportPort', ''],
+  ['destination.bytes', 'long', 'reverseOctetDeltaCount, else reverseOctetTotalCount, else responderOctets', 'Octets sent by the destination (RFC 5103 reverse direction).'],
+  ['destination.packets', 'long', 'reversePacketDeltaCount, else reversePacketTotalCount, else responderPackets', 'Packets sent by the destination.'],
+  ['network.transport', 'keyword', 'protocolIdentifier', 'Lowercase IANA keyword: tcp, udp, icmp, ipv6-icmp, sctp, gre, esp, ah, igmp (absent for others).'],
+  ['network.iana_number', 'keyword', 'protocolIdentifier', 'The protocol number as text (ECS keyword).'],
+  ['network.type', 'keyword', 'family of the addresses', 'ipv4 or ipv6.'],
+  ['network.bytes', 'long', 'source.bytes + destination.bytes', 'Both directions.'],
+  ['network.packets', 'long', 'source.packets + destination.packets', 'Both directions.'],
+  ['network.community_id', 'keyword', 'Community ID v1, seed 0, of addresses, ports (ICMP type and code) and protocol', 'Correlates with Zeek, Suricata and Elastic Security.'],
+  ['related.ip', 'ip', 'source.ip and destination.ip', ''],
+  ['observer.ip', 'ip', 'originalExporterIPv4/IPv6Address (Flow Aggregator in Proxy mode), else the exporter address', 'Who observed the flow.'],
+] as const).map(([path, type, origin, description]) => ({ path, type, source: 'ecs', origin, description }));
+
+function elementField(target: string, e: InformationElement, v9 = false): CatalogField | undefined {
+  // The codec's `*_switched` v9 names (netflow.yaml) are rendered as absolute times, whatever their type.
+  const base = v9 && e.name.endsWith('_switched') ? 'date' : elementType(e.type);
   if (!base) return undefined;
   const enriched = ENRICHED_TYPES[e.name];
   const field: CatalogField = {
     path: `${target}.${e.name}`,
     type: enriched?.type ?? base,
     source: 'element',
-    origin: `${ENTERPRISES[e.enterprise] ?? `enterprise ${e.enterprise}`} ${e.enterprise}/${e.id} ${e.type}`,
+    origin: v9 ? `NetFlow v9 field type ${e.id} ${e.type}` : `${ENTERPRISES[e.enterprise] ?? `enterprise ${e.enterprise}`} ${e.enterprise}/${e.id} ${e.type}`,
     description: enriched?.note ?? '',
   };
   const unit = unitOf(e.name);
@@ -136,8 +170,10 @@ export function fieldCatalog(registry: ElementRegistry = ElementRegistry.builtin
   const forward = elements.filter((e) => e.enterprise === 0);
   const reverse = forward.map((e) => registry.ipfixElement(REVERSE_PEN, e.id)).filter((e): e is InformationElement => !!e);
   const byName = new Map<string, CatalogField>();
-  for (const e of [...elements, ...reverse]) {
-    const field = elementField(target, e);
+  // NetFlow v9 field types after the IPFIX elements: most share their names; vendor v9 types add theirs.
+  const netflow = registry.netflowElements().map((e) => ({ e, v9: true }));
+  for (const { e, v9 } of [...[...elements, ...reverse].map((x) => ({ e: x, v9: false })), ...netflow]) {
+    const field = elementField(target, e, v9);
     // One name, one type: a name defined twice (e.g. throughput, Antrea and derived) keeps its first definition.
     if (field && !byName.has(field.path)) byName.set(field.path, field);
   }
@@ -146,6 +182,7 @@ export function fieldCatalog(registry: ElementRegistry = ElementRegistry.builtin
     const path = `${target}.${name}`;
     if (!byName.has(path)) fields.push({ path, source: 'derived', ...d });
   }
+  fields.push(...ECS_FIELDS);
   return fields;
 }
 

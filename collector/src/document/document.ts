@@ -2,7 +2,7 @@ import * as crypto from 'node:crypto';
 import type { FlowRecord } from '../decoders/types.js';
 import type { DecodedRecord, RecordLayout } from '../decoders/template.js';
 import { ByteBuffer } from './bytes.js';
-import { constant, JsonText, NEEDS_ESCAPE, reserve, string, textBytes } from './json-bytes.js';
+import { constant, JsonText, NEEDS_ESCAPE, raw, reserve, string, textBytes } from './json-bytes.js';
 import { compileRecordWriter, type RecordWriter } from './record-writer.js';
 
 /** Where `@timestamp` comes from: the message's export time (the codec's choice), the flow's end, or receipt. */
@@ -17,6 +17,8 @@ export interface DocumentOptions {
   /** Value of the `type` field (Logstash's input `type`). */
   type: string;
   timestampSource: TimestampSource;
+  /** Add the ECS fields (document/ecs.ts) beside the target object; absent means on. */
+  ecs?: boolean;
 }
 
 /**
@@ -31,6 +33,8 @@ export interface FlowDocument {
   layout: RecordLayout;
   /** The record's origin (see FlowRecord): what its deterministic document id is made of. */
   origin: RecordOrigin;
+  /** The ECS members (`,"event":{...},...`, see ecs.ts) written after the target object; '' for none. */
+  ecs: string;
 }
 
 const FLOW_END_FIELDS = ['flowEndMilliseconds', 'flowEndSeconds', 'flowEndMicroseconds', 'flowEndNanoseconds', 'last_switched'];
@@ -65,6 +69,7 @@ export function buildDocument(record: FlowRecord, host: string, receivedAtMs: nu
     fields: record.fields,
     layout: record.layout,
     origin: record,
+    ecs: '',
   };
 }
 
@@ -121,8 +126,8 @@ function envelopeFor(options: DocumentOptions): Envelope {
 }
 
 /**
- * Appends a document in the Logstash event shape, `{"@timestamp", "@version", host, type, <target>: {...}}`, to an
- * output buffer, every byte written in place (see json-bytes.ts).
+ * Appends a document in the Logstash event shape, `{"@timestamp", "@version", host, type, <target>: {...}}`,
+ * followed by its ECS fields when it has them, to an output buffer, every byte written in place (see json-bytes.ts).
  */
 export function writeDocument(doc: FlowDocument, options: DocumentOptions, out: ByteBuffer): void {
   const envelope = envelopeFor(options);
@@ -136,6 +141,7 @@ export function writeDocument(doc: FlowDocument, options: DocumentOptions, out: 
   reserve(out, p, envelope.room);
   out.pos = constant(out, p, envelope.tail);
   writerFor(doc.layout)(doc.fields, out);
+  out.pos = raw(out, out.pos, doc.ecs);
   out.byte(0x7d);
 }
 

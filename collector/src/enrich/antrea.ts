@@ -15,8 +15,10 @@ const PROTOCOL_NAMES: Record<number, string> = {
 };
 const FLOW_TYPES: Record<number, string> = { 1: 'Intra-Node', 2: 'Inter-Node', 3: 'To External', 4: 'From External' };
 const RULE_ACTIONS: Record<number, string> = { 0: 'No Action', 1: 'Allow', 2: 'Drop', 3: 'Reject' };
+// 0 is "no policy" (the record's policy name and namespace are empty, written "N/A" by rule 7): "N/A" too, so
+// that panels by policy type and by policy name show the same bucket for unprotected traffic, not a type "0".
 const POLICY_TYPES: Record<number, string> = {
-  1: 'K8s NetworkPolicy', 2: 'Antrea NetworkPolicy', 3: 'Antrea ClusterNetworkPolicy', 4: 'K8s ClusterNetworkPolicy',
+  0: 'N/A', 1: 'K8s NetworkPolicy', 2: 'Antrea NetworkPolicy', 3: 'Antrea ClusterNetworkPolicy', 4: 'K8s ClusterNetworkPolicy',
 };
 const FLOW_TYPE_TO_EXTERNAL = 3;
 
@@ -24,7 +26,7 @@ const FLOW_TYPE_TO_EXTERNAL = 3;
 export const ENRICHMENT_FIELDS = [
   'bytes', 'packets', 'protocolName', 'flowTypeStr', 'ingressNetworkPolicyRuleActionStr', 'egressNetworkPolicyRuleActionStr',
   'ingressNetworkPolicyTypeStr', 'egressNetworkPolicyTypeStr', 'sourceIP', 'destinationIP', 'flowKey', 'flowKeyPodToPod',
-  'flowKeyPodToService', 'flowKeyPodToExternal', 'throughput', 'reverseThroughput',
+  'flowKeyPodToService', 'flowKeyPodToExternal', 'throughput', 'reverseThroughput', 'originalExporterIP',
 ] as const;
 
 export interface EnrichmentOptions {
@@ -42,12 +44,17 @@ const toNumber = (value: unknown): number | undefined =>
   typeof value === 'number' ? value : typeof value === 'bigint' ? Number(value) : undefined;
 const timeMs = (value: unknown): number | undefined => (typeof value === 'string' ? Date.parse(value) : undefined);
 
-/** Label texts already validated: a Pod's labels come with each of its records, so parse each text once. */
+/**
+ * Label texts already validated: a Pod's labels come with each of its records, so parse each text once. Bounded in
+ * entries and in characters (an exporter can send texts of 64 KiB): past either, the cache starts again.
+ */
 const LABEL_CACHE_SIZE = 10_000;
+const LABEL_CACHE_CHARS = 4 * 1024 * 1024;
 
 export class AntreaEnricher {
   private readonly throughput: ThroughputTracker;
   private readonly knownLabels = new Map<string, JsonText | object>();
+  private knownLabelChars = 0;
 
   constructor(options: EnrichmentOptions) {
     this.throughput = new ThroughputTracker(options.throughputMaxKeys, options.throughputIdleTimeoutMs);
@@ -83,6 +90,12 @@ export class AntreaEnricher {
     const destinationIP = nonEmpty(f.destinationIPv6Address) ? f.destinationIPv6Address : f.destinationIPv4Address;
     if (sourceIP !== undefined) f.sourceIP = sourceIP;
     if (destinationIP !== undefined) f.destinationIP = destinationIP;
+    // Proxy mode (Antrea v2.3+): the Flow Aggregator forwards agents' records with the agent as the original
+    // exporter, filling the element of the other family with the zero address.
+    const v4 = f.originalExporterIPv4Address;
+    const v6 = f.originalExporterIPv6Address;
+    const originalExporter = nonEmpty(v4) && v4 !== '0.0.0.0' ? v4 : nonEmpty(v6) && v6 !== '::' ? v6 : undefined;
+    if (originalExporter !== undefined) f.originalExporterIP = originalExporter;
 
     // Keys need the whole 5-tuple; records without it (test messages, partial templates) get none rather than "undefined".
     const hasPorts = f.sourceTransportPort !== undefined && f.destinationTransportPort !== undefined && protocolName !== undefined;
@@ -101,7 +114,10 @@ export class AntreaEnricher {
     issues.badLabels += this.parseLabels(doc, 'sourcePodLabels') + this.parseLabels(doc, 'destinationPodLabels');
 
     // The Flow Aggregator exports throughput itself (bits/s); derive it only for records without it (agent records).
-    if (f.throughput === undefined && hasPorts) this.deriveThroughput(f, host, sourceIP, destinationIP, protocolName, nowMs);
+    // Per exporting agent: in Proxy mode both Nodes of an inter-Node flow report it through the one Flow Aggregator.
+    if (f.throughput === undefined && hasPorts) {
+      this.deriveThroughput(f, originalExporter ?? host, sourceIP, destinationIP, protocolName, nowMs);
+    }
   }
 
   /** Forgets throughput state of flows not seen for the idle timeout. */
@@ -128,8 +144,12 @@ export class AntreaEnricher {
       if (labels === null || typeof labels !== 'object' || Array.isArray(labels)) throw new Error('not an object');
       // Valid JSON on one line is written out as received (see JsonText); otherwise as the parsed object.
       const value = /[\r\n]/.test(text) ? labels : new JsonText(text);
-      if (this.knownLabels.size >= LABEL_CACHE_SIZE) this.knownLabels.clear();
+      if (this.knownLabels.size >= LABEL_CACHE_SIZE || this.knownLabelChars + text.length > LABEL_CACHE_CHARS) {
+        this.knownLabels.clear();
+        this.knownLabelChars = 0;
+      }
       this.knownLabels.set(text, value);
+      this.knownLabelChars += text.length;
       f[name] = value;
       return 0;
     } catch {

@@ -1,3 +1,8 @@
+import { createHash } from 'node:crypto';
+
+/** Longer keys (names an exporter made up) are stored as their hash, so that the state is bounded in octets too. */
+const MAX_KEY_LENGTH = 256;
+
 /**
  * Remembers, per exporter and flow key, when the flow was last reported, so that a record's octet delta can be
  * turned into a rate. Bounded (least recently used entries go first) and idle entries expire, unlike the
@@ -15,7 +20,8 @@ export class ThroughputTracker {
    * Returns the interval (seconds) this record covers: since the previous record of the same key, or since the
    * flow started for the first one. Zero or negative intervals return undefined: no rate rather than a division by zero.
    */
-  interval(key: string, startMs: number | undefined, endMs: number, nowMs: number): number | undefined {
+  interval(flowKey: string, startMs: number | undefined, endMs: number, nowMs: number): number | undefined {
+    const key = flowKey.length > MAX_KEY_LENGTH ? `#${createHash('sha256').update(flowKey).digest('base64')}` : flowKey;
     const previous = this.lastEndMs.get(key);
     if (previous) this.lastEndMs.delete(key); // re-inserted below: Map order is the LRU order
     this.lastEndMs.set(key, { endMs: Math.max(endMs, previous?.endMs ?? -Infinity), touchedMs: nowMs });

@@ -1,4 +1,4 @@
-import { BUILTIN_ELEMENTS } from './elements.generated.js';
+import { BUILTIN_ELEMENTS, BUILTIN_NETFLOW_ELEMENTS } from './elements.generated.js';
 import { REVERSE_PEN, type InformationElement, type ValueType } from './types.js';
 
 // Enterprise numbers go up to 2^32, ids to 2^15: the product stays far below 2^53, so one number is a safe key.
@@ -6,7 +6,8 @@ const key = (enterprise: number, id: number) => enterprise * 65536 + id;
 
 /**
  * Looks up information elements: IPFIX by (enterprise, id), NetFlow v9 by field type. Built from the
- * generated tables (IANA, Antrea 56506 and 55829) and extended or overridden by Logstash definition files.
+ * generated tables (IANA, Antrea 56506 and 55829, the vendors' elements of the codec's definition files) and
+ * extended or overridden by Logstash definition files.
  * Immutable: `extend` returns a new registry, so compiled templates never see a registry change under them.
  */
 export class ElementRegistry {
@@ -24,6 +25,7 @@ export class ElementRegistry {
       // v9 field types below 32768 share IANA's numbering, so v9 and IPFIX land in one schema.
       if (enterprise === 0) netflow.set(id, element);
     }
+    for (const [id, name, type] of BUILTIN_NETFLOW_ELEMENTS) netflow.set(id, { enterprise: 0, id, name, type: type as ValueType });
     return new ElementRegistry(ipfix, netflow);
   }
 
@@ -51,6 +53,11 @@ export class ElementRegistry {
 
   netflowElement(id: number): InformationElement | undefined {
     return this.netflow.get(id);
+  }
+
+  /** Every NetFlow v9 field type known, by the name v9 records carry. */
+  netflowElements(): InformationElement[] {
+    return [...this.netflow.values()];
   }
 
   /** Every element known by (enterprise, id), reverse elements excluded (they are derived on lookup). */

@@ -1,4 +1,6 @@
+import { createJsonInput } from './json.js';
 import { createTcpInput } from './tcp.js';
+import { createTlsInput } from './tls.js';
 import type { InputFactory } from './types.js';
 import { createUdpInput } from './udp.js';
 
@@ -6,4 +8,6 @@ import { createUdpInput } from './udp.js';
 export const INPUTS = {
   udp: createUdpInput,
   tcp: createTcpInput,
+  tls: createTlsInput,
+  json: createJsonInput,
 } satisfies Record<string, InputFactory>;

@@ -1,11 +1,20 @@
 import type { Logger } from 'pino';
 import type { CollectorConfig } from '../config/schema.js';
+import type { CompiledTemplate, TemplateDefinition } from '../decoders/template.js';
+import type { DecodeResult } from '../decoders/types.js';
 import type { ExporterSessionKey } from '../session/template-session.js';
 import type { InternalEvents } from '../telemetry/events.js';
 
 /** What an input hands over: one complete export message, its exporter session, and when it arrived. */
 export interface InputHandlers {
   message(message: Buffer, exporter: ExporterSessionKey, receivedAtMs: number): void;
+  /**
+   * Records an input decoded itself (JSON records, which come without templates), with templates made by
+   * `compile`: from here they go the way decoded messages go.
+   */
+  decoded(result: DecodeResult, exporter: ExporterSessionKey, receivedAtMs: number): void;
+  /** The pipeline's template compiler (its element registry, flowset_id and reserved enrichment fields). */
+  compile(definition: TemplateDefinition): CompiledTemplate;
   /** A connection-oriented exporter session ended: its template state goes with it. */
   closed(exporter: ExporterSessionKey): void;
 }
@@ -30,7 +39,8 @@ export interface InputContext {
   log: Logger;
 }
 
-export type InputFactory = (context: InputContext) => Input;
+/** Makes the input, or returns undefined when its configuration leaves it off. */
+export type InputFactory = (context: InputContext) => Input | undefined;
 
 /** IPv4 peers of a dual-stack socket appear as ::ffff:a.b.c.d; documents carry the plain IPv4 form. */
 export function plainAddress(address: string): string {

@@ -1,14 +1,19 @@
 import { createSocket, type Socket } from 'node:dgram';
 import type { ExporterSessionKey } from '../session/template-session.js';
 import { bindDualStack, plainAddress, type Input, type InputFactory } from './types.js';
+import { UdpDropCounter } from './udp-drops.js';
 
 /**
  * UDP input: one datagram is one export message. The exporter session is its source address and port
  * (RFC 7011 §8.4); session keys are cached so that a datagram costs no allocation beyond its buffer.
+ * Datagrams the kernel drops because the receive buffer is full never reach us: the socket's drop counter
+ * (/proc/net/udp) is read periodically and every increase counted and logged as data loss.
  */
 export const createUdpInput: InputFactory = ({ config, handlers, events, log }) => {
   const settings = config.inputs.udp;
+  if (!settings.enabled) return undefined;
   let socket: Socket | undefined;
+  let drops: { counter: UdpDropCounter; seen: number; timer: NodeJS.Timeout; checking?: Promise<void> } | undefined;
   const exporters = new Map<string, ExporterSessionKey>();
 
   const exporterFor = (address: string, port: number): ExporterSessionKey => {
@@ -34,6 +39,31 @@ export const createUdpInput: InputFactory = ({ config, handlers, events, log }) 
       });
     });
 
+  const checkDrops = async () => {
+    if (!drops || drops.checking) return;
+    const d = drops;
+    d.checking = d.counter.read().then((total) => {
+      if (total !== undefined && total > d.seen) {
+        events.udpReceiveDropped(total - d.seen, total);
+        d.seen = total;
+      }
+    }).catch(() => {}).finally(() => {
+      d.checking = undefined;
+    });
+    await d.checking;
+  };
+
+  const watchDrops = async (port: number) => {
+    const counter = await UdpDropCounter.open(port);
+    if (!counter) {
+      log.info('the kernel\'s UDP drop counter cannot be read here (no /proc/net/udp): receive-buffer drops are not counted');
+      return;
+    }
+    const timer = setInterval(() => void checkDrops(), settings.receiveDropsCheckIntervalMs);
+    timer.unref();
+    drops = { counter, seen: (await counter.read()) ?? 0, timer };
+  };
+
   const input: Input = {
     name: 'udp',
     async start() {
@@ -48,9 +78,16 @@ export const createUdpInput: InputFactory = ({ config, handlers, events, log }) 
         handlers.message(message, exporterFor(remote.address, remote.port), Date.now());
       });
       socket.on('error', (error) => log.error({ err: error }, 'UDP socket error'));
+      await watchDrops(socket.address().port);
       log.info({ address: socket.address() }, 'UDP input listening');
     },
-    stop() {
+    async stop() {
+      if (drops) {
+        clearInterval(drops.timer);
+        await drops.checking;
+        await checkDrops(); // what was dropped since the last check, before the socket and its counter go
+        drops = undefined;
+      }
       return new Promise((resolve) => {
         if (!socket) return resolve();
         socket.close(() => resolve());

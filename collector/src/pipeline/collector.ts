@@ -1,12 +1,13 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { CollectorConfig } from '../config/schema.js';
-import type { DocumentOptions } from '../document/document.js';
+import type { DocumentOptions, FlowDocument } from '../document/document.js';
 import { buildRegistry } from '../ie/configured.js';
 import type { ElementRegistry } from '../ie/registry.js';
 import { INPUTS } from '../inputs/registry.js';
 import type { Input, InputHandlers } from '../inputs/types.js';
-import { TemplatePersistence } from '../session/persistence.js';
+import { templateFileBound, TemplatePersistence } from '../session/persistence.js';
+import type { TemplateLimits } from '../session/template-session.js';
 import { createSink } from '../sinks/registry.js';
 import type { Sink } from '../sinks/types.js';
 import { InternalEvents } from '../telemetry/events.js';
@@ -15,9 +16,16 @@ import { buildHealthServer } from '../telemetry/server.js';
 import { FlowPipeline, type PipelineSettings } from './flow-pipeline.js';
 
 const HOUSEKEEPING_INTERVAL_MS = 5000;
+/** While paused, how often the backlog is looked at again (it drains without new documents arriving). */
+const RESUME_CHECK_MS = 100;
 
 export function documentOptions(config: CollectorConfig): DocumentOptions {
-  return { target: config.decoding.target, type: config.decoding.type, timestampSource: config.decoding.timestampSource };
+  return { target: config.decoding.target, type: config.decoding.type, timestampSource: config.decoding.timestampSource, ecs: config.document.ecs };
+}
+
+export function templateLimits(config: CollectorConfig): TemplateLimits {
+  const { maxFieldsPerTemplate, maxTemplatesPerExporter, maxTemplates, maxTemplateFields } = config.decoding;
+  return { maxFieldsPerTemplate, maxTemplatesPerExporter, maxTemplates, maxTemplateFields };
 }
 
 export function pipelineSettings(config: CollectorConfig, registry: ElementRegistry): PipelineSettings {
@@ -28,6 +36,7 @@ export function pipelineSettings(config: CollectorConfig, registry: ElementRegis
     includeFlowsetId: d.includeFlowsetId,
     templateTimeoutMs: d.templateTimeoutSecs * 1000,
     pending: { maxSets: d.pendingMaxSets, maxBytes: d.pendingMaxBytes, maxAgeMs: d.pendingMaxAgeSecs * 1000 },
+    templates: templateLimits(config),
     enrichment: config.enrichment.enabled
       ? { throughputMaxKeys: config.enrichment.throughputMaxKeys, throughputIdleTimeoutMs: config.enrichment.throughputIdleTimeoutSecs * 1000 }
       : undefined,
@@ -48,6 +57,7 @@ export class Collector {
   private housekeeping: NodeJS.Timeout | undefined;
   private lastPersistMs = 0;
   private paused = false;
+  private resumeTimer: NodeJS.Timeout | undefined;
   private started = false;
 
   constructor(
@@ -57,24 +67,29 @@ export class Collector {
     this.events = new InternalEvents(createMetrics(), log);
     this.pipeline = new FlowPipeline(pipelineSettings(config, buildRegistry(config)), this.events);
     const statePath = config.decoding.templateStatePath;
-    this.persistence = statePath ? new TemplatePersistence(statePath) : undefined;
+    this.persistence = statePath ? new TemplatePersistence(statePath, templateFileBound(templateLimits(config))) : undefined;
   }
 
   async start(): Promise<void> {
     const now = Date.now();
     if (this.persistence) {
-      const { restored, problem } = await this.persistence.load(this.pipeline.session, now);
+      const { restored, refused, problem } = await this.persistence.load(this.pipeline.session, now);
       if (problem) this.log.warn({ path: this.config.decoding.templateStatePath, problem }, 'saved templates not restored');
       else if (restored > 0) this.log.info({ restored }, 'templates restored from disk');
+      if (refused) this.events.templatesRefusedOnRestore(refused);
     }
-    this.sink = await createSink({ config: this.config, documentOptions: documentOptions(this.config), events: this.events, log: this.log });
     const handlers: InputHandlers = {
-      message: (message, exporter, receivedAtMs) => this.handle(message, exporter, receivedAtMs),
+      message: (message, exporter, receivedAtMs) => this.deliver(this.pipeline.process(message, exporter, receivedAtMs)),
+      decoded: (result, exporter, receivedAtMs) => this.deliver(this.pipeline.processDecoded(result, exporter, receivedAtMs)),
+      compile: this.pipeline.compile,
       closed: (exporter) => this.pipeline.closeExporter(exporter),
     };
-    for (const [name, create] of Object.entries(INPUTS)) {
-      if (!this.config.inputs[name as keyof typeof INPUTS].enabled) continue;
-      const input = create({ config: this.config, handlers, events: this.events, log: this.log.child({ input: name }) });
+    // All made before any listens, so that a bad input configuration (a certificate file) stops start-up at once.
+    const inputs = Object.entries(INPUTS).map(([name, create]) =>
+      create({ config: this.config, handlers, events: this.events, log: this.log.child({ input: name }) }));
+    this.sink = await createSink({ config: this.config, documentOptions: documentOptions(this.config), events: this.events, log: this.log });
+    for (const input of inputs) {
+      if (!input) continue;
       await input.start();
       this.inputs.push(input);
     }
@@ -83,7 +98,7 @@ export class Collector {
     if (this.config.http.enabled) {
       this.http = await buildHealthServer({
         metrics: this.events.metrics.registry,
-        health: { readiness: () => this.readiness() },
+        health: { readiness: () => this.readiness(), details: () => ({ sink: this.sink?.name, ...this.sink?.status?.() }) },
       });
       await this.http.listen({ host: this.config.http.host, port: this.config.http.port });
       this.log.info({ address: this.http.addresses() }, 'health and metrics server listening');
@@ -107,32 +122,43 @@ export class Collector {
     return address && typeof address === 'object' ? address.port : undefined;
   }
 
-  private handle(message: Buffer, exporter: Parameters<InputHandlers['message']>[1], receivedAtMs: number): void {
-    const documents = this.pipeline.process(message, exporter, receivedAtMs);
+  private deliver(documents: FlowDocument[]): void {
     if (documents.length === 0) return;
     const sink = this.sink!;
-    const limit = this.config.output.maxQueueDocuments;
-    // TCP exporters are paused past the limit; UDP cannot be, so past twice the limit its documents are
+    const { maxQueueDocuments, maxQueueBytes } = this.config.output;
+    // TCP exporters are paused past the limits; UDP cannot be, so past twice a limit its documents are
     // dropped (counted, logged as loss) rather than letting memory grow without bound.
-    if (sink.queued >= 2 * limit) {
+    if (sink.queued >= 2 * maxQueueDocuments || (sink.queuedBytes ?? 0) >= 2 * maxQueueBytes) {
       this.events.sinkFailed(sink.name, documents.length, new Error('queue full: the sink is not keeping up'));
       return;
     }
-    sink.write(documents);
-    if (!this.paused && sink.queued >= limit) {
+    sink.write(documents); // a sink whose spool is full drops (and counts) them itself
+    if (!this.paused && this.mustPause(sink)) {
       this.paused = true;
+      this.events.metrics.inputsPaused.set(1);
       for (const input of this.inputs) input.pause();
-      void sink.flush().then(() => this.maybeResume());
+      // Pausing for memory is routine under load; pausing for the spool means the cluster has been away long.
+      if (sink.backpressure?.().pause) this.log.warn({ queued: sink.queued, ...sink.status?.() }, 'spool past its high-water mark: TCP exporters paused');
+      this.resumeTimer = setInterval(() => this.maybeResume(), RESUME_CHECK_MS);
     }
+  }
+
+  /** Memory past maxQueueDocuments or maxQueueBytes, or the sink's durable backlog (the spool) past its high-water mark. */
+  private mustPause(sink: Sink): boolean {
+    const { maxQueueDocuments, maxQueueBytes } = this.config.output;
+    return sink.queued >= maxQueueDocuments || (sink.queuedBytes ?? 0) >= maxQueueBytes || (sink.backpressure?.().pause ?? false);
   }
 
   private maybeResume(): void {
     if (!this.paused || !this.sink) return;
-    if (this.sink.queued < this.config.output.maxQueueDocuments / 2) {
+    const { maxQueueDocuments, maxQueueBytes } = this.config.output;
+    const drained = this.sink.queued < maxQueueDocuments / 2 && (this.sink.queuedBytes ?? 0) < maxQueueBytes / 2;
+    if (drained && !(this.sink.backpressure?.().pause ?? false)) {
       this.paused = false;
+      this.events.metrics.inputsPaused.set(0);
+      clearInterval(this.resumeTimer);
       for (const input of this.inputs) input.resume();
-    } else {
-      void this.sink.flush().then(() => this.maybeResume());
+      if (this.sink.backpressure) this.log.info({ queued: this.sink.queued }, 'backlog below its high-water mark: TCP exporters resumed');
     }
   }
 
@@ -156,6 +182,7 @@ export class Collector {
   /** Graceful shutdown: stop receiving, flush what is decoded, persist templates. */
   async stop(): Promise<void> {
     if (this.housekeeping) clearInterval(this.housekeeping);
+    clearInterval(this.resumeTimer);
     await Promise.all(this.inputs.map((input) => input.stop()));
     await this.sink?.close();
     await this.persistTemplates(Date.now());

@@ -1,11 +1,13 @@
 import { createDecoders, decodeMessage } from '../decoders/registry.js';
+import type { CompiledTemplate, TemplateDefinition } from '../decoders/template.js';
 import { sharedTemplateCompiler } from '../decoders/template-cache.js';
-import { FlowError, type Decoder } from '../decoders/types.js';
+import { FlowError, type Decoder, type DecodeResult } from '../decoders/types.js';
 import { buildDocument, type DocumentOptions, type FlowDocument } from '../document/document.js';
+import { ecsJson } from '../document/ecs.js';
 import { AntreaEnricher, ENRICHMENT_FIELDS, type EnrichmentIssues, type EnrichmentOptions } from '../enrich/antrea.js';
 import type { ElementRegistry } from '../ie/registry.js';
 import { SequenceTracker } from '../session/sequence.js';
-import { TemplateSession, type ExporterSessionKey, type PendingLimits } from '../session/template-session.js';
+import { reliableTransport, TemplateSession, type ExporterSessionKey, type PendingLimits, type TemplateLimits } from '../session/template-session.js';
 import type { InternalEvents } from '../telemetry/events.js';
 
 export interface PipelineSettings {
@@ -14,12 +16,14 @@ export interface PipelineSettings {
   includeFlowsetId: boolean;
   templateTimeoutMs: number;
   pending: PendingLimits;
+  /** Bounds on template state; the defaults when left out. */
+  templates?: TemplateLimits;
   /** Undefined switches enrichment off: documents are then exactly what the Logstash codec emits. */
   enrichment: EnrichmentOptions | undefined;
 }
 
 /**
- * Where a packet goes: decoder (by version) → document → enrichment. Synchronous and shared by every input,
+ * Where a packet goes: decoder (by version) → document → ECS fields → enrichment. Synchronous and shared by every input,
  * by `run` and by `decode`, so both produce the same documents. A malformed packet is counted and dropped
  * here; nothing an exporter sends can throw out of `process`.
  */
@@ -29,6 +33,8 @@ export class FlowPipeline {
   private readonly sequences = new SequenceTracker();
   private readonly enricher: AntreaEnricher | undefined;
   private readonly issues: EnrichmentIssues = { badLabels: 0 };
+  /** Compiles a template as the session does: inputs that decode records themselves (JSON) use it. */
+  readonly compile: (definition: TemplateDefinition) => CompiledTemplate;
 
   constructor(
     private readonly settings: PipelineSettings,
@@ -39,7 +45,8 @@ export class FlowPipeline {
       includeFlowsetId: settings.includeFlowsetId,
       reservedFields: settings.enrichment ? ENRICHMENT_FIELDS : [],
     };
-    this.session = new TemplateSession(sharedTemplateCompiler(compileOptions), settings.templateTimeoutMs, settings.pending);
+    this.compile = sharedTemplateCompiler(compileOptions);
+    this.session = new TemplateSession(this.compile, settings.templateTimeoutMs, settings.pending, settings.templates);
     this.decoders = createDecoders(compileOptions);
     this.enricher = settings.enrichment ? new AntreaEnricher(settings.enrichment) : undefined;
   }
@@ -60,18 +67,31 @@ export class FlowPipeline {
     }
     const version = message.readUInt16BE(0);
     this.events.decoderNotices(exporter.key, result.notices);
-    this.events.fieldsSkipped('time_out_of_range', result.badFields, { exporter: exporter.key });
-    this.events.fieldsSkipped('length_mismatch', result.misfits, { exporter: exporter.key });
     if (result.sequence) {
       const { domain, sequence, advance } = result.sequence;
-      const lost = this.sequences.observe(exporter.key, domain, sequence, advance);
-      if (lost > 0) this.events.sequenceLoss(exporter.key, domain, version, lost);
+      const outcome = this.sequences.observe(exporter.key, domain, sequence, advance, reliableTransport(exporter));
+      if (outcome.kind === 'lost') this.events.sequenceLoss(exporter.key, domain, version, outcome.count);
+      else if (outcome.kind === 'inconsistent') this.events.sequenceInconsistency(exporter.key, domain, version, outcome.inconsistency, outcome.count);
     }
+    return this.documents(result, exporter, receivedAtMs, version);
+  }
+
+  /** Records an input decoded itself (JSON records): the same documents and enrichment as decoded messages. */
+  processDecoded(result: DecodeResult, exporter: ExporterSessionKey, receivedAtMs: number): FlowDocument[] {
+    return this.documents(result, exporter, receivedAtMs, 'json');
+  }
+
+  private documents(result: DecodeResult, exporter: ExporterSessionKey, receivedAtMs: number, version: number | 'json'): FlowDocument[] {
+    this.events.fieldsSkipped('time_out_of_range', result.badFields, { exporter: exporter.key });
+    this.events.fieldsSkipped('length_mismatch', result.misfits, { exporter: exporter.key });
     this.events.recordsDecoded(version, result.records.length);
     const documents = new Array<FlowDocument>(result.records.length);
     const options = this.settings.document;
+    const ecs = options.ecs !== false;
     for (let i = 0; i < result.records.length; i++) {
       const doc = buildDocument(result.records[i], exporter.address, receivedAtMs, options);
+      // ECS first: it reads the record as decoded (enrichment rewrites some of its strings, never what ECS reads).
+      if (ecs) doc.ecs = ecsJson(doc.fields, doc.host);
       this.enricher?.enrich(doc, receivedAtMs, this.issues);
       documents[i] = doc;
     }
@@ -90,6 +110,7 @@ export class FlowPipeline {
     this.enricher?.expire(nowMs);
     const stats = this.session.stats();
     this.events.metrics.templatesActive.set(stats.templates);
+    this.events.metrics.templateFields.set(stats.fields);
     this.events.metrics.pendingSets.set(stats.pendingSets);
     this.events.metrics.pendingBytes.set(stats.pendingBytes);
   }

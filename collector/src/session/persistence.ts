@@ -1,8 +1,18 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import type { StoredTemplate, TemplateSession } from './template-session.js';
+import type { StoredTemplate, TemplateLimits, TemplateSession } from './template-session.js';
 
 const FORMAT_VERSION = 1;
+
+/**
+ * The largest file a session within `limits` writes: a field is at most 56 octets of JSON (a v9 scope field,
+ * `{"enterprise":0,"id":65535,"length":65535,"scope":true},`; 64 allowed), a template's own part under 300 with an
+ * IPv6 exporter key (640 allowed). A larger file was not written by this collector under these limits, and is not read (reading
+ * it could cost more memory than the limits allow).
+ */
+export function templateFileBound(limits: TemplateLimits): number {
+  return limits.maxTemplateFields * 64 + limits.maxTemplates * 640 + 1024;
+}
 
 interface TemplateFile {
   formatVersion: number;
@@ -18,12 +28,20 @@ interface TemplateFile {
 export class TemplatePersistence {
   private lastWritten = '';
 
-  constructor(private readonly path: string) {}
+  constructor(
+    private readonly path: string,
+    private readonly maxBytes = Infinity,
+  ) {}
 
-  /** Restores saved templates; a missing file is a first start, an unreadable one is reported and ignored. */
-  async load(session: TemplateSession, nowMs: number): Promise<{ restored: number; problem?: string }> {
+  /**
+   * Restores saved templates; a missing file is a first start, an unreadable or oversized one is reported and
+   * ignored. Templates past the session's limits are left out and counted (`refused`).
+   */
+  async load(session: TemplateSession, nowMs: number): Promise<{ restored: number; refused?: number; problem?: string }> {
     let text: string;
     try {
+      const { size } = await stat(this.path);
+      if (size > this.maxBytes) return { restored: 0, problem: `${size} octets, more than the template limits allow (${this.maxBytes})` };
       text = await readFile(this.path, 'utf8');
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { restored: 0 };
@@ -35,7 +53,7 @@ export class TemplatePersistence {
         return { restored: 0, problem: `unknown format ${file.formatVersion}` };
       }
       this.lastWritten = JSON.stringify(file.templates);
-      return { restored: session.restore(file.templates, nowMs) };
+      return session.restore(file.templates, nowMs);
     } catch (error) {
       return { restored: 0, problem: (error as Error).message };
     }

@@ -14,6 +14,11 @@ export interface ExporterSessionKey {
   readonly expires: boolean;
 }
 
+/** TCP (`tcp:` keys): reliable and ordered, so a sequence gap there is the exporter's, never loss in transit. */
+export function reliableTransport(exporter: ExporterSessionKey): boolean {
+  return exporter.key.startsWith('tcp:');
+}
+
 interface TemplateEntry {
   compiled: CompiledTemplate;
   lastSeenMs: number;
@@ -37,10 +42,43 @@ export interface PendingLimits {
   maxAgeMs: number;
 }
 
+/**
+ * Bounds on template state, so that no exporter can make it outgrow the collector's memory. The field count is what
+ * costs memory (a template's definition, layout and generated decoder, and the document writer's serialiser for it:
+ * about 400 octets of heap per field once used): `maxTemplateFields` bounds it for all exporters together.
+ */
+export interface TemplateLimits {
+  maxFieldsPerTemplate: number;
+  /** Templates per exporter address, over all its sessions and observation domains. */
+  maxTemplatesPerExporter: number;
+  maxTemplates: number;
+  maxTemplateFields: number;
+}
+
+/**
+ * The defaults (the configuration's `decoding.*` keys). An Antrea Flow Exporter holds 2 templates of 43 fields, a
+ * Flow Aggregator 2 of 70: 250,000 fields are 2,900 Flow Exporters exporting directly.
+ */
+export const TEMPLATE_LIMIT_DEFAULTS: TemplateLimits = {
+  maxFieldsPerTemplate: 512,
+  maxTemplatesPerExporter: 1024,
+  maxTemplates: 20_000,
+  maxTemplateFields: 250_000,
+};
+
+export type TemplateLimitName = 'fields_per_template' | 'templates_per_exporter' | 'templates' | 'template_fields';
+
+/** A template the session would not keep: which limit, and a sentence for the log. */
+export interface TemplateRefusal {
+  readonly refused: TemplateLimitName;
+  readonly reason: string;
+}
+
 /** What the decoders may do with session state: nothing else of the session is visible to them. */
 export interface DecoderSession {
   template(exporter: ExporterSessionKey, domain: number, templateId: number): CompiledTemplate | undefined;
-  learn(exporter: ExporterSessionKey, domain: number, definition: TemplateDefinition, nowMs: number): CompiledTemplate;
+  /** Keeps (and compiles) a template, or refuses it when that would pass one of the template limits. */
+  learn(exporter: ExporterSessionKey, domain: number, definition: TemplateDefinition, nowMs: number): CompiledTemplate | TemplateRefusal;
   /** Withdraws one template, or with 'data'/'options' every template of that kind; returns how many went. */
   withdraw(exporter: ExporterSessionKey, domain: number, which: number | 'data' | 'options'): number;
   /** Holds a data set for a template not seen yet; returns the sets that had to be evicted to respect the bounds. */
@@ -76,41 +114,92 @@ export class TemplateSession implements DecoderSession {
   private readonly pending = new Map<string, PendingSet[]>();
   private pendingSets = 0;
   private pendingBytes = 0;
+  /** Templates and their fields held, in total and per exporter address: what the limits are checked against. */
+  private templateCount = 0;
+  private fieldCount = 0;
+  private readonly perAddress = new Map<string, number>();
 
   constructor(
     private readonly compile: (definition: TemplateDefinition) => CompiledTemplate,
     private readonly templateTimeoutMs: number,
     private readonly pendingLimits: PendingLimits,
+    private readonly limits: TemplateLimits = TEMPLATE_LIMIT_DEFAULTS,
   ) {}
 
   template(exporter: ExporterSessionKey, domain: number, templateId: number): CompiledTemplate | undefined {
     return this.domains.get(domainKey(exporter, domain))?.get(templateId)?.compiled;
   }
 
-  learn(exporter: ExporterSessionKey, domain: number, definition: TemplateDefinition, nowMs: number): CompiledTemplate {
+  learn(exporter: ExporterSessionKey, domain: number, definition: TemplateDefinition, nowMs: number): CompiledTemplate | TemplateRefusal {
     const key = domainKey(exporter, domain);
-    let templates = this.domains.get(key);
-    if (!templates) this.domains.set(key, (templates = new Map()));
-    const existing = templates.get(definition.templateId);
+    const existing = this.domains.get(key)?.get(definition.templateId);
     // Exporters resend templates every few minutes: keep the compiled function when nothing changed.
     if (existing && sameDefinition(existing.compiled.definition, definition)) {
       existing.lastSeenMs = nowMs;
       return existing.compiled;
     }
+    const refusal = this.refusal(exporter, definition, existing);
+    if (refusal) {
+      // The exporter replaced the template: its records no longer have the old layout.
+      if (existing) this.withdraw(exporter, domain, definition.templateId);
+      return refusal;
+    }
     const compiled = this.compile(definition);
+    let templates = this.domains.get(key);
+    if (!templates) this.domains.set(key, (templates = new Map()));
+    if (existing) this.forgetEntry(existing);
     templates.set(definition.templateId, { compiled, lastSeenMs: nowMs, expires: exporter.expires, address: exporter.address });
+    this.templateCount++;
+    this.fieldCount += definition.fields.length;
+    this.perAddress.set(exporter.address, (this.perAddress.get(exporter.address) ?? 0) + 1);
     return compiled;
+  }
+
+  /** Why keeping `definition` (in place of `existing`, if any) would pass a limit, or undefined. */
+  private refusal(exporter: ExporterSessionKey, definition: TemplateDefinition, existing: TemplateEntry | undefined): TemplateRefusal | undefined {
+    const l = this.limits;
+    const fields = definition.fields.length;
+    if (fields > l.maxFieldsPerTemplate) {
+      return { refused: 'fields_per_template', reason: `${fields} fields, more than decoding.maxFieldsPerTemplate (${l.maxFieldsPerTemplate})` };
+    }
+    const added = existing ? 0 : 1;
+    if ((this.perAddress.get(exporter.address) ?? 0) + added > l.maxTemplatesPerExporter) {
+      return { refused: 'templates_per_exporter', reason: `the exporter already has decoding.maxTemplatesPerExporter (${l.maxTemplatesPerExporter}) templates` };
+    }
+    if (this.templateCount + added > l.maxTemplates) {
+      return { refused: 'templates', reason: `the collector already holds decoding.maxTemplates (${l.maxTemplates}) templates` };
+    }
+    const freed = existing ? existing.compiled.definition.fields.length : 0;
+    if (this.fieldCount - freed + fields > l.maxTemplateFields) {
+      return { refused: 'template_fields', reason: `the collector's templates would pass decoding.maxTemplateFields (${l.maxTemplateFields}) fields` };
+    }
+    return undefined;
+  }
+
+  private forgetEntry(entry: TemplateEntry): void {
+    this.templateCount--;
+    this.fieldCount -= entry.compiled.definition.fields.length;
+    const left = (this.perAddress.get(entry.address) ?? 1) - 1;
+    if (left > 0) this.perAddress.set(entry.address, left);
+    else this.perAddress.delete(entry.address);
   }
 
   withdraw(exporter: ExporterSessionKey, domain: number, which: number | 'data' | 'options'): number {
     const templates = this.domains.get(domainKey(exporter, domain));
     if (!templates) return 0;
-    if (typeof which === 'number') return templates.delete(which) ? 1 : 0;
+    if (typeof which === 'number') {
+      const entry = templates.get(which);
+      if (!entry) return 0;
+      templates.delete(which);
+      this.forgetEntry(entry);
+      return 1;
+    }
     let count = 0;
     for (const [id, entry] of templates) {
       const isOptions = entry.compiled.definition.scopeFieldCount > 0;
       if ((which === 'options') === isOptions) {
         templates.delete(id);
+        this.forgetEntry(entry);
         count++;
       }
     }
@@ -148,7 +237,11 @@ export class TemplateSession implements DecoderSession {
   /** Drops the state of a TCP connection that closed. Returns its pending sets, which can no longer decode. */
   closeExporter(exporter: ExporterSessionKey): PendingSet[] {
     const prefix = `${exporter.key}|`;
-    for (const key of [...this.domains.keys()]) if (key.startsWith(prefix)) this.domains.delete(key);
+    for (const [key, entries] of [...this.domains]) {
+      if (!key.startsWith(prefix)) continue;
+      for (const entry of entries.values()) this.forgetEntry(entry);
+      this.domains.delete(key);
+    }
     const dropped: PendingSet[] = [];
     for (const key of [...this.pending.keys()]) {
       if (!key.startsWith(prefix)) continue;
@@ -164,6 +257,7 @@ export class TemplateSession implements DecoderSession {
       for (const [id, entry] of entries) {
         if (entry.expires && nowMs - entry.lastSeenMs > this.templateTimeoutMs) {
           entries.delete(id);
+          this.forgetEntry(entry);
           templates++;
         }
       }
@@ -178,10 +272,12 @@ export class TemplateSession implements DecoderSession {
     return { templates, pendingSets };
   }
 
-  stats(): { templates: number; pendingSets: number; pendingBytes: number } {
-    let templates = 0;
-    for (const entries of this.domains.values()) templates += entries.size;
-    return { templates, pendingSets: this.pendingSets, pendingBytes: this.pendingBytes };
+  /** What the session holds: templates and their fields (what the template limits bound), held data sets. */
+  stats(): { templates: number; fields: number; exporters: number; pendingSets: number; pendingBytes: number } {
+    return {
+      templates: this.templateCount, fields: this.fieldCount, exporters: this.perAddress.size,
+      pendingSets: this.pendingSets, pendingBytes: this.pendingBytes,
+    };
   }
 
   /** Templates worth persisting: those of UDP sessions, which a restarted collector can use at once. */
@@ -203,16 +299,20 @@ export class TemplateSession implements DecoderSession {
     return result;
   }
 
-  /** Restores persisted templates (recompiling them); ones already expired by `nowMs` are left out. */
-  restore(stored: readonly StoredTemplate[], nowMs: number): number {
+  /**
+   * Restores persisted templates (recompiling them); ones already expired by `nowMs` are left out, and so are
+   * those past the template limits (a file written under larger limits, or edited), which are counted.
+   */
+  restore(stored: readonly StoredTemplate[], nowMs: number): { restored: number; refused: number } {
     let restored = 0;
+    let refused = 0;
     for (const t of stored) {
       if (nowMs - t.lastSeenMs > this.templateTimeoutMs) continue;
       const exporter: ExporterSessionKey = { key: t.exporter, address: t.address, expires: true };
-      this.learn(exporter, t.domain, t.definition, t.lastSeenMs);
-      restored++;
+      if ('refused' in this.learn(exporter, t.domain, t.definition, t.lastSeenMs)) refused++;
+      else restored++;
     }
-    return restored;
+    return { restored, refused };
   }
 
   private oldestPending(): { key: string; set: PendingSet } | undefined {

@@ -15,6 +15,7 @@ export abstract class BufferedSink implements Sink {
   private out = new ByteBuffer(FLUSH_AT_BYTES + (1 << 20));
   private documents = 0;
   private inFlight = 0;
+  private inFlightBytes = 0;
   private writing: Promise<void> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
@@ -43,6 +44,11 @@ export abstract class BufferedSink implements Sink {
     return this.documents + this.inFlight;
   }
 
+  /** The buffer being filled and the chunks waiting for their write (a slow or stalled disk holds them all). */
+  get queuedBytes(): number {
+    return this.out.length + this.inFlightBytes;
+  }
+
   ready(): boolean {
     return this.healthy;
   }
@@ -57,6 +63,7 @@ export abstract class BufferedSink implements Sink {
     const count = this.documents;
     this.documents = 0;
     this.inFlight += count;
+    this.inFlightBytes += chunk.length;
     this.writing = this.writing.then(async () => {
       const started = process.hrtime.bigint();
       try {
@@ -68,6 +75,7 @@ export abstract class BufferedSink implements Sink {
         this.events.sinkFailed(this.name, count, error as Error);
       } finally {
         this.inFlight -= count;
+        this.inFlightBytes -= chunk.length;
       }
     });
     return this.writing;

@@ -1,7 +1,7 @@
 import { mkdir, open, readdir, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ByteBuffer } from '../document/bytes.js';
-import type { FlowDocument } from '../document/document.js';
+import { documentId, type FlowDocument } from '../document/document.js';
 import { BufferedSink } from './buffered.js';
 import { dailyIndex, writeBulkCreate } from './bulk.js';
 import type { SinkContext, SinkFactory } from './types.js';
@@ -9,7 +9,8 @@ import type { SinkContext, SinkFactory } from './types.js';
 const FILE_PATTERN = /^flows-(\d{4}\.\d\d\.\d\d)-(\d{4})\.ndjson$/;
 
 /**
- * The embedded default: Elasticsearch `_bulk` NDJSON files (a `create` action line, then the document), one
+ * The embedded default: Elasticsearch `_bulk` NDJSON files (a `create` action line with the document's deterministic
+ * `_id`, then the document), one
  * series per day, a new part past maxFileBytes, the oldest parts deleted past maxTotalBytes. Any file loads with
  * `curl -H 'Content-Type: application/x-ndjson' --data-binary @FILE http://ES:9200/_bulk`.
  */
@@ -30,7 +31,8 @@ class FileSink extends BufferedSink {
   }
 
   protected format(document: FlowDocument, out: ByteBuffer): void {
-    writeBulkCreate(document, dailyIndex(this.settings.indexPrefix, document.timestamp), this.documentOptions, out);
+    // The Elasticsearch output's _id: a file loaded twice (or loaded after the output shipped it) indexes each record once.
+    writeBulkCreate(document, dailyIndex(this.settings.indexPrefix, document.timestamp), this.documentOptions, out, documentId(document));
   }
 
   protected async writeChunk(chunk: Buffer): Promise<void> {

@@ -1,9 +1,17 @@
 import type { Logger } from 'pino';
+import type { ConnectionLimitReason, ConnectionLimits } from '../inputs/connections.js';
 import type { DecoderNotice, FlowError } from '../decoders/types.js';
+import type { SequenceInconsistency } from '../session/sequence.js';
 import type { PendingSet } from '../session/template-session.js';
 import type { Metrics } from './metrics.js';
 
 const VERSION_LABELS: Record<number, string> = { 5: '5', 9: '9', 10: '10' };
+const CONNECTION_LIMIT_MESSAGES: Record<ConnectionLimitReason, string> = {
+  per_address_limit: 'connection refused: too many connections from this address (maxConnectionsPerAddress)',
+  connection_limit: 'connection refused: every connection slot is held by an exporter (maxConnections)',
+  evicted: 'connection closed to make room: it had not sent a complete message (maxConnections)',
+  idle_timeout: 'connection closed: nothing received within idleTimeoutSecs',
+};
 
 /**
  * Internal events (Vector's internal_events): every drop and every notable state change is one method here,
@@ -25,6 +33,42 @@ export class InternalEvents {
     this.metrics.bytesReceived.add(input, octets);
   }
 
+  connectionsOpen(input: string, count: number): void {
+    this.metrics.tcpConnections.set({ input }, count);
+  }
+
+  /** A stream that is not IPFIX cannot be resynchronised: its connection is closed (its data is lost). */
+  streamNotIpfix(input: string, exporter: string, version: number, length: number): void {
+    this.metrics.decodeErrors.inc({ kind: `${input}_framing` });
+    this.limited(`framing:${input}`, (suppressed) =>
+      this.log.warn({ input, exporter, version, length, suppressed }, 'stream is not IPFIX; closing the connection'),
+    );
+  }
+
+  /** A client that could not complete the TLS handshake: nothing was received from it. */
+  tlsHandshakeFailed(input: string, peer: string, error: Error): void {
+    this.metrics.tlsHandshakeFailures.inc({ input });
+    const code = (error as NodeJS.ErrnoException).code;
+    this.limited(`tls:${input}`, (suppressed) =>
+      this.log.warn({ input, peer, code, reason: error.message, suppressed }, 'TLS handshake failed; connection refused'),
+    );
+  }
+
+  /** Certificate files changed: new connections use what was read; live connections keep theirs. */
+  tlsReloaded(input: string, error?: Error): void {
+    this.metrics.tlsReloads.inc({ input, outcome: error ? 'failed' : 'ok' });
+    if (error) this.log.error({ input, err: error }, 'TLS certificate files changed but cannot be used; keeping the previous ones');
+    else this.log.info({ input }, 'TLS certificates reloaded');
+  }
+
+  /** A JSON record that could not be used: skipped, the stream goes on. */
+  jsonRecordDropped(input: string, exporter: string, kind: 'json_malformed' | 'json_line_too_long' | 'internal_error', reason: string): void {
+    this.metrics.decodeErrors.inc({ kind });
+    this.limited(`json:${kind}`, (suppressed) =>
+      this.log.warn({ input, exporter, kind, reason, suppressed }, 'JSON record skipped'),
+    );
+  }
+
   packetDropped(error: FlowError): void {
     this.metrics.decodeErrors.inc({ kind: error.kind });
     this.limited(`drop:${error.kind}`, (suppressed) =>
@@ -35,8 +79,9 @@ export class InternalEvents {
     );
   }
 
-  recordsDecoded(version: number, count: number): void {
-    if (count > 0) this.metrics.recordsDecoded.add(VERSION_LABELS[version] ?? String(version), count);
+  /** Records decoded, per protocol version (`json` for the Flow Aggregator's JSON records). */
+  recordsDecoded(version: number | 'json', count: number): void {
+    if (count > 0) this.metrics.recordsDecoded.add(typeof version === 'number' ? (VERSION_LABELS[version] ?? String(version)) : version, count);
   }
 
   fieldsSkipped(kind: string, count: number, detail?: Record<string, unknown>): void {
@@ -61,6 +106,15 @@ export class InternalEvents {
             this.log.warn({ exporter, domain: notice.domain, templateId: notice.templateId, suppressed }, `template refused: ${notice.reason}`),
           );
           break;
+        case 'template_refused':
+          this.metrics.templatesRefused.inc({ limit: notice.limit });
+          this.limited(`template_refused:${notice.limit}`, (suppressed) =>
+            this.log.error(
+              { exporter, domain: notice.domain, templateId: notice.templateId, limit: notice.limit, suppressed },
+              `template refused: ${notice.reason}; its records cannot be decoded`,
+            ),
+          );
+          break;
         case 'set_held':
           this.metrics.pendingHeld.inc();
           break;
@@ -71,6 +125,15 @@ export class InternalEvents {
           this.metrics.decodeErrors.inc({ kind: 'record_overrun' });
           this.limited('pending_malformed', (suppressed) =>
             this.log.warn({ exporter, domain: notice.domain, templateId: notice.templateId, suppressed }, `held data set dropped: ${notice.reason}`),
+          );
+          break;
+        case 'record_count_mismatch':
+          this.metrics.headerInconsistencies.inc({ kind: 'v5_record_count' });
+          this.limited('record_count_mismatch', (suppressed) =>
+            this.log.warn(
+              { exporter, domain: notice.domain, announced: notice.announced, decoded: notice.decoded, suppressed },
+              'v5 header announces another number of records than the packet holds: the complete records were decoded',
+            ),
           );
           break;
         case 'set_reserved':
@@ -92,6 +155,12 @@ export class InternalEvents {
     );
   }
 
+  /** Saved templates a restart left out: the file holds more than the template limits now allow. */
+  templatesRefusedOnRestore(count: number): void {
+    this.metrics.templatesRefused.inc({ limit: 'restore' }, count);
+    this.log.error({ count }, 'saved templates not restored: past the template limits (decoding.maxTemplate*)');
+  }
+
   templatesExpired(count: number): void {
     if (count === 0) return;
     this.metrics.templatesExpired.inc(count);
@@ -102,6 +171,38 @@ export class InternalEvents {
     this.metrics.sequenceLost.inc({ version: String(version) }, lost);
     this.limited(`seq:${exporter}`, (suppressed) =>
       this.log.warn({ exporter, domain, version, lost, suppressed }, 'sequence gap: flow data lost between exporter and collector'),
+    );
+  }
+
+  /** A connection refused or closed by the connection limits: nothing it sent was accepted, so no record is lost here. */
+  connectionLimited(input: string, reason: ConnectionLimitReason, address: string, limits: ConnectionLimits): void {
+    this.metrics.connectionsLimited.inc({ input, reason });
+    this.limited(`conn:${input}:${reason}`, (suppressed) =>
+      this.log.warn({ input, reason, address, ...limits, suppressed }, CONNECTION_LIMIT_MESSAGES[reason]),
+    );
+  }
+
+  /** The kernel dropped datagrams for the UDP socket (receive buffer full): data loss the operator can act on. */
+  udpReceiveDropped(count: number, total: number): void {
+    this.metrics.udpReceiveDrops.inc(count);
+    this.limited('udp:drops', (suppressed) =>
+      this.log.error(
+        { dropped: count, total, suppressed },
+        'the kernel dropped UDP datagrams: the receive buffer was full (raise inputs.udp.receiveBufferBytes and net.core.rmem_max, or add collectors)',
+      ),
+    );
+  }
+
+  /**
+   * The exporter's sequence numbers do not add up, though nothing was lost in transit (a jump over TCP), or they
+   * went backwards (a reset, a reordered datagram). Not data loss the collector could see: INFO, rate-limited.
+   */
+  sequenceInconsistency(exporter: string, domain: number, version: number, kind: SequenceInconsistency, by: number): void {
+    this.metrics.sequenceInconsistencies.inc({ kind, version: String(version) });
+    this.limited(`seqx:${exporter}`, (suppressed) =>
+      this.log.info({ exporter, domain, version, kind, by, suppressed }, kind === 'gap'
+        ? 'sequence numbers skip ahead on a reliable transport: the exporter\'s count is inconsistent, nothing was lost in transit'
+        : 'sequence number went backwards: exporter reset or reordered message, not loss'),
     );
   }
 
@@ -129,10 +230,13 @@ export class InternalEvents {
     this.metrics.documentsWritten.inc({ sink: 'elasticsearch' }, count + duplicates);
   }
 
-  /** A bulk request failed as a whole: it is retried later (nothing lost yet). */
-  esRequestFailed(documents: number, reason: string, retryInMs: number, seconds: number): void {
+  esRequestSeconds(outcome: 'failed', seconds: number): void {
+    this.metrics.esRequestSeconds.observe({ outcome }, seconds);
+  }
+
+  /** A bulk request failed as a whole: it stays in the spool and is sent again later (nothing lost). */
+  esRequestFailed(documents: number, reason: string, retryInMs: number): void {
     this.metrics.esRetried.inc(documents);
-    this.metrics.esRequestSeconds.observe({ outcome: 'failed' }, seconds);
     this.limited('es:request', (suppressed) =>
       this.log.warn({ documents, reason, retryInMs, suppressed }, 'Elasticsearch request failed; will retry'),
     );
@@ -151,15 +255,45 @@ export class InternalEvents {
     );
   }
 
-  esSpooled(documents: number, spoolBytes: number): void {
-    this.metrics.esSpooled.inc(documents);
-    this.metrics.esSpoolBytes.set(spoolBytes);
+  /** Elasticsearch stopped or started taking documents (logged once per change, not per request). */
+  esAvailability(available: boolean, reason: string, spoolDocuments: number): void {
+    this.metrics.esAvailable.set(available ? 1 : 0);
+    if (available) this.log.info({ spoolDocuments }, 'Elasticsearch available again; shipping the spool');
+    else this.log.warn({ reason, spoolDocuments }, 'Elasticsearch unavailable; documents wait in the spool (still accepting)');
   }
 
-  /** The spool was full: the oldest spooled documents were deleted. Data loss. */
-  esSpoolDropped(documents: number, file: string): void {
+  /** Documents written ahead to the spool (every sealed batch is). */
+  esSpooled(documents: number, spoolBytes: number, spoolDocuments: number): void {
+    this.metrics.esSpooled.inc(documents);
+    this.esSpoolLevel(spoolBytes, spoolDocuments);
+  }
+
+  esSpoolLevel(spoolBytes: number, spoolDocuments: number): void {
+    this.metrics.esSpoolBytes.set(spoolBytes);
+    this.metrics.esSpoolDocuments.set(spoolDocuments);
+  }
+
+  /** One grouped write of the spool (one writev and, with spoolFsync, one fdatasync). */
+  esSpoolWritten(octets: number, seconds: number, batches: number): void {
+    this.metrics.esSpoolWrittenBytes.inc(octets);
+    this.metrics.esSpoolWriteSeconds.observe({ kind: batches > 0 ? 'batches' : 'acknowledgements' }, seconds);
+  }
+
+  /** An earlier process died (kill -9, OOM kill) with batches being filled in memory: found at start. Data loss. */
+  esLostInCrash(batches: number, maxDocuments: number, maxWaitMs: number): void {
+    this.metrics.esLostInCrash.inc(batches);
+    this.log.error(
+      { batches, maxDocumentsEach: maxDocuments, maxWaitMs },
+      'the previous process died while filling a batch: its records (at most batchMaxDocuments, batchMaxWaitMs of them, per batch) were lost',
+    );
+  }
+
+  /** The spool is full (elasticsearch.spoolMaxBytes): documents refused at the door. Data loss. */
+  esSpoolFull(documents: number, spoolBytes: number): void {
     this.metrics.esSpoolDropped.inc(documents);
-    this.log.error({ documents, file }, 'spool full (elasticsearch.spoolMaxBytes): oldest spooled documents deleted');
+    this.limited('es:spool-full', (suppressed) =>
+      this.log.error({ documents, spoolBytes, suppressed }, 'spool full (elasticsearch.spoolMaxBytes): documents dropped'),
+    );
   }
 
   private limited(key: string, write: (suppressed: number) => void): void {
@@ -170,6 +304,12 @@ export class InternalEvents {
       return;
     }
     write(entry?.suppressed ?? 0);
+    // Some keys name an exporter: keep the map bounded when sources are many (spoofed UDP). Entries past their
+    // interval would log anyway, so forgetting them changes nothing.
+    if (!entry && this.lastLog.size >= 10_000) {
+      for (const [k, e] of this.lastLog) if (now - e.at >= this.logIntervalMs) this.lastLog.delete(k);
+      if (this.lastLog.size >= 10_000) this.lastLog.clear();
+    }
     this.lastLog.set(key, { at: now, suppressed: 0 });
   }
 }

@@ -28,11 +28,16 @@ export function createMetrics() {
       },
     });
   };
-  const gauge = (name: string, help: string) => new Gauge({ name: `elkfc_${name}`, help, registers: [registry] });
+  const gauge = <L extends string>(name: string, help: string, labelNames: readonly L[] = []) =>
+    new Gauge<L>({ name: `elkfc_${name}`, help, labelNames, registers: [registry] });
   return {
     registry,
     packetsReceived: tallied('packets_received_total', 'Export messages received, per input.', 'input'),
     bytesReceived: tallied('bytes_received_total', 'Octets of export messages received, per input.', 'input'),
+    udpReceiveDrops: counter(
+      'udp_receive_drops_total',
+      'Datagrams the kernel dropped for the UDP input\'s socket (its receive buffer was full), read from /proc/net/udp: data loss.',
+    ),
     recordsDecoded: tallied('records_decoded_total', 'Flow records decoded, per protocol version.', 'version'),
     decodeErrors: counter('decode_errors_total', 'Malformed packets dropped, per kind of fault.', ['kind']),
     fieldsSkipped: counter(
@@ -45,11 +50,27 @@ export function createMetrics() {
     templatesExpired: counter('templates_expired_total', 'UDP templates dropped after templateTimeoutSecs without refresh.'),
     templatesInvalid: counter('templates_invalid_total', 'Template records refused (reserved id, no data).'),
     templatesActive: gauge('templates_active', 'Templates currently known.'),
+    templateFields: gauge('template_fields', 'Fields of the templates currently known (bounded by decoding.maxTemplateFields).'),
+    templatesRefused: counter(
+      'templates_refused_total',
+      'Templates not kept because of a template limit (decoding.maxFieldsPerTemplate, maxTemplatesPerExporter, maxTemplates, maxTemplateFields), per limit; their data sets are held, then dropped.',
+      ['limit'],
+    ),
     pendingSets: gauge('pending_sets', 'Data sets held while waiting for their template.'),
     pendingBytes: gauge('pending_bytes', 'Octets of data sets held while waiting for their template.'),
     pendingHeld: counter('pending_sets_held_total', 'Data sets that arrived before their template and were held.'),
     pendingExpired: counter('pending_sets_expired_total', 'Held data sets never decoded (no template in time, bound reached, or connection closed).', ['reason']),
-    sequenceLost: counter('sequence_lost_total', 'Lost in transit by sequence numbers: records for IPFIX and v5, packets for v9.', ['version']),
+    sequenceLost: counter('sequence_lost_total', 'Lost in transit (UDP) by sequence numbers: records for IPFIX and v5, packets for v9.', ['version']),
+    headerInconsistencies: counter(
+      'header_inconsistencies_total',
+      'Packets decoded as far as they hold records though their header says otherwise: v5_record_count (the v5 header\'s record count is not the number of complete records).',
+      ['kind'],
+    ),
+    sequenceInconsistencies: counter(
+      'sequence_inconsistencies_total',
+      'Messages whose sequence number the exporter got wrong, not loss in transit: gap (a forward jump over TCP, where nothing can be lost), backwards (an exporter reset or a reordered datagram).',
+      ['kind', 'version'],
+    ),
     documentsWritten: counter('sink_documents_written_total', 'Documents the sink wrote.', ['sink']),
     documentsFailed: counter('sink_documents_failed_total', 'Documents the sink could not write.', ['sink']),
     sinkDiscardedBytes: counter('sink_discarded_bytes_total', 'Octets of written files the file sink deleted to stay under maxTotalBytes (data loss by configuration).', ['sink']),
@@ -57,9 +78,20 @@ export function createMetrics() {
     esDuplicates: counter('es_documents_duplicate_total', 'Documents Elasticsearch already had (same _id): a retry or a replay, not indexed twice.'),
     esRetried: counter('es_documents_retried_total', 'Documents sent again (whole request failed, or their item answered 429/5xx).'),
     esDeadLettered: counter('es_documents_dead_lettered_total', 'Documents Elasticsearch refused for good, written to the dead-letter file.'),
-    esSpooled: counter('es_documents_spooled_total', 'Documents written to the disk spool.'),
-    esSpoolDropped: counter('es_documents_spool_dropped_total', 'Documents deleted from a full spool: data loss.'),
-    esSpoolBytes: gauge('es_spool_bytes', 'Octets in the disk spool.'),
+    esSpooled: counter('es_documents_spooled_total', 'Documents written ahead to the disk spool (every batch is, before it is sent).'),
+    esSpoolDropped: counter('es_documents_spool_dropped_total', 'Documents dropped because the spool was full (elasticsearch.spoolMaxBytes): data loss.'),
+    esLostInCrash: counter('es_batches_lost_in_crash_total', 'Batches an earlier process was filling in memory when it died (kill -9, OOM kill), found at start: each lost up to batchMaxDocuments records (batchMaxWaitMs of them).'),
+    esSpoolBytes: gauge('es_spool_bytes', 'Octets of spool segments on disk (what spoolMaxBytes bounds).'),
+    esSpoolDocuments: gauge('es_spool_documents', 'Documents in the spool not yet indexed, duplicates or dead-lettered.'),
+    esSpoolWrittenBytes: counter('es_spool_written_bytes_total', 'Octets appended to the spool (batches, retried items, acknowledgements).'),
+    esSpoolWriteSeconds: new Histogram({
+      name: 'elkfc_es_spool_write_seconds',
+      help: 'Time of one grouped spool write (writev, and fdatasync with spoolFsync), by what it carried.',
+      labelNames: ['kind'],
+      buckets: [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1],
+      registers: [registry],
+    }),
+    esAvailable: gauge('es_available', 'Whether Elasticsearch took the last bulk request (1) or not (0: documents wait in the spool; also 0 before the first answer, see /readyz).'),
     esRequestSeconds: new Histogram({
       name: 'elkfc_es_request_seconds',
       help: 'Bulk request latency, by outcome (ok, partial, failed).',
@@ -68,7 +100,17 @@ export function createMetrics() {
       registers: [registry],
     }),
     queueDepth: gauge('queue_depth', 'Documents decoded and not yet written by the sink.'),
-    tcpConnections: gauge('tcp_connections', 'Open exporter TCP connections.'),
+    inputsPaused: gauge('inputs_paused', 'Whether TCP exporters are paused (1): the sink\'s memory queue or its spool is past its high-water mark.'),
+    tcpConnections: new Gauge({
+      name: 'elkfc_tcp_connections', help: 'Open exporter connections, per stream input (tcp, tls).', labelNames: ['input'], registers: [registry],
+    }),
+    connectionsLimited: counter(
+      'connections_limited_total',
+      'Exporter connections refused or closed by the connection limits, per input and reason: per_address_limit and connection_limit (refused on accept), evicted (closed at the limit to admit a newcomer: it had not sent one complete message), idle_timeout.',
+      ['input', 'reason'],
+    ),
+    tlsHandshakeFailures: counter('tls_handshake_failures_total', 'TLS handshakes that failed (no or untrusted client certificate, expired, not TLS), per input.', ['input']),
+    tlsReloads: counter('tls_certificate_reloads_total', 'Certificate files read again after they changed, per input and outcome (ok, failed: the previous ones stay).', ['input', 'outcome']),
     sinkWriteSeconds: new Histogram({
       name: 'elkfc_sink_write_seconds',
       help: 'Time a sink write (one batch) took.',

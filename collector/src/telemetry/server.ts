@@ -5,6 +5,8 @@ import type { Registry } from 'prom-client';
 /** What the health endpoints report: liveness is the process answering; readiness comes from these checks. */
 export interface HealthSource {
   readiness(): Record<string, boolean>;
+  /** Shown in /readyz's body beside the checks: the state of what is behind the sink (Elasticsearch, the spool). */
+  details?(): Record<string, unknown>;
 }
 
 export interface HealthPluginOptions {
@@ -20,7 +22,11 @@ declare module 'fastify' {
 
 const statusSchema = {
   type: 'object',
-  properties: { status: { type: 'string' }, checks: { type: 'object', additionalProperties: { type: 'boolean' } } },
+  properties: {
+    status: { type: 'string' },
+    checks: { type: 'object', additionalProperties: { type: 'boolean' } },
+    details: { type: 'object', additionalProperties: true },
+  },
   required: ['status'],
 } as const;
 
@@ -32,7 +38,8 @@ export const healthPlugin = fastifyPlugin<HealthPluginOptions>(
     app.get('/readyz', { schema: { response: { 200: statusSchema, 503: statusSchema } } }, async (_request, reply) => {
       const checks = app.health.readiness();
       const ready = Object.values(checks).every(Boolean);
-      return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', checks });
+      const details = app.health.details?.();
+      return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', checks, ...(details ? { details } : {}) });
     });
     app.get('/metrics', async (_request, reply) => {
       reply.header('content-type', options.metrics.contentType);

@@ -16,7 +16,7 @@ export const flowRecords: DashboardEntry = {
       'egressNetworkPolicyRuleActionStr',
     ].map(field));
     const count = metrics(`${ID}-count`, 'Flow records', [records], '');
-    const histogram = timeSeries(`${ID}-histogram`, 'Flow records over time', { chart: 'histogram', metric: records, perSecond: false, stacked: true, kuery: '' });
+    const histogram = timeSeries(`${ID}-histogram`, 'Flow records over time', { chart: 'histogram', metric: records, perMinute: false, stacked: true, kuery: '' });
     const board = dashboard(ID, 'Flow Records', 'The raw flow records over time, with filters.', rows([
       { h: 3, panels: [[nav, 48]] },
       { h: 10, panels: [[count, 12], [histogram, 36]] },

@@ -4,7 +4,7 @@ import { dashboard, halfWidthRows, rows, type DashboardEntry, type OptionsListCo
 import { EXCLUDE_PLUMBING, LIMITS, SCOPES, field, type Scope } from '../scopes.js';
 import { qualifiedLabel, sankeySpec, type SankeyDetail, type SankeySide } from '../vega.js';
 import { pie, timeSeries, vega, type Split } from '../visualizations.js';
-import { RX_BYTES, TX_BYTES, rxBytesPerSecond, txBytes, txBytesPerSecond } from './metrics.js';
+import { RX_BYTES, TX_BYTES, rxBytesPerMinute, txBytes, txBytesPerMinute } from './metrics.js';
 
 interface FlowsKind {
   id: string;
@@ -106,16 +106,20 @@ function flowsDashboard(kind: FlowsKind): DashboardEntry {
         maxLinks: LIMITS.sankeyLinks,
       }));
       const kuery = kind.scope.kuery;
-      const series = (split: Split, metric = txBytesPerSecond) =>
-        ({ chart: 'line' as const, metric, split, perSecond: true, stacked: true, kuery });
+      const series = (split: Split, metric = txBytesPerMinute) =>
+        ({ chart: 'line' as const, metric, split, perMinute: true, stacked: true, kuery });
       // A flow's own rate and running total: the largest value in each bucket, one line per flow key.
       const perFlow = (metricField: string, label: string) =>
-        ({ chart: 'line' as const, metric: { type: 'max' as const, field: field(metricField), label }, split: { field: kind.flowKey, size: LIMITS.lineSeries, label: 'Flow' }, perSecond: false, stacked: false, kuery });
+        ({ chart: 'line' as const, metric: { type: 'max' as const, field: field(metricField), label }, split: { field: kind.flowKey, size: LIMITS.lineSeries, label: 'Flow' }, perMinute: false, stacked: false, kuery });
+      const destinationLabel = kind.destinationSeries.label.replace(/^D/, 'd');
+      const bySourcePod: Split = { field: field('sourcePodName'), size: LIMITS.lineSeries, label: 'Source Pod' };
       const objects: SavedObject[] = [
         sankey('tx'),
         sankey('rx'),
-        timeSeries(`${id}-source-throughput`, 'Throughput by Source Pod', series({ field: field('sourcePodName'), size: LIMITS.lineSeries, label: 'Source Pod' })),
-        timeSeries(`${id}-destination-throughput`, `Throughput by ${kind.destinationSeries.label}`, series(kind.destinationSeries)),
+        timeSeries(`${id}-source-throughput`, 'Tx by source Pod', series(bySourcePod)),
+        timeSeries(`${id}-source-rx`, 'Rx by source Pod', series(bySourcePod, rxBytesPerMinute)),
+        timeSeries(`${id}-destination-throughput`, `Tx by ${destinationLabel}`, series(kind.destinationSeries)),
+        timeSeries(`${id}-destination-rx`, `Rx by ${destinationLabel}`, series(kind.destinationSeries, rxBytesPerMinute)),
         timeSeries(`${id}-flow-throughput`, 'Throughput per flow (Tx, bits/s)', perFlow('throughput', 'Tx bits/s')),
         timeSeries(`${id}-flow-reverse-throughput`, 'Throughput per flow (Rx, bits/s)', perFlow('reverseThroughput', 'Rx bits/s')),
         timeSeries(`${id}-flow-bytes`, 'Cumulative bytes per flow (Tx)', perFlow('octetTotalCount', 'Bytes (Tx)')),
@@ -125,7 +129,7 @@ function flowsDashboard(kind: FlowsKind): DashboardEntry {
         const byService: Split = { field: field('destinationServicePortName'), size: LIMITS.lineSeries, label: 'Destination Service' };
         objects.push(
           timeSeries(`${id}-service-tx`, 'Tx by destination Service', series(byService)),
-          timeSeries(`${id}-service-rx`, 'Rx by destination Service', series(byService, rxBytesPerSecond)),
+          timeSeries(`${id}-service-rx`, 'Rx by destination Service', series(byService, rxBytesPerMinute)),
         );
       }
       objects.push(
@@ -133,7 +137,8 @@ function flowsDashboard(kind: FlowsKind): DashboardEntry {
         pie(`${id}-destination-namespaces`, `Traffic by ${kind.destinationNamespacePie.label}`, txBytes, kind.destinationNamespacePie, kuery),
       );
       const layout = rows([{ h: 3, panels: [[nav, 48]] }, ...halfWidthRows(objects.slice(0, 2), 18), ...halfWidthRows(objects.slice(2), 13)]);
-      return [...objects, dashboard(id, kind.title, kind.description, layout, kind.controls, EXCLUDE_PLUMBING)];
+      const controls = [...kind.controls, { field: kind.flowKey, title: 'Flow' }];
+      return [...objects, dashboard(id, kind.title, kind.description, layout, controls, EXCLUDE_PLUMBING)];
     },
   };
 }

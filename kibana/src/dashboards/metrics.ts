@@ -9,6 +9,7 @@ export const RX_BYTES = field('reverseOctetDeltaCount');
 
 export const txBytes: Metric = { type: 'sum', field: TX_BYTES, label: 'Bytes (Tx)' };
 export const rxBytes: Metric = { type: 'sum', field: RX_BYTES, label: 'Reverse bytes (Rx)' };
-export const txBytesPerSecond: Metric = { type: 'sum', field: TX_BYTES, label: 'Tx bytes/s' };
-export const rxBytesPerSecond: Metric = { type: 'sum', field: RX_BYTES, label: 'Rx bytes/s' };
+export const txBytesPerMinute: Metric = { type: 'sum', field: TX_BYTES, label: 'Tx bytes/min' };
+export const rxBytesPerMinute: Metric = { type: 'sum', field: RX_BYTES, label: 'Rx bytes/min' };
+export const packets: Metric = { type: 'sum', field: field('packetDeltaCount'), label: 'Packets' };
 export const records: Metric = { type: 'count', label: 'Flow records' };

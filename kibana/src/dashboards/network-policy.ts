@@ -1,22 +1,20 @@
 // Network Policy: traffic under NetworkPolicies, from the egress policy of the source Pod to the ingress policy of
 // the destination Pod, and - beyond Antrea's Grafana dashboard, which shows Allow only - what each rule action did.
-import { dashboard, halfWidthRows, rows, type DashboardEntry } from '../saved-objects.js';
+import { dashboard, halfWidthRows, rows, type DashboardEntry, type SavedObject } from '../saved-objects.js';
 import { EXCLUDE_PLUMBING, LIMITS, SCOPES, field } from '../scopes.js';
 import { qualifiedLabel, sankeySpec } from '../vega.js';
 import { pie, timeSeries, vega, type Metric, type Split } from '../visualizations.js';
-import { TX_BYTES, records, txBytes, txBytesPerSecond } from './metrics.js';
+import { TX_BYTES, packets, records, txBytes, txBytesPerMinute } from './metrics.js';
 
 const ID = 'elk-flow-collector-network-policy';
 const policy = (side: 'ingress' | 'egress'): Split => ({ field: field(`${side}NetworkPolicyName`), size: LIMITS.pieSlices, label: `${side === 'ingress' ? 'Ingress' : 'Egress'} policy` });
 const action = (side: 'ingress' | 'egress'): Split => ({ field: field(`${side}NetworkPolicyRuleActionStr`), size: 4, label: `${side === 'ingress' ? 'Ingress' : 'Egress'} rule action` });
-const packets: Metric = { type: 'sum', field: field('packetDeltaCount'), label: 'Packets' };
 
 export const networkPolicy: DashboardEntry = {
   id: ID,
   title: 'Network Policy',
   build: (nav) => {
     const scope = SCOPES.policies;
-    const kuery = scope.kuery;
     const sankey = vega(`${ID}-sankey`, 'Egress policy to ingress policy', sankeySpec({
       description: 'Bytes from the egress policy of the source Pod to the ingress policy of the destination Pod; hover a link for the Pod-to-Pod traffic.',
       scope: scope.dsl,
@@ -30,19 +28,19 @@ export const networkPolicy: DashboardEntry = {
       ],
       maxLinks: LIMITS.sankeyLinks,
     }));
-    const overTime = (split: Split, metric: Metric, chart: 'line' | 'histogram', perSecond: boolean) =>
-      ({ chart, metric, split: { ...split, size: Math.min(split.size, LIMITS.lineSeries) }, perSecond, stacked: true, kuery });
+    // A side's panels show the records under a policy of that side only: under the dashboard's scope (either side)
+    // the other side's records would make an "N/A" series or slice.
+    const sideKuery = (side: 'ingress' | 'egress') => (side === 'ingress' ? SCOPES.ingressPolicy : SCOPES.egressPolicy).kuery;
+    const overTime = (side: 'ingress' | 'egress', split: Split, metric: Metric, chart: 'line' | 'histogram', perMinute: boolean) =>
+      ({ chart, metric, split: { ...split, size: Math.min(split.size, LIMITS.lineSeries) }, perMinute, stacked: true, kuery: sideKuery(side) });
+    const sides = ['ingress', 'egress'] as const;
+    const perSide = (make: (side: 'ingress' | 'egress') => SavedObject) => sides.map(make);
     const objects = [
-      timeSeries(`${ID}-ingress-throughput`, 'Throughput by ingress policy', overTime(policy('ingress'), txBytesPerSecond, 'line', true)),
-      timeSeries(`${ID}-egress-throughput`, 'Throughput by egress policy', overTime(policy('egress'), txBytesPerSecond, 'line', true)),
-      timeSeries(`${ID}-ingress-actions`, 'Flow records by ingress rule action', overTime(action('ingress'), records, 'histogram', false)),
-      timeSeries(`${ID}-egress-actions`, 'Flow records by egress rule action', overTime(action('egress'), records, 'histogram', false)),
-      pie(`${ID}-ingress-action-bytes`, 'Bytes by ingress rule action', txBytes, action('ingress'), kuery),
-      pie(`${ID}-egress-action-bytes`, 'Bytes by egress rule action', txBytes, action('egress'), kuery),
-      pie(`${ID}-ingress-bytes`, 'Bytes by ingress policy', txBytes, policy('ingress'), kuery),
-      pie(`${ID}-egress-bytes`, 'Bytes by egress policy', txBytes, policy('egress'), kuery),
-      pie(`${ID}-ingress-packets`, 'Packets by ingress policy', packets, policy('ingress'), kuery),
-      pie(`${ID}-egress-packets`, 'Packets by egress policy', packets, policy('egress'), kuery),
+      ...perSide((side) => timeSeries(`${ID}-${side}-throughput`, `Throughput by ${side} policy`, overTime(side, policy(side), txBytesPerMinute, 'line', true))),
+      ...perSide((side) => timeSeries(`${ID}-${side}-actions`, `Flow records by ${side} rule action`, overTime(side, action(side), records, 'histogram', false))),
+      ...perSide((side) => pie(`${ID}-${side}-action-bytes`, `Bytes by ${side} rule action`, txBytes, action(side), sideKuery(side))),
+      ...perSide((side) => pie(`${ID}-${side}-bytes`, `Bytes by ${side} policy`, txBytes, policy(side), sideKuery(side))),
+      ...perSide((side) => pie(`${ID}-${side}-packets`, `Packets by ${side} policy`, packets, policy(side), sideKuery(side))),
     ];
     const board = dashboard(ID, 'Network Policy', 'Traffic under NetworkPolicies: egress to ingress policy, throughput, and what the rules did (Allow, Drop, Reject).', rows([
       { h: 3, panels: [[nav, 48]] },

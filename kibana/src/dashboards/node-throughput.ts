@@ -3,7 +3,7 @@ import { dashboard, rows, type DashboardEntry } from '../saved-objects.js';
 import { EXCLUDE_PLUMBING, LIMITS, SCOPES, field } from '../scopes.js';
 import { heatmapSpec, sankeySpec, type SankeySide } from '../vega.js';
 import { timeSeries, vega, type Split } from '../visualizations.js';
-import { RX_BYTES, TX_BYTES, rxBytesPerSecond, txBytesPerSecond } from './metrics.js';
+import { RX_BYTES, TX_BYTES, rxBytesPerMinute, txBytesPerMinute } from './metrics.js';
 
 const ID = 'elk-flow-collector-node-throughput';
 const node = (side: 'source' | 'destination'): SankeySide => ({
@@ -25,22 +25,27 @@ export const nodeThroughput: DashboardEntry = {
       bytesField: direction === 'tx' ? TX_BYTES : RX_BYTES,
       details: [{ title: 'Pod-to-Pod traffic', fields: [field('sourcePodName'), field('destinationPodName')], size: 5 }],
       maxLinks: LIMITS.sankeyLinks,
+      // A Node the exporter did not name is shown by the Pod addresses on it, as the legacy dashboard did.
+      fallback: { source: field('sourceIP'), target: field('destinationIP'), size: 10 },
     }));
-    const heatmap = (direction: 'tx' | 'rx') => vega(`${ID}-heatmap-${direction}`, `${direction === 'tx' ? 'Tx' : 'Rx'} Mbps by Node`, heatmapSpec({
-      description: `${direction === 'tx' ? 'Tx' : 'Rx'} megabits per second of the traffic each Node's Pods started, over time.`,
-      scope: scope.dsl,
-      rowField: field('sourceNodeName'),
-      rowTitle: 'Node',
-      bytesField: direction === 'tx' ? TX_BYTES : RX_BYTES,
-      legendTitle: `${direction === 'tx' ? 'Tx' : 'Rx'} Mbps`,
-      maxRows: LIMITS.lineSeries,
-    }));
+    const heatmap = (direction: 'tx' | 'rx') => {
+      const Dir = direction === 'tx' ? 'Tx' : 'Rx';
+      return vega(`${ID}-heatmap-${direction}`, `${Dir} bytes/min by source Node`, heatmapSpec({
+        description: `${Dir} bytes per minute of the traffic each Node's Pods started, over time (the unit of the lines above).`,
+        scope: scope.dsl,
+        rowField: field('sourceNodeName'),
+        rowTitle: 'Source Node',
+        bytesField: direction === 'tx' ? TX_BYTES : RX_BYTES,
+        legendTitle: `${Dir} bytes/min`,
+        maxRows: LIMITS.lineSeries,
+      }));
+    };
     const byNode: Split = { field: field('sourceNodeName'), size: LIMITS.lineSeries, label: 'Source Node' };
-    const line = (metric = txBytesPerSecond) => ({ chart: 'line' as const, metric, split: byNode, perSecond: true, stacked: true, kuery: scope.kuery });
+    const line = (metric = txBytesPerMinute) => ({ chart: 'line' as const, metric, split: byNode, perMinute: true, stacked: true, kuery: scope.kuery });
     const objects = [
       sankey('tx'), sankey('rx'),
       timeSeries(`${ID}-tx`, 'Tx by source Node', line()),
-      timeSeries(`${ID}-rx`, 'Rx by source Node', line(rxBytesPerSecond)),
+      timeSeries(`${ID}-rx`, 'Rx by source Node', line(rxBytesPerMinute)),
       heatmap('tx'), heatmap('rx'),
     ];
     const board = dashboard(ID, 'Node Throughput', 'Inter-Node and intra-Node traffic aggregated per Node.', rows([

@@ -6,10 +6,6 @@ export interface Batch {
   body: Buffer;
   /** Offset of each action line in body, plus body.length at the end. */
   offsets: number[];
-  /** Spool file the batch was read from: deleted once the batch is settled. */
-  spoolFile?: string;
-  /** Earliest time (ms) to send it: set when it is a retry. */
-  notBefore?: number;
 }
 
 export const batchDocuments = (batch: Batch): number => batch.offsets.length - 1;

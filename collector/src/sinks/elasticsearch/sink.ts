@@ -1,4 +1,5 @@
-import { appendFile, mkdir } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Client, estypes } from '@elastic/elasticsearch';
 import { installAssets, stampedAssets } from '../../../../elasticsearch/src/install.js';
@@ -6,39 +7,72 @@ import { ByteBuffer } from '../../document/bytes.js';
 import { documentId, type FlowDocument } from '../../document/document.js';
 import { buildRegistry } from '../../ie/configured.js';
 import { dailyIndex, writeBulkCreate } from '../bulk.js';
-import type { Sink, SinkContext } from '../types.js';
-import { batchDocuments, pairText, subBatch, type Batch } from './batch.js';
+import type { Sink, SinkBackpressure, SinkContext } from '../types.js';
+import { batchDocuments, pairOffsets, pairText, subBatch, type Batch } from './batch.js';
 import { createElasticsearchClient } from './client.js';
-import { DiskSpool } from './spool.js';
+import { WriteAheadSpool, type SpoolEntry } from './spool.js';
 
 const SHUTDOWN_GRACE_MS = 10_000;
+const DAY_MS = 86_400_000;
 
-/** Why a whole request failed, and whether sending it again can help. */
-function classify(error: unknown): { retry: boolean; split: boolean; reason: string } {
+/** Why a whole request failed: send it again (later), split it (413), or refuse it for good (400). */
+export function classifyRequest(error: unknown): { verdict: 'retry' | 'split' | 'refuse'; reason: string } {
   const status = (error as { meta?: { statusCode?: number } }).meta?.statusCode;
   const reason = status ? `HTTP ${status}` : (error as Error).name === 'TimeoutError' ? 'timeout' : `${(error as Error).message}`;
-  if (status === 413) return { retry: true, split: true, reason };
-  // 401/403: credentials or privileges, the operator's to fix; keep the documents meanwhile.
-  // No status: the connection failed or timed out; the cluster may well have indexed part of it (ids dedupe).
-  if (!status || status === 429 || status >= 500 || status === 401 || status === 403) return { retry: true, split: false, reason };
-  return { retry: false, split: false, reason };
+  if (status === 413) return { verdict: 'split', reason };
+  // Only a malformed request can never succeed. Everything else is the cluster's state or the operator's to fix
+  // (connection errors, timeouts, 401/403 credentials and cluster blocks, 404, 408, 429, 5xx): keep and retry.
+  if (status === 400) return { verdict: 'refuse', reason };
+  return { verdict: 'retry', reason };
 }
+
+/** What one bulk item's answer means. Only mapping and parsing errors (400) can never succeed. */
+export function classifyItem(status: number, type: string | undefined): 'indexed' | 'duplicate' | 'retry' | 'refuse' {
+  if (status >= 200 && status < 300) return 'indexed';
+  if (status === 409) return 'duplicate';
+  // 400 is a document the mapping refuses (document_parsing_exception, strict_dynamic_mapping_exception, ...),
+  // except a closed index, which the operator can open. 403 (cluster_block_exception: a flood-stage disk
+  // watermark or a read-only index; security_exception), 404 (index_not_found with auto-create off), 408, 429
+  // and 5xx pass.
+  if (status === 400 && type !== 'index_closed_exception') return 'refuse';
+  return 'retry';
+}
+
+/** A spooled batch waiting to be sent; its body is held in memory for the first few, read back for the rest. */
+interface Queued {
+  /** Its write-ahead entry; absent only when the spool could not be written (then it is sent from memory). */
+  entry?: SpoolEntry;
+  batch?: Batch;
+  documents: number;
+}
+
+type Outcome = { kind: 'done'; again: Batch[] } | { kind: 'failed'; reason: string; wholeBatch: boolean };
 
 /**
  * The Elasticsearch output, on client.bulk() (helpers.bulk drops a whole batch when a request fails and does not
- * retry 5xx items). Documents are batched by count, size and time; a bounded number of requests is in flight;
- * failures are retried with exponential backoff and jitter, whole requests on connection errors, timeouts, 429
- * and 5xx, single items on 429 and 5xx. Items that can never succeed go to the dead-letter file with their reason.
- * While the cluster is down or slow, sealed batches beyond maxMemoryBatches wait in a disk spool, which survives
- * restarts. Every document has a deterministic _id and is sent with `create`, so a second copy is refused (409)
- * and counted as a duplicate, never indexed twice.
+ * retry 5xx items). Documents are batched by count, size and time; every sealed batch is written ahead to the
+ * disk spool (WriteAheadSpool) before it is sent, and settled there only when every item is indexed, a duplicate
+ * or dead-lettered, so kill -9 loses at most the batch being filled. A bounded number of requests is in flight;
+ * what is transient is retried with exponential backoff and jitter, whole requests and single items; items that
+ * can never succeed go to the dead-letter file with their reason. Every document has a deterministic _id and is
+ * sent with `create`, so a second copy in the same index is refused (409) and counted as a duplicate.
+ *
+ * Its input is `write(documents)` (the Sink interface); batching starts at writeBulkCreate, where serialised
+ * pairs could as well come from elsewhere (a worker thread).
  */
 export class ElasticsearchSink implements Sink {
   readonly name = 'elasticsearch';
   private current = new ByteBuffer(1 << 20);
   private currentOffsets: number[] = [];
+  /** The spool's fill number of the batch being filled (how a crash that lost it is found at the next start). */
+  private currentFill = 0;
   private sealTimer: NodeJS.Timeout | undefined;
-  private readonly memory: Batch[] = [];
+  private readonly queue: Queued[] = [];
+  /** Sealed documents being written to the spool, and queued documents whose body is held in memory. */
+  private appendingDocuments = 0;
+  private heldBatches = 0;
+  private heldDocuments = 0;
+  private appends: Promise<unknown> = Promise.resolve();
   private inFlight = 0;
   private inFlightDocuments = 0;
   private failures = 0;
@@ -47,15 +81,19 @@ export class ElasticsearchSink implements Sink {
   private templatesReady = false;
   /** Computed once: building the 900-field mapping and its stamp takes milliseconds. */
   private assets: ReturnType<typeof stampedAssets> | undefined;
-  private takingFromSpool = false;
-  private pendingSpoolWrites: Promise<void> = Promise.resolve();
   private closing = false;
   private idle: (() => void)[] = [];
+  private available: boolean | undefined;
+  private lastError: string | undefined;
+  private changedAt = new Date().toISOString();
+  private spoolError: string | undefined;
+  private indexDay = -1;
+  private indexName = '';
 
   constructor(
     private readonly context: SinkContext,
     private readonly client: Client,
-    private readonly spool: DiskSpool,
+    private readonly spool: WriteAheadSpool,
   ) {}
 
   private get settings() {
@@ -63,11 +101,19 @@ export class ElasticsearchSink implements Sink {
   }
 
   write(documents: readonly FlowDocument[]): void {
+    if (this.closing) throw new Error('elasticsearch sink is closed');
+    // The spool is full: nothing more can be kept. Refused here, counted and logged as loss (TCP inputs were
+    // paused at the high-water mark; this is what UDP sent meanwhile).
+    if (this.spool.sizeBytes >= this.settings.spoolMaxBytes) {
+      this.context.events.esSpoolFull(documents.length, this.spool.sizeBytes);
+      return;
+    }
     const out = this.current; // seal() takes its bytes but keeps the same ByteBuffer
     const dataStream = this.settings.indexMode === 'dataStream' ? this.settings.dataStream : undefined;
     for (const document of documents) {
+      if (this.currentOffsets.length === 0) this.currentFill = this.spool.openFill();
       this.currentOffsets.push(out.length);
-      const index = dataStream ?? dailyIndex(this.settings.dailyIndexPrefix, document.timestamp);
+      const index = dataStream ?? this.dailyIndex(document.origin.exportTimeMs);
       writeBulkCreate(document, index, this.context.documentOptions, out, documentId(document));
       if (this.currentOffsets.length >= this.settings.batchMaxDocuments || out.length >= this.settings.batchMaxBytes) this.seal();
     }
@@ -76,42 +122,77 @@ export class ElasticsearchSink implements Sink {
     }
   }
 
-  get queued(): number {
-    return this.currentOffsets.length + this.memory.reduce((n, b) => n + batchDocuments(b), 0) + this.inFlightDocuments;
+  /**
+   * The daily index of a record is chosen by its export time, one of the inputs of its _id: every copy of a
+   * record (a retry, a replay, an exporter resending it) names the same index, where `create` refuses the second.
+   */
+  private dailyIndex(exportTimeMs: number): string {
+    const day = Math.floor(exportTimeMs / DAY_MS);
+    if (day !== this.indexDay) {
+      this.indexDay = day;
+      this.indexName = dailyIndex(this.settings.dailyIndexPrefix, new Date(day * DAY_MS).toISOString());
+    }
+    return this.indexName;
   }
 
-  /** Not ready while the cluster cannot be reached and documents are piling up on disk. */
+  /** Documents held in memory: the batch being filled, batches being written ahead, held bodies, requests. */
+  get queued(): number {
+    return this.currentOffsets.length + this.appendingDocuments + this.heldDocuments + this.inFlightDocuments;
+  }
+
+  backpressure(): SinkBackpressure {
+    const bytes = this.spool.sizeBytes;
+    return {
+      pause: bytes >= (this.settings.spoolMaxBytes * this.settings.spoolHighWaterPercent) / 100,
+      full: bytes >= this.settings.spoolMaxBytes,
+    };
+  }
+
+  /** Ready means "can accept": the spool takes documents (while Elasticsearch is down too). */
   ready(): boolean {
-    return !(this.failures > 0 && this.spool.batches > 0);
+    return this.spoolError === undefined && !this.backpressure().full;
+  }
+
+  status(): Record<string, unknown> {
+    return {
+      elasticsearch: this.available === undefined ? 'unknown' : this.available ? 'available' : 'unavailable',
+      since: this.changedAt,
+      ...(this.lastError ? { lastError: this.lastError } : {}),
+      ...(this.spoolError ? { spoolError: this.spoolError } : {}),
+      spoolDocuments: this.spool.documents,
+      spoolBytes: this.spool.sizeBytes,
+      spoolMaxBytes: this.settings.spoolMaxBytes,
+      pausing: this.backpressure().pause,
+    };
   }
 
   async flush(): Promise<void> {
     this.seal();
-    await this.pendingSpoolWrites;
+    await this.appends;
     await new Promise<void>((resolve) => {
-      if (this.memory.length === 0 && this.inFlight === 0) resolve();
+      if (this.queue.length === 0 && this.inFlight === 0) resolve();
       else this.idle.push(resolve);
     });
   }
 
   /**
-   * Graceful: seal, let the cluster take what it can within a grace period (not waiting on a failing cluster),
-   * then put everything not yet indexed in the spool for the next start.
+   * Graceful: seal (the last batch is written ahead), let the cluster take what it can within a grace period
+   * (not waiting on a failing cluster); what is not indexed stays in the spool for the next start.
    */
   async close(): Promise<void> {
     this.seal();
-    await this.pendingSpoolWrites;
+    await this.appends;
     const grace = Date.now() + SHUTDOWN_GRACE_MS;
-    while ((this.memory.length > 0 || this.inFlight > 0) && this.failures === 0 && Date.now() < grace) {
+    while ((this.queue.length > 0 || this.inFlight > 0) && this.failures === 0 && Date.now() < grace) {
       await new Promise((r) => setTimeout(r, 20));
     }
     this.closing = true;
     clearTimeout(this.retryTimer);
-    while (this.memory.length > 0) await this.toSpool(this.memory.shift()!);
-    await this.pendingSpoolWrites;
-    // Requests still under way settle into the spool too (see send); wait for them briefly.
-    const deadline = Date.now() + SHUTDOWN_GRACE_MS;
-    while (this.inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    // Requests under way are in the spool whatever they answer: waiting for them (while the cluster answers,
+    // within the grace) only saves sending them again.
+    while (this.inFlight > 0 && this.failures === 0 && Date.now() < grace) await new Promise((r) => setTimeout(r, 20));
+    await this.appends;
+    await this.spool.close();
     await this.client.close();
   }
 
@@ -122,37 +203,49 @@ export class ElasticsearchSink implements Sink {
     const body = this.current.take();
     const batch: Batch = { body, offsets: [...this.currentOffsets, body.length] };
     this.currentOffsets = [];
-    this.enqueue(batch);
+    void this.writeAhead(batch, false, this.currentFill);
   }
 
-  private enqueue(batch: Batch, front = false): void {
-    // While the cluster is failing, batches go straight to disk: a crash then loses at most the batch being filled.
-    if (!this.closing && this.failures === 0 && this.memory.length < this.settings.maxMemoryBatches) {
-      if (front) this.memory.unshift(batch);
-      else this.memory.push(batch);
-    } else {
-      // Once on disk it can be sent: pump again then (the pump below may run before the write has finished).
-      this.pendingSpoolWrites = this.pendingSpoolWrites.then(() => this.toSpool(batch)).then(() => this.pump());
+  /** Durable before sent: the batch goes to the spool, then to the queue. */
+  private writeAhead(batch: Batch, front: boolean, fill = 0): Promise<void> {
+    const documents = batchDocuments(batch);
+    this.appendingDocuments += documents;
+    const done = this.spool.append(batch.body, documents, fill).then(
+      (entry) => {
+        this.spoolError = undefined;
+        this.context.events.esSpooled(documents, this.spool.sizeBytes, this.spool.documents);
+        return entry;
+      },
+      (error: Error) => {
+        // The disk failed: better sent without a copy on disk than lost. Not ready until the spool works again.
+        // (While closing, the spool is closed: the batch this retry came from is still in it, unsettled.)
+        if (this.closing) return undefined;
+        if (this.spoolError === undefined) this.context.log.error({ err: error, directory: this.settings.spoolDirectory }, 'spool cannot be written; sending from memory, a crash now loses these batches');
+        this.spoolError = error.message;
+        return undefined;
+      },
+    ).then((entry) => {
+      this.appendingDocuments -= documents;
+      this.enqueue({ entry, batch, documents }, front);
+    });
+    this.appends = this.appends.then(() => done);
+    return done;
+  }
+
+  private enqueue(item: Queued, front: boolean): void {
+    if (item.batch && item.entry && this.heldBatches >= this.settings.maxMemoryBatches) item.batch = undefined; // read back later
+    if (item.batch) {
+      this.heldBatches++;
+      this.heldDocuments += item.documents;
     }
+    if (front) this.queue.unshift(item);
+    else this.queue.push(item);
     this.pump();
   }
 
-  private async toSpool(batch: Batch): Promise<void> {
-    if (batch.spoolFile) {
-      // Already on disk: it just waits there again.
-      this.spool.release(batch.spoolFile);
-      return;
-    }
-    try {
-      await this.spool.append(batch);
-      this.context.events.esSpooled(batchDocuments(batch), this.spool.sizeBytes);
-    } catch (error) {
-      this.context.events.sinkFailed(this.name, batchDocuments(batch), error as Error);
-    }
-  }
-
   /** Starts shipping what waits in the spool (after a restart), without waiting for new documents. */
-  resume(): void {
+  resume(entries: SpoolEntry[]): void {
+    for (const entry of entries) this.queue.push({ entry, documents: entry.documents });
     this.pump();
   }
 
@@ -163,39 +256,54 @@ export class ElasticsearchSink implements Sink {
       if (!this.retryTimer) this.retryTimer = setTimeout(() => { this.retryTimer = undefined; this.pump(); }, this.retryAt - now);
       return;
     }
-    while (this.inFlight < this.settings.maxInFlightRequests) {
-      const batch = this.memory.shift();
-      if (batch) {
-        this.start(batch);
-        continue;
-      }
-      if (this.spool.batches > 0 && !this.takingFromSpool) {
-        this.takingFromSpool = true;
-        void this.spool.take().then((spooled) => {
-          this.takingFromSpool = false;
-          // Nothing free (every spooled batch is being sent): the next settle, release or append pumps again.
-          if (spooled) {
-            this.start(spooled);
-            this.pump();
-          }
-        }, (error) => {
-          this.takingFromSpool = false;
-          this.context.log.error({ err: error }, 'spool could not be read');
-        });
-      }
-      break;
-    }
-    if (this.inFlight === 0 && this.memory.length === 0) for (const resolve of this.idle.splice(0)) resolve();
+    while (this.inFlight < this.settings.maxInFlightRequests && this.queue.length > 0) this.start(this.queue.shift()!);
+    if (this.inFlight === 0 && this.queue.length === 0) for (const resolve of this.idle.splice(0)) resolve();
   }
 
-  private start(batch: Batch): void {
+  private start(item: Queued): void {
+    if (item.batch) {
+      this.heldBatches--;
+      this.heldDocuments -= item.documents;
+    }
     this.inFlight++;
-    this.inFlightDocuments += batchDocuments(batch);
-    void this.send(batch).finally(() => {
-      this.inFlight--;
-      this.inFlightDocuments -= batchDocuments(batch);
-      this.pump();
-    });
+    this.inFlightDocuments += item.documents;
+    void this.run(item)
+      .catch((error) => this.context.log.error({ err: error }, 'Elasticsearch output: unexpected error'))
+      .finally(() => {
+        this.inFlight--;
+        this.inFlightDocuments -= item.documents;
+        this.pump();
+      });
+  }
+
+  private async run(item: Queued): Promise<void> {
+    let batch = item.batch;
+    if (!batch) {
+      try {
+        const body = await this.spool.read(item.entry!);
+        batch = { body, offsets: pairOffsets(body) };
+      } catch (error) {
+        // Cannot happen short of someone editing the spool: counted as loss and never tried again.
+        this.context.events.sinkFailed(this.name, item.documents, error as Error);
+        this.spool.settle(item.entry!);
+        return;
+      }
+    }
+    const outcome = await this.send(batch);
+    if (outcome.kind === 'failed') {
+      this.failures++;
+      const wait = this.backoff();
+      this.retryAt = Date.now() + wait;
+      this.unavailable(outcome.reason);
+      if (outcome.wholeBatch) this.context.events.esRequestFailed(item.documents, outcome.reason, wait);
+      else this.context.events.esItemsRetried(item.documents, outcome.reason);
+      this.enqueue({ ...item, batch }, true); // its entry stays in the spool; sent again first
+      return;
+    }
+    // Items to send again are written ahead as batches of their own before this batch is settled.
+    for (const again of outcome.again) await this.writeAhead(again, true);
+    if (item.entry) this.spool.settle(item.entry);
+    this.context.events.esSpoolLevel(this.spool.sizeBytes, this.spool.documents);
   }
 
   private backoff(): number {
@@ -203,7 +311,7 @@ export class ElasticsearchSink implements Sink {
     return Math.round(base / 2 + Math.random() * (base / 2)); // "equal jitter": never zero, spread over [base/2, base]
   }
 
-  private async send(batch: Batch): Promise<void> {
+  private async send(batch: Batch): Promise<Outcome> {
     const started = process.hrtime.bigint();
     const seconds = () => Number(process.hrtime.bigint() - started) / 1e9;
     if (!this.templatesReady) {
@@ -216,12 +324,12 @@ export class ElasticsearchSink implements Sink {
         const changes = report.filter((x) => x.action !== 'unchanged');
         if (!install && changes.length > 0) {
           this.context.log.error({ missing: changes.map((c) => `${c.kind} ${c.name}`) }, 'Elasticsearch templates missing or outdated and installTemplates is off: run elk-flow-collector setup; documents wait in the spool');
-          return this.requestFailed(batch, 'templates not installed', seconds());
+          return { kind: 'failed', reason: 'templates not installed', wholeBatch: true };
         }
         for (const r of changes) this.context.log.info(r, 'Elasticsearch asset installed');
         this.templatesReady = true;
       } catch (error) {
-        return this.requestFailed(batch, classify(error).reason, seconds());
+        return { kind: 'failed', reason: classifyRequest(error).reason, wholeBatch: true };
       }
     }
     let response: estypes.BulkResponse;
@@ -229,20 +337,17 @@ export class ElasticsearchSink implements Sink {
       // The body is already NDJSON bytes; the client passes a Buffer through untouched.
       response = await this.client.bulk({ operations: batch.body as unknown as estypes.BulkOperationContainer[] });
     } catch (error) {
-      const verdict = classify(error);
+      const { verdict, reason } = classifyRequest(error);
+      this.context.events.esRequestSeconds('failed', seconds());
       const all = Array.from({ length: batchDocuments(batch) }, (_, i) => i);
-      if (verdict.split && all.length > 1) {
+      if (verdict === 'split' && all.length > 1) {
         const half = Math.ceil(all.length / 2);
-        await this.settle(batch, [subBatch(batch, all.slice(0, half)), subBatch(batch, all.slice(half))]);
-        return;
+        return { kind: 'done', again: [subBatch(batch, all.slice(0, half)), subBatch(batch, all.slice(half))] };
       }
-      if (verdict.retry) return this.requestFailed(batch, verdict.reason, seconds());
-      await this.deadLetter(batch, all, () => verdict.reason);
-      await this.settle(batch, []);
-      return;
+      if (verdict === 'retry') return { kind: 'failed', reason, wholeBatch: true };
+      await this.deadLetter(batch, all, () => `${reason}: request refused`);
+      return { kind: 'done', again: [] };
     }
-    this.failures = 0;
-    this.retryAt = 0;
     let indexed = 0;
     let duplicates = 0;
     const retry: number[] = [];
@@ -251,46 +356,44 @@ export class ElasticsearchSink implements Sink {
     response.items.forEach((item, i) => {
       const result = item.create ?? item.index;
       const status = result?.status ?? 0;
-      if (status >= 200 && status < 300) indexed++;
-      else if (status === 409) duplicates++;
-      else if (status === 429 || status >= 500) retry.push(i);
-      else {
-        refused.push(i);
-        reasons.set(i, `${status} ${result?.error?.type ?? ''}: ${result?.error?.reason ?? ''}`.trim());
+      switch (classifyItem(status, result?.error?.type)) {
+        case 'indexed': indexed++; break;
+        case 'duplicate': duplicates++; break;
+        case 'retry': retry.push(i); reasons.set(i, `item ${status} ${result?.error?.type ?? ''}`.trim()); break;
+        case 'refuse':
+          refused.push(i);
+          reasons.set(i, `${status} ${result?.error?.type ?? ''}: ${result?.error?.reason ?? ''}`.trim());
       }
     });
     this.context.events.esIndexed(indexed, duplicates, seconds(), response.errors ? 'partial' : 'ok');
+    // Every item refused for a passing reason (a cluster block, 429s everywhere): as a failed request, with backoff.
+    if (retry.length === response.items.length && retry.length > 0) return { kind: 'failed', reason: reasons.get(retry[0])!, wholeBatch: false };
+    this.failures = 0;
+    this.isAvailable();
     if (refused.length > 0) await this.deadLetter(batch, refused, (i) => reasons.get(i)!);
-    const again: Batch[] = [];
-    if (retry.length > 0) {
-      const status = response.items[retry[0]].create?.status ?? response.items[retry[0]].index?.status;
-      this.context.events.esItemsRetried(retry.length, `item status ${status}`);
-      // Items refused for load: back off before sending them, without holding up other batches for long.
-      again.push({ ...subBatch(batch, retry), notBefore: Date.now() + this.settings.retryInitialBackoffMs });
-    }
-    await this.settle(batch, again);
+    if (retry.length === 0) return { kind: 'done', again: [] };
+    this.context.events.esItemsRetried(retry.length, reasons.get(retry[0])!);
+    // Items refused for load: back off before sending them, without holding up other batches for long.
+    this.retryAt = Math.max(this.retryAt, Date.now() + this.settings.retryInitialBackoffMs);
+    return { kind: 'done', again: [subBatch(batch, retry)] };
   }
 
-  /** The batch is done with: what must go again is queued (before the batch's spool file is deleted). */
-  private async settle(batch: Batch, again: Batch[]): Promise<void> {
-    for (const b of again) {
-      if (b.notBefore) this.retryAt = Math.max(this.retryAt, b.notBefore);
-      this.enqueue(b, true); // while closing (or failing) this writes it to the spool
-    }
-    await this.pendingSpoolWrites;
-    if (batch.spoolFile) {
-      await this.spool.settle(batch.spoolFile);
-      this.context.events.metrics.esSpoolBytes.set(this.spool.sizeBytes);
-    }
+  private unavailable(reason: string): void {
+    this.lastError = reason;
+    if (this.available === false) return;
+    this.available = false;
+    this.changedAt = new Date().toISOString();
+    this.context.events.esAvailability(false, reason, this.spool.documents);
   }
 
-  private async requestFailed(batch: Batch, reason: string, seconds: number): Promise<void> {
-    this.failures++;
-    const wait = this.backoff();
-    this.retryAt = Date.now() + wait;
-    this.context.events.esRequestFailed(batchDocuments(batch), reason, wait, seconds);
-    if (batch.spoolFile) this.spool.release(batch.spoolFile);
-    else this.enqueue(batch, true); // failures > 0 now: this puts it in the spool
+  private isAvailable(): void {
+    this.retryAt = 0;
+    if (this.available === true) return;
+    const was = this.available;
+    this.available = true;
+    this.changedAt = new Date().toISOString();
+    if (was === false) this.context.events.esAvailability(true, this.lastError ?? '', this.spool.documents);
+    else this.context.events.metrics.esAvailable.set(1);
   }
 
   private async deadLetter(batch: Batch, indexes: number[], reason: (i: number) => string): Promise<void> {
@@ -301,7 +404,14 @@ export class ElasticsearchSink implements Sink {
     });
     try {
       await mkdir(dirname(path), { recursive: true });
-      await appendFile(path, lines.join(''));
+      // Durable before the batch is settled in the spool, as the spool itself is.
+      const file = await open(path, 'a');
+      try {
+        await file.write(lines.join(''));
+        if (this.settings.spoolFsync) await file.datasync();
+      } finally {
+        await file.close();
+      }
       this.context.events.esDeadLettered(indexes.length, reason(indexes[0]), path);
     } catch (error) {
       this.context.events.sinkFailed(this.name, indexes.length, error as Error);
@@ -310,16 +420,22 @@ export class ElasticsearchSink implements Sink {
 }
 
 export async function createElasticsearchSink(context: SinkContext): Promise<Sink> {
+  const es = context.config.elasticsearch;
   const client = createElasticsearchClient(context.config);
-  const spool = new DiskSpool(context.config.elasticsearch.spoolDirectory, context.config.elasticsearch.spoolMaxBytes, (file, documents) =>
-    context.events.esSpoolDropped(documents, file),
-  );
-  await spool.open();
-  context.events.metrics.esSpoolBytes.set(spool.sizeBytes);
+  const spool = new WriteAheadSpool({
+    directory: es.spoolDirectory,
+    // A segment is freed only when all of it is settled: keep several within the bound.
+    segmentMaxBytes: Math.max(64 * 1024, Math.min(es.spoolSegmentBytes, Math.floor(es.spoolMaxBytes / 8))),
+    fsync: es.spoolFsync,
+    onWrite: (octets, seconds, batches) => context.events.esSpoolWritten(octets, seconds, batches),
+  });
+  const recovered = await spool.open();
+  context.events.esSpoolLevel(spool.sizeBytes, spool.documents);
+  if (spool.lostFills.length > 0) context.events.esLostInCrash(spool.lostFills.length, es.batchMaxDocuments, es.batchMaxWaitMs);
   const sink = new ElasticsearchSink(context, client, spool);
-  if (spool.batches > 0) {
-    context.log.info({ batches: spool.batches, bytes: spool.sizeBytes }, 'shipping batches spooled by a previous run');
-    sink.resume();
+  if (recovered.length > 0) {
+    context.log.info({ batches: recovered.length, documents: spool.documents, bytes: spool.sizeBytes }, 'shipping batches spooled by a previous run');
+    sink.resume(recovered);
   }
   return sink;
 }
