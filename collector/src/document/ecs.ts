@@ -186,6 +186,11 @@ const sha1Base64: (input: Buffer) => string = typeof crypto.hash === 'function'
 const addressCache = new BoundedCache<string, Uint8Array | undefined>(65_536);
 const octetsOf = (text: string) => addressCache.get(text, addressOctets);
 
+// A connection is reported again and again (each active timeout): its Community ID is hashed once. Bounded.
+const communityIds = new BoundedCache<string, string | undefined>(65_536);
+const flowCommunityId = (source: string, destination: string, protocol: number, sourcePort: number, destinationPort: number) =>
+  communityIds.get(`${source} ${destination} ${protocol} ${sourcePort} ${destinationPort}`, () => communityId(source, destination, protocol, sourcePort, destinationPort));
+
 /** ICMP type and code of a record: its ICMP elements, else the NetFlow convention type × 256 + code in the destination port. */
 function icmpTypeCode(f: DecodedRecord, protocol: number): [number, number] {
   const v6 = protocol === 58;
@@ -248,7 +253,7 @@ export function ecsJson(f: DecodedRecord, host: string): string {
       const [p1, p2] = protocol === 1 || protocol === 58
         ? icmpTypeCode(f, protocol)
         : [typeof sourcePort === 'number' ? sourcePort : 0, typeof destinationPort === 'number' ? destinationPort : 0];
-      const id = communityId(sourceIp, destinationIp, protocol, p1, p2);
+      const id = flowCommunityId(sourceIp, destinationIp, protocol, p1, p2);
       if (id !== undefined) network += `,"community_id":"${id}"`;
     }
 
