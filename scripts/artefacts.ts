@@ -42,10 +42,13 @@ function elementsModule(): string {
   ].join('\n');
 }
 
+/** The built-in element tables as code: written first, since the modules that make the other artefacts import it. */
+export function elementsArtefact(): Artefact {
+  return { path: join(root, 'collector/src/ie/elements.generated.ts'), content: elementsModule() };
+}
+
 export async function generatedArtefacts(): Promise<Artefact[]> {
-  const artefacts: Artefact[] = [
-    { path: join(root, 'collector/src/ie/elements.generated.ts'), content: elementsModule() },
-  ];
+  const artefacts: Artefact[] = [elementsArtefact()];
   // Later artefacts import collector modules that need the generated elements to exist first.
   const { documentationArtefacts } = await import('./docs.js');
   artefacts.push(...(await documentationArtefacts(root)));

@@ -6,6 +6,9 @@
 // - vendor.csv (IPFIX enterprise elements) and netflow-v9.csv (NetFlow v9 field types IANA does not assign):
 //   the Logstash netflow codec's ipfix.yaml and netflow.yaml (Apache-2.0), with Logstash types mapped to IANA
 //   abstract types and the corrections listed below.
+// - The enterprise elements and NetFlow v9 vendor field types only tshark names, from
+//   scripts/data/tshark-vendor-elements.csv (derived from the installed tshark's own listings by
+//   scripts/derive-tshark-elements.ts), appended to vendor.csv and netflow-v9.csv: never over IANA's or the codec's.
 // Run: node --import tsx scripts/import-element-tables.ts
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parse } from 'yaml';
@@ -14,6 +17,7 @@ const SHARED = new URL('../../shared/', import.meta.url).pathname;
 const OUT = new URL('../collector/data/ie/', import.meta.url).pathname;
 const DEFINITIONS = `${SHARED}fixtures/logstash-codec-netflow/definitions/`;
 const AFTER_2018 = new URL('data/iana-after-2018.csv', import.meta.url).pathname;
+const TSHARK = new URL('data/tshark-vendor-elements.csv', import.meta.url).pathname;
 
 // RFC 6313 structured data: not decoded as lists (yet); kept as hex so that nothing is lost. paddingOctets carry
 // nothing and are skipped.
@@ -131,6 +135,23 @@ for (const [enterpriseText, ids] of Object.entries(ipfix)) {
     vendorLines.push(`${enterprise},${idText},${name},${type}`);
   }
 }
+const tshark = readFileSync(TSHARK, 'utf8').split('\n').map((line) => /^(\d+|v9),(\d+),(\w+),(\w+),\S/.exec(line)).filter((m) => m !== null);
+const codecKeys = new Set(vendorLines.map((l) => /^(\d+),(\d+),/.exec(l)).filter((m) => m !== null).map((m) => `${m[1]}/${m[2]}`));
+for (const line of readFileSync(`${OUT}vendor-extra.csv`, 'utf8').split('\n')) {
+  const m = /^(\d+),(\d+),/.exec(line);
+  if (m) codecKeys.add(`${m[1]}/${m[2]}`);
+}
+const clashes: string[] = [];
+let fromTshark = 0;
+for (const [, pen, id, tsharkName, tsharkType] of tshark) {
+  if (pen === 'v9') continue;
+  if (codecKeys.has(`${pen}/${id}`)) { clashes.push(`${pen}/${id} ${tsharkName}`); continue; }
+  const name = vendorName(tsharkName, tsharkType, pen);
+  const type = used.get(name) !== tsharkType && INTEGER.test(tsharkType) ? used.get(name)! : tsharkType;
+  vendorLines.push(`${pen},${id},${name},${type}`);
+  fromTshark++;
+}
+vendorLines.splice(2, 0, '# Then the enterprise elements only tshark names, from scripts/data/tshark-vendor-elements.csv (see there).');
 writeFileSync(`${OUT}vendor.csv`, `${vendorLines.join('\n')}\n`);
 
 const netflow = parse(readFileSync(`${DEFINITIONS}netflow.yaml`, 'utf8'), { uniqueKeys: false }) as Record<string, unknown>;
@@ -150,5 +171,19 @@ for (const [idText, entry] of Object.entries(netflow)) {
   if (used.get(name) !== type && INTEGER.test(type)) type = used.get(name)!;
   v9Lines.push(`${id},${name},${type}`);
 }
+const v9Ids = new Set(v9Lines.map((l) => Number(/^(\d+),/.exec(l)?.[1])));
+for (const [, pen, idText, tsharkName, tsharkType] of tshark) {
+  const id = Number(idText);
+  if (pen !== 'v9') continue;
+  if (iana.has(id) || v9Ids.has(id)) { clashes.push(`v9/${id} ${tsharkName}`); continue; }
+  // A name an IPFIX element already has with this type (ntop's, fastip's) is shared on purpose: one field.
+  const name = used.get(tsharkName) === tsharkType ? tsharkName : vendorName(tsharkName, tsharkType, 'v9');
+  const type = used.get(name) !== tsharkType && INTEGER.test(tsharkType) ? used.get(name)! : tsharkType;
+  v9Lines.push(`${id},${name},${type}`);
+  fromTshark++;
+}
+v9Lines.splice(3, 0, '# Then the v9 vendor types only tshark names, from scripts/data/tshark-vendor-elements.csv (see there).');
 writeFileSync(`${OUT}netflow-v9.csv`, `${v9Lines.join('\n')}\n`);
-console.log(`iana.csv ${ianaLines.length - 4}, vendor.csv ${vendorLines.length - 3}, netflow-v9.csv ${v9Lines.length - 4} elements`);
+if (clashes.length) console.log(`tshark rows IANA or the codec already define (theirs kept): ${clashes.join(', ')}`);
+console.log(`${fromTshark} elements from tshark`);
+console.log(`iana.csv ${ianaLines.length - 4}, vendor.csv ${vendorLines.length - 4}, netflow-v9.csv ${v9Lines.length - 5} elements`);

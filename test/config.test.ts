@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -24,7 +24,7 @@ describe('configuration', () => {
   it('names the misspelt key and the file', () => {
     const path = file('inputs:\n  udp:\n    prot: 2055\n');
     expect(() => loadConfig(path, {})).toThrow(ConfigError);
-    expect(() => loadConfig(path, {})).toThrow(new RegExp(`${path}[\\s\\S]*inputs\\.udp\\.prot`));
+    expect(() => loadConfig(path, {})).toThrow(new RegExp(`inputs\\.udp\\.prot \\(in ${path}\\)`));
   });
 
   it('names the key of a bad value', () => {
@@ -50,6 +50,34 @@ describe('configuration', () => {
     expect(config.decoding.templateStatePath).toBeNull();
     expect(() => loadConfig(undefined, { ELKFC_INPUTS_UDP_PORT: 'many' })).toThrow(/inputs\.udp\.port \(from ELKFC_INPUTS_UDP_PORT\)/);
     expect(() => loadConfig(undefined, { ELKFC_INPUTS_UPD_PORT: '1' })).toThrow(/ELKFC_INPUTS_UPD_PORT names no configuration key/);
+  });
+
+  it('takes lists from the environment comma-separated or as JSON, and says where a bad value came from, on one line', () => {
+    const env = { ELKFC_ELASTICSEARCH_URLS: 'http://a:9200, http://b:9200', ELKFC_DECODING_NETFLOW_DEFINITIONS: '["/n.yml"]' };
+    expect(loadConfig(undefined, env).elasticsearch.urls).toEqual(['http://a:9200', 'http://b:9200']);
+    expect(loadConfig(undefined, env).decoding.netflowDefinitions).toEqual(['/n.yml']);
+    expect(loadConfig(undefined, { ELKFC_DECODING_IPFIX_DEFINITIONS: '/a.yml' }).decoding.ipfixDefinitions).toEqual(['/a.yml']);
+    const error = (() => {
+      try {
+        loadConfig(file('http:\n  port: -1\n'), { ELKFC_ELASTICSEARCH_URLS: 'http://a:9200,nope' });
+      } catch (e) {
+        return (e as Error).message;
+      }
+    })()!;
+    expect(error).not.toContain('\n');
+    expect(error).not.toContain('embedded defaults');
+    expect(error).toMatch(/elasticsearch\.urls\.1 \(from ELKFC_ELASTICSEARCH_URLS\): .*; http\.port \(in \/.*collector\.yml\): /);
+    expect(error).toContain('docs/configuration.md');
+  });
+
+  it('loads the README\'s example configuration as written', () => {
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    const section = readme.slice(readme.indexOf('## Configuration\n'));
+    const example = /```yaml\n([\s\S]*?)```/.exec(section)![1];
+    const config = loadConfig(file(example), {});
+    expect(config.output.file.directory).toBe('data/flows');
+    expect(config.logging.format).toBe('auto');
+    expect(config.decoding.ipfixDefinitions).toEqual([]);
   });
 
   it('derives every environment variable from the schema', () => {

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ElementRegistry } from '../collector/src/ie/registry.js';
-import { decodeAll, testPipeline } from './support/offline.js';
+import { decodeAll, ipfixTestMessage, testPipeline, udpPcap } from './support/offline.js';
 
 // IANA elements assigned after 433 (scripts/data/iana-after-2018.csv), decoded under the default configuration from
 // one hand-encoded IPFIX message: each field is [id, template length, value octets as hex] (65535: variable length,
@@ -29,60 +29,6 @@ const FIELDS: ReadonlyArray<readonly [number, number, string]> = [
   [527, 2, '9858'], // udpExID
 ];
 
-function ipfixMessage(templateId: number): Buffer {
-  const template = Buffer.alloc(4 + FIELDS.length * 4);
-  template.writeUInt16BE(templateId, 0);
-  template.writeUInt16BE(FIELDS.length, 2);
-  FIELDS.forEach(([id, length], i) => {
-    template.writeUInt16BE(id, 4 + i * 4);
-    template.writeUInt16BE(length, 6 + i * 4);
-  });
-  const record = Buffer.concat(FIELDS.map(([, length, hex]) => {
-    const value = Buffer.from(hex, 'hex');
-    return length === 65535 ? Buffer.concat([Buffer.from([value.length]), value]) : value;
-  }));
-  const set = (id: number, body: Buffer) => {
-    const head = Buffer.alloc(4);
-    head.writeUInt16BE(id, 0);
-    head.writeUInt16BE(4 + body.length, 2);
-    return Buffer.concat([head, body]);
-  };
-  const body = Buffer.concat([set(2, template), set(templateId, record)]);
-  const head = Buffer.alloc(16);
-  head.writeUInt16BE(10, 0);
-  head.writeUInt16BE(16 + body.length, 2);
-  head.writeUInt32BE(1_700_000_000, 4);
-  head.writeUInt32BE(0, 8);
-  head.writeUInt32BE(1, 12);
-  return Buffer.concat([head, body]);
-}
-
-/** The message as one UDP datagram 192.0.2.1:40000 -> 192.0.2.2:4739 in a pcap (LINKTYPE_RAW). */
-function pcap(message: Buffer): Buffer {
-  const udp = Buffer.alloc(8);
-  udp.writeUInt16BE(40000, 0);
-  udp.writeUInt16BE(4739, 2);
-  udp.writeUInt16BE(8 + message.length, 4);
-  const ip = Buffer.from([0x45, 0, 0, 0, 0, 0, 0, 0, 64, 17, 0, 0, 192, 0, 2, 1, 192, 0, 2, 2]);
-  ip.writeUInt16BE(20 + 8 + message.length, 2);
-  let sum = 0;
-  for (let i = 0; i < 20; i += 2) sum += ip.readUInt16BE(i);
-  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >> 16);
-  ip.writeUInt16BE(~sum & 0xffff, 10);
-  const packet = Buffer.concat([ip, udp, message]);
-  const file = Buffer.alloc(24);
-  file.writeUInt32LE(0xa1b2c3d4, 0);
-  file.writeUInt16LE(2, 4);
-  file.writeUInt16LE(4, 6);
-  file.writeUInt32LE(65535, 16);
-  file.writeUInt32LE(101, 20);
-  const record = Buffer.alloc(16);
-  record.writeUInt32LE(1_700_000_000, 0);
-  record.writeUInt32LE(packet.length, 8);
-  record.writeUInt32LE(packet.length, 12);
-  return Buffer.concat([file, record, packet]);
-}
-
 describe('IANA elements assigned after 433', () => {
   it('are built in with their IANA names and types (lists and unsigned256 as hex)', () => {
     const registry = ElementRegistry.builtin();
@@ -100,8 +46,8 @@ describe('IANA elements assigned after 433', () => {
   });
 
   it('decode from a hand-encoded IPFIX message under the default configuration', () => {
-    const message = ipfixMessage(300);
-    if (process.env.IPFIX_PCAP) writeFileSync(process.env.IPFIX_PCAP, pcap(message));
+    const message = ipfixTestMessage(300, FIELDS.map(([id, length, hex]) => [0, id, length, hex] as const));
+    if (process.env.IPFIX_PCAP) writeFileSync(process.env.IPFIX_PCAP, udpPcap(message));
     const { pipeline } = testPipeline({ enrichment: undefined });
     const [doc] = decodeAll(pipeline, [message]);
     expect(doc.fields).toMatchObject({

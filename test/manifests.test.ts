@@ -9,7 +9,10 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../collector/src/config/load.js';
 import { ElementRegistry } from '../collector/src/ie/registry.js';
 import { loadIpfixDefinitions } from '../collector/src/ie/logstash-definitions.js';
+import { createSocket } from 'node:dgram';
+import { createConnection } from 'node:net';
 import { aggregatorLayout, aggregatorRecord, dataMessage, templateMessage } from './support/antrea-encoder.js';
+import { flowAggregatorJson } from './support/go-ipfix-json.js';
 import { decodeAll, testPipeline } from './support/offline.js';
 import { until } from './support/wait.js';
 
@@ -32,6 +35,8 @@ describe('ConfigMap folder', () => {
     const config = loadConfig(join(folder, 'collector.yml'), { ELASTICSEARCH_URL: 'https://elasticsearch:9200' });
     expect(config.output.sink).toBe('elasticsearch');
     expect(config.decoding.ipfixDefinitions).toEqual(['/etc/elk-flow-collector/antrea-ipfix.yml']);
+    // The Flow Aggregator's JSON records on the legacy collector's port, TCP and UDP; IPFIX on 4739; no TLS here.
+    expect(listenedPorts(config)).toEqual(['4736/TCP', '4736/UDP', '4739/TCP', '4739/UDP']);
   });
 
   it('has Antrea definitions that decode records exactly as the built-in elements do', () => {
@@ -113,16 +118,19 @@ describe('manifests/elk-flow-collector.yml', async () => {
     }
   });
 
-  it('exposes Kibana on NodePort 30007 and the collector on 4739 UDP and TCP with client affinity, behind a NetworkPolicy', () => {
+  it('exposes Kibana on NodePort 30007 and the collector on 4739 (IPFIX) and 4736 (JSON), UDP and TCP, with client affinity, behind a NetworkPolicy', () => {
     const kibana = objects.find((o) => o.kind === 'Service' && o.metadata.name === 'kibana')!;
     expect(kibana.spec.type).toBe('NodePort');
     expect(kibana.spec.ports[0].nodePort).toBe(30007);
     const collector = objects.find((o) => o.kind === 'Service' && o.metadata.name === 'elk-flow-collector')!;
     expect(collector.spec.sessionAffinity).toBe('ClientIP');
-    expect(collector.spec.ports.map((p: any) => `${p.port}/${p.protocol}`).sort()).toEqual(['4739/TCP', '4739/UDP']);
+    expect(collector.spec.ports.map((p: any) => `${p.port}/${p.protocol}`).sort()).toEqual(['4736/TCP', '4736/UDP', '4739/TCP', '4739/UDP']);
     const policy = objects.find((o) => o.kind === 'NetworkPolicy' && o.metadata.name === 'elk-flow-collector')!;
     const sources = policy.spec.ingress[0].from.map((f: any) => f.namespaceSelector.matchLabels['kubernetes.io/metadata.name']);
     expect(sources).toEqual(['flow-aggregator', 'kube-system']);
+    // Service, container and NetworkPolicy carry exactly what the pod's configuration listens on.
+    const set = objects.find((o) => o.kind === 'StatefulSet' && o.metadata.name === 'elk-flow-collector')!;
+    expect(exporterPortViolations(objects, set.spec.template.spec.containers[0])).toEqual([]);
   });
 
   it('runs every container under Pod Security "restricted", read-only, with requests and limits', () => {
@@ -236,7 +244,25 @@ describe('manifests/elk-flow-collector.yml', async () => {
       es.faults.down = true;
       await replay({ files: [`${SOFTFLOWD_CAPTURE}`], host: '127.0.0.1', port: first.udpPort, protocol: 'udp', rate: 0, repeat: 1 });
       await until(async () => (await scrapeMetric(first.httpPort, 'elkfc_records_decoded_total')) >= 15, 15_000, 'records decoded');
+      const ipfixDecoded = await scrapeMetric(first.httpPort, 'elkfc_records_decoded_total');
+      // The JSON input the ConfigMap turns on: one Flow Aggregator JSON record over TCP, one over UDP, to the ports
+      // the pod's collector says it listens on (collector.yml's 4736, here port 0).
+      const listening = (msg: string) => {
+        const line = first.log().split('\n').find((l) => l.startsWith('{') && JSON.parse(l).msg === msg);
+        expect(line, `${msg}: ${first.log()}`).toBeTruthy();
+        return (JSON.parse(line!).address as { port: number }).port;
+      };
+      const jsonPort = listening('JSON-TCP input listening');
+      expect(listening('JSON UDP input listening')).toBe(jsonPort);
+      const sendTime = Math.floor(Date.now() / 1000);
+      const tcp = createConnection({ host: '127.0.0.1', port: jsonPort });
+      await new Promise<void>((resolve, reject) => tcp.once('error', reject).end(flowAggregatorJson(aggregatorLayout(4), aggregatorRecord(1), sendTime), resolve));
+      const udp = createSocket('udp4');
+      await new Promise<void>((resolve, reject) => udp.send(flowAggregatorJson(aggregatorLayout(4), aggregatorRecord(2), sendTime), jsonPort, '127.0.0.1', (error) => (error ? reject(error) : resolve())));
+      udp.close();
+      await until(async () => (await scrapeMetric(first.httpPort, 'elkfc_records_decoded_total')) >= ipfixDecoded + 2, 15_000, 'JSON records decoded');
       const decoded = await scrapeMetric(first.httpPort, 'elkfc_records_decoded_total');
+      expect(decoded).toBe(ipfixDecoded + 2);
       // The rolling update: SIGTERM, within the grace period the pod spools what the cluster did not take.
       const started = Date.now();
       first.child.kill('SIGTERM');
@@ -251,12 +277,56 @@ describe('manifests/elk-flow-collector.yml', async () => {
       expect(es.documents.size).toBe(decoded);
       expect([...es.received.values()].every((n) => n === 1)).toBe(true);
       expect([...es.documents.values()][0].index).toMatch(/^flow-\d{4}\.\d{2}\.\d{2}$/); // daily indices, the default
+      // The two JSON records among them, as Flow Aggregator documents.
+      const pods = [...es.documents.values()].map((d) => (d.document.ipfix as Record<string, unknown> | undefined)?.sourcePodName).filter(Boolean);
+      expect(pods.sort()).toEqual(['client-1', 'client-2']);
     } finally {
       killCollectors();
       await es.close();
     }
   }, 60_000);
 });
+
+/** What a collector configuration listens on for exporters, as `port/PROTOCOL`, sorted (inputs/*.ts's rules). */
+function listenedPorts(config: ReturnType<typeof loadConfig>): string[] {
+  const { udp, tcp, tls, json } = config.inputs;
+  const tlsOn = (t: { certFile: string | null; keyFile: string | null }) => t.certFile !== null && t.keyFile !== null;
+  const ports = new Set<string>();
+  if (udp.enabled) ports.add(`${udp.port}/UDP`);
+  if (tcp.enabled) ports.add(`${tcp.port}/TCP`);
+  if (tlsOn(tls)) ports.add(`${tls.port}/TCP`);
+  if (json.port !== null) {
+    // UDP always; TCP plain, or TLS in its place when inputs.json.tls has no port of its own.
+    ports.add(`${json.port}/UDP`);
+    ports.add(`${json.port}/TCP`);
+    if (tlsOn(json.tls) && json.tls.port !== null) ports.add(`${json.tls.port}/TCP`);
+  }
+  return [...ports].sort();
+}
+
+/**
+ * Where the collector's exporter ports disagree: the pod's configuration (the ConfigMap's collector.yml with the
+ * container's ELKFC_ environment) against the container's ports, the exporters' Service and the NetworkPolicy.
+ */
+function exporterPortViolations(objects: { kind: string; metadata: { name: string }; spec: any }[], container: any): string[] {
+  const env: NodeJS.ProcessEnv = { ELASTICSEARCH_URL: 'https://elasticsearch:9200' };
+  for (const e of container.env ?? []) if (e.name.startsWith('ELKFC_')) env[e.name] = e.value;
+  const listened = listenedPorts(loadConfig(join(folder, 'collector.yml'), env));
+  const key = (port: number, protocol = 'TCP') => `${port}/${protocol}`;
+  const out: string[] = [];
+  const compare = (what: string, ports: string[]) => {
+    const sorted = [...ports].sort();
+    if (JSON.stringify(sorted) !== JSON.stringify(listened)) out.push(`${what} ${sorted.join(',')} but the configuration listens on ${listened.join(',')}`);
+  };
+  compare('container ports', container.ports.filter((p: any) => p.name !== 'http').map((p: any) => key(p.containerPort, p.protocol)));
+  const service = objects.find((o) => o.kind === 'Service' && o.metadata.name === 'elk-flow-collector')!;
+  compare('Service ports', service.spec.ports.map((p: any) => key(p.port, p.protocol)));
+  const byName = new Map(container.ports.map((p: any) => [p.name, key(p.containerPort, p.protocol)]));
+  for (const p of service.spec.ports) if (byName.get(p.targetPort) !== key(p.port, p.protocol)) out.push(`Service port ${p.name} targets ${p.targetPort}`);
+  const policy = objects.find((o) => o.kind === 'NetworkPolicy' && o.metadata.name === 'elk-flow-collector')!;
+  compare('NetworkPolicy exporter ports', policy.spec.ingress[0].ports.map((p: any) => key(p.port, p.protocol)));
+  return out;
+}
 
 /** Pod Security Standards "restricted" (v1.30), for one container with its pod's context: what it breaks. */
 function restrictedViolations(pod: any, c: any): string[] {
@@ -442,9 +512,10 @@ describe('manifests/tls/: IPFIX over TLS from the Flow Aggregator and the agents
     const changed = eck.filter((o, i) => JSON.stringify(o) !== JSON.stringify(eckPlain[i]));
     expect(changed.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual(['StatefulSet/elk-flow-collector', 'Service/elk-flow-collector', 'NetworkPolicy/elk-flow-collector']);
     // The same TLS parts as the quick start's, around ECK's connection to Elasticsearch.
-    const tlsOf = (o: K8s) => o.kind === 'StatefulSet' ? o.spec.template.spec.containers[0].env.filter((e: any) => e.name.startsWith('ELKFC_INPUTS_TLS')) : o.spec.ports ?? o.spec.ingress;
+    const tlsOf = (o: K8s) => o.kind === 'StatefulSet' ? o.spec.template.spec.containers[0].env.filter((e: any) => e.name.startsWith('ELKFC_INPUTS_')) : o.spec.ports ?? o.spec.ingress;
     for (const o of changed) expect(tlsOf(o)).toEqual(tlsOf(get(objects, o.kind, o.metadata.name)));
     expect(get(eck, 'StatefulSet', 'elk-flow-collector').spec.replicas).toBe(3);
+    expect(exporterPortViolations(eck, get(eck, 'StatefulSet', 'elk-flow-collector').spec.template.spec.containers[0])).toEqual([]);
   });
 
   it('serves port 4740 (Service, container, NetworkPolicy) with the Secret\'s certificate, key and client CA', () => {
@@ -465,11 +536,86 @@ describe('manifests/tls/: IPFIX over TLS from the Flow Aggregator and the agents
     expect(env[manifest.TLS_ENV.clientCaFile]).toBe(`${mount.mountPath}/ca.crt`);
   });
 
+  it('serves JSON over TLS on 4737 with the same certificate, key and client CA, plain JSON staying on 4736', () => {
+    const port = container.ports.find((p: any) => p.containerPort === 4737);
+    expect(port).toEqual({ name: 'json-tls', containerPort: 4737, protocol: 'TCP' });
+    const service = get(objects, 'Service', 'elk-flow-collector');
+    expect(service.spec.ports).toContainEqual({ name: 'json-tls', port: 4737, targetPort: port.name, protocol: 'TCP' });
+    expect(get(objects, 'NetworkPolicy', 'elk-flow-collector').spec.ingress[0].ports).toContainEqual({ port: 4737, protocol: 'TCP' });
+    for (const key of ['certFile', 'keyFile', 'clientCaFile'] as const) expect(env[manifest.JSON_TLS_ENV[key]], key).toBe(env[manifest.TLS_ENV[key]]);
+    // The pod's own configuration: collector.yml with the StatefulSet's environment, TLS files where the Secret is.
+    const config = loadConfig(join(folder, 'collector.yml'), env);
+    expect(config.inputs.json).toMatchObject({ port: 4736, tls: { port: 4737, certFile: config.inputs.tls.certFile, keyFile: config.inputs.tls.keyFile, clientCaFile: config.inputs.tls.clientCaFile } });
+    expect(listenedPorts(config)).toEqual(['4736/TCP', '4736/UDP', '4737/TCP', '4739/TCP', '4739/UDP', '4740/TCP']);
+    expect(exporterPortViolations(objects, container)).toEqual([]);
+  });
+
+  it('runs the TLS pod\'s configuration: JSON over mutual TLS on its own port, plain JSON beside it, one Secret', async () => {
+    const { mkdtempSync, writeFileSync: write } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { createServer } = await import('node:net');
+    const { connect: connectTls } = await import('node:tls');
+    const { pino } = await import('pino');
+    const { Collector } = await import('../collector/src/pipeline/collector.js');
+    const { createAuthority } = await import('./support/certificates.js');
+    const { counter } = await import('./support/offline.js');
+    // The Secret's three files, as cert-manager writes them, where the StatefulSet mounts them (here a directory).
+    const mount = container.volumeMounts.find((m: any) => m.name === set.spec.template.spec.volumes.find((v: any) => v.secret?.secretName === manifest.TLS_SECRET).name).mountPath;
+    const dir = mkdtempSync(join(tmpdir(), 'elkfc-tls-pod-'));
+    const ca = await createAuthority('elk-flow-collector CA');
+    const server = await ca.issue({ commonName: tls.SERVER_NAME, usage: 'server', dnsNames: [tls.SERVER_NAME] });
+    const client = await ca.issue({ commonName: 'flow-aggregator', usage: 'client' });
+    write(join(dir, 'tls.crt'), server.cert);
+    write(join(dir, 'tls.key'), server.key);
+    write(join(dir, 'ca.crt'), ca.cert);
+    // A free port for JSON over TLS: port 0 for both would mean "TLS in place of plain TCP", not a port of its own.
+    const probe = createServer();
+    const tlsPort = await new Promise<number>((resolve) => probe.listen(0, '127.0.0.1', () => resolve((probe.address() as { port: number }).port)));
+    await new Promise((resolve) => probe.close(resolve));
+    const podEnv: NodeJS.ProcessEnv = { ELASTICSEARCH_URL: 'https://elasticsearch:9200' };
+    for (const e of container.env) if (e.name.startsWith('ELKFC_')) podEnv[e.name] = String(e.value).replace(mount, dir);
+    expect(podEnv[manifest.JSON_TLS_ENV.port]).toBe('4737');
+    const config = loadConfig(join(folder, 'collector.yml'), {
+      ...podEnv,
+      [manifest.JSON_TLS_ENV.port]: String(tlsPort),
+      ELKFC_INPUTS_JSON_PORT: '0', ELKFC_INPUTS_JSON_HOST: '127.0.0.1', ELKFC_INPUTS_JSON_TLS_HOST: '127.0.0.1',
+      ELKFC_INPUTS_UDP_ENABLED: 'false', ELKFC_INPUTS_TCP_ENABLED: 'false', ELKFC_INPUTS_TLS_PORT: '0', ELKFC_INPUTS_TLS_HOST: '127.0.0.1',
+      ELKFC_HTTP_ENABLED: 'false', ELKFC_OUTPUT_SINK: '"null"', ELKFC_DECODING_TEMPLATE_STATE_PATH: 'null',
+      ELKFC_DECODING_IPFIX_DEFINITIONS: join(folder, 'antrea-ipfix.yml'),
+    });
+    const collector = new Collector(config, pino({ level: 'silent' }));
+    await collector.start();
+    try {
+      const decoded = () => counter(collector.events.metrics, 'elkfc_records_decoded_total', { version: 'json' });
+      const socket = connectTls({ host: '127.0.0.1', port: tlsPort, servername: tls.SERVER_NAME, ca: ca.cert, cert: client.cert, key: client.key });
+      await new Promise((resolve, reject) => socket.once('secureConnect', resolve).once('error', reject));
+      socket.write(flowAggregatorJson(aggregatorLayout(4), aggregatorRecord(1), 1_700_000_100));
+      await until(async () => (await decoded()) === 1, 10_000, 'a JSON record over TLS');
+      socket.destroy();
+      // Plain JSON stays on inputs.json.port.
+      const plainPort = collector.inputAddress('json')!.port;
+      expect(plainPort).not.toBe(tlsPort);
+      const plain = createConnection({ host: '127.0.0.1', port: plainPort });
+      await new Promise<void>((resolve, reject) => plain.once('error', reject).end(flowAggregatorJson(aggregatorLayout(4), aggregatorRecord(2), 1_700_000_100), resolve));
+      await until(async () => (await decoded()) === 2, 10_000, 'a JSON record over plain TCP');
+      // The same client CA as IPFIX over TLS: a client without a certificate is refused.
+      const anonymous = connectTls({ host: '127.0.0.1', port: tlsPort, servername: tls.SERVER_NAME, ca: ca.cert });
+      anonymous.on('error', () => {});
+      anonymous.write(flowAggregatorJson(aggregatorLayout(4), aggregatorRecord(3), 1_700_000_100));
+      await until(async () => (await counter(collector.events.metrics, 'elkfc_tls_handshake_failures_total', { input: 'json-tls' })) === 1, 10_000, 'no client certificate refused');
+      anonymous.destroy();
+      expect(await decoded()).toBe(2);
+    } finally {
+      await collector.stop();
+    }
+  }, 30_000);
+
   it('names the inputs.tls keys\' environment variables as load.ts names every key', () => {
     const rule = (path: string[]) => `ELKFC_${path.map((p) => p.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase()).join('_')}`;
     // The rule, checked on keys that exist today.
     for (const leaf of configLeaves()) expect(rule(leaf.path)).toBe(leaf.env);
     for (const [key, name] of Object.entries(manifest.TLS_ENV)) expect(name).toBe(rule(['inputs', 'tls', key]));
+    for (const [key, name] of Object.entries(manifest.JSON_TLS_ENV)) expect(name).toBe(rule(['inputs', 'json', 'tls', key]));
   });
 
   const hasTlsInput = configLeaves().some((leaf) => leaf.path.join('.') === 'inputs.tls.certFile');

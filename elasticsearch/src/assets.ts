@@ -136,7 +136,11 @@ export function elasticsearchAssets(options: AssetOptions): ElasticsearchAssets 
               auto_expand_replicas: '0-1',
               refresh_interval: '5s',
               codec: 'best_compression',
-              mapping: { total_fields: { limit: 2000 } },
+              // Every built-in element is mapped (about 2,400 fields with the vendor elements only tshark names), far
+              // past Elasticsearch's default of 1,000; Filebeat's index template sets 10,000 for the same reason. 4,000
+              // leaves room for users' definition files and the ie_* fields of unknown elements (dynamic under the
+              // target object) while still bounding an exporter that sends thousands of unknown elements.
+              mapping: { total_fields: { limit: 4000 } },
             },
           },
         },

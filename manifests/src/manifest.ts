@@ -347,6 +347,21 @@ export const TLS_ENV = {
   clientCaFile: 'ELKFC_INPUTS_TLS_CLIENT_CA_FILE',
 } as const;
 
+/**
+ * The Flow Aggregator's JSON records (recordFormat: JSON) on TCP and UDP: collector.yml's inputs.json.port, the
+ * port Antrea's Logstash-based collector took them on. With the TLS input, JSON over TLS on a port of its own (next
+ * to it, as 4740 is to 4739), so that plain JSON stays where it was, as plain IPFIX does.
+ */
+export const JSON_PORT = 4736;
+export const JSON_TLS_PORT = 4737;
+/** The inputs.json.tls keys, as load.ts names their environment variables. */
+export const JSON_TLS_ENV = {
+  port: 'ELKFC_INPUTS_JSON_TLS_PORT',
+  certFile: 'ELKFC_INPUTS_JSON_TLS_CERT_FILE',
+  keyFile: 'ELKFC_INPUTS_JSON_TLS_KEY_FILE',
+  clientCaFile: 'ELKFC_INPUTS_JSON_TLS_CLIENT_CA_FILE',
+} as const;
+
 /** The elastic user's password, from wherever this cluster keeps it. */
 const elasticPasswordEnv = (access: ClusterAccess, name: string) => ({
   name,
@@ -369,13 +384,24 @@ export const COLLECTOR_STATE_CLAIM = 'state';
 
 export function collector(access: ClusterAccess = QUICK_START, tls?: TlsInput) {
   const name = 'elk-flow-collector';
+  // IPFIX and JSON over TLS from the one Secret: the same certificate, and the same client CA for mutual TLS.
+  const tlsFiles = (names: { certFile: string; keyFile: string; clientCaFile: string }, mutual: boolean) => [
+    { name: names.certFile, value: `${TLS_DIR}/tls.crt` },
+    { name: names.keyFile, value: `${TLS_DIR}/tls.key` },
+    ...(mutual ? [{ name: names.clientCaFile, value: `${TLS_DIR}/ca.crt` }] : []),
+  ];
   const tlsEnv = tls
-    ? [
-        { name: TLS_ENV.certFile, value: `${TLS_DIR}/tls.crt` },
-        { name: TLS_ENV.keyFile, value: `${TLS_DIR}/tls.key` },
-        ...(tls.mutual ? [{ name: TLS_ENV.clientCaFile, value: `${TLS_DIR}/ca.crt` }] : []),
-      ]
+    ? [...tlsFiles(TLS_ENV, tls.mutual), { name: JSON_TLS_ENV.port, value: String(JSON_TLS_PORT) }, ...tlsFiles(JSON_TLS_ENV, tls.mutual)]
     : [];
+  /** Every port exporters reach, by name: container, Service (targetPort) and NetworkPolicy take them from here. */
+  const exporterPorts = [
+    { name: 'ipfix-udp', port: 4739, protocol: 'UDP' as const },
+    { name: 'ipfix-tcp', port: 4739, protocol: 'TCP' as const },
+    ...(tls ? [{ name: 'ipfix-tls', port: TLS_PORT, protocol: 'TCP' as const }] : []),
+    { name: 'json-udp', port: JSON_PORT, protocol: 'UDP' as const },
+    { name: 'json-tcp', port: JSON_PORT, protocol: 'TCP' as const },
+    ...(tls ? [{ name: 'json-tls', port: JSON_TLS_PORT, protocol: 'TCP' as const }] : []),
+  ];
   return [
     // A StatefulSet so that each replica has its own volume, and the pod that replaces it (rolling update, eviction,
     // node drain) gets the same claim: it ships first what the last one spooled.
@@ -409,9 +435,7 @@ export function collector(access: ClusterAccess = QUICK_START, tls?: TlsInput) {
                   ...tlsEnv,
                 ],
                 ports: [
-                  { name: 'ipfix-udp', containerPort: 4739, protocol: 'UDP' as const },
-                  { name: 'ipfix-tcp', containerPort: 4739, protocol: 'TCP' as const },
-                  ...(tls ? [{ name: 'ipfix-tls', containerPort: TLS_PORT, protocol: 'TCP' as const }] : []),
+                  ...exporterPorts.map(({ name: portName, port, protocol }) => ({ name: portName, containerPort: port, protocol })),
                   { name: 'http', containerPort: 9600, protocol: 'TCP' as const },
                 ],
                 livenessProbe: { httpGet: { path: '/healthz', port: 'http' }, periodSeconds: 10, failureThreshold: 3 },
@@ -452,11 +476,7 @@ export function collector(access: ClusterAccess = QUICK_START, tls?: TlsInput) {
         selector: labels(name),
         // One exporter's templates and data must reach the same replica.
         sessionAffinity: 'ClientIP',
-        ports: [
-          { name: 'ipfix-udp', port: 4739, targetPort: 'ipfix-udp', protocol: 'UDP' as const },
-          { name: 'ipfix-tcp', port: 4739, targetPort: 'ipfix-tcp', protocol: 'TCP' as const },
-          ...(tls ? [{ name: 'ipfix-tls', port: TLS_PORT, targetPort: 'ipfix-tls', protocol: 'TCP' as const }] : []),
-        ],
+        ports: exporterPorts.map(({ name: portName, port, protocol }) => ({ name: portName, port, targetPort: portName, protocol })),
       },
     }),
     new NetworkPolicy({
@@ -467,7 +487,7 @@ export function collector(access: ClusterAccess = QUICK_START, tls?: TlsInput) {
         ingress: [
           {
             from: ['flow-aggregator', 'kube-system'].map((ns) => ({ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ns } } })),
-            ports: [{ port: 4739, protocol: 'UDP' as const }, { port: 4739, protocol: 'TCP' as const }, ...(tls ? [{ port: TLS_PORT, protocol: 'TCP' as const }] : [])],
+            ports: exporterPorts.map(({ port, protocol }) => ({ port, protocol })),
           },
           {
             from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } } }],

@@ -16,10 +16,21 @@ export interface RunningCollector {
  * never race each other for a port) and logs at info; resolves with the ports it logged, rejects if it exits first.
  */
 const started = new Set<ChildProcess>();
+const groups = new Set<ChildProcess>();
 
 /** For afterEach: no collector outlives its test, even a failed one. */
 export function killCollectors(): void {
-  for (const child of started) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  for (const child of started) {
+    // A detached child leads its own process group (npm and the collector under it): kill what is left of it.
+    if (groups.has(child)) {
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        // the group is gone
+      }
+    } else if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  }
+  groups.clear();
   started.clear();
 }
 
@@ -28,10 +39,12 @@ export function startCollector(config: string, program = BIN, cwd?: string): Pro
 }
 
 /** Starts any command that ends up running the collector (a container's command line, say). */
-export function startProcess(argv: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<RunningCollector> {
+export function startProcess(argv: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; detached?: boolean } = {}): Promise<RunningCollector> {
   return new Promise((resolve, reject) => {
-    const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'], cwd: options.cwd, env: options.env ?? process.env });
+    // detached: a process group of its own, to be signalled as a terminal's Ctrl-C does.
+    const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'], cwd: options.cwd, env: options.env ?? process.env, detached: options.detached });
     started.add(child);
+    if (options.detached) groups.add(child);
     let all = '';
     let pending = '';
     let udpPort = 0;

@@ -1,55 +1,43 @@
 import { isIP } from 'node:net';
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { brotliDecompressSync } from 'node:zlib';
-import { destination, pino } from 'pino';
+import { checkCaptureFiles, checkWritablePaths } from '../config/checks.js';
 import { ConfigError, loadConfig } from '../config/load.js';
 import { installAssets, stampedAssets } from '../../../elasticsearch/src/install.js';
 import { DEFAULT_ROUTE, HOME_DASHBOARD_ID, kibanaNdjson } from '../../../kibana/src/dashboards.js';
 import { KibanaUrlError, importSavedObjects, kibanaBaseUrl, kibanaStatus, setDefaultRoute, type KibanaConnection } from '../../../kibana/src/import.js';
 import { buildRegistry } from '../ie/configured.js';
+import { PcapError } from '../pcap/pcap.js';
 import { Collector } from '../pipeline/collector.js';
 import { createElasticsearchClient } from '../sinks/elasticsearch/client.js';
+import { sinkName } from '../sinks/registry.js';
+import { createLogger } from '../telemetry/logger.js';
+import { VERSION } from '../version.js';
+import { COMMANDS, commandHelp, parseCommand, programHelp, PROGRAM, UsageError, type CommandName } from './commands.js';
 import { decodeFiles } from './decode.js';
-import { replay } from './replay.js';
+import { progress } from './progress.js';
+import { replay, ReplayError } from './replay.js';
 
-const USAGE = `elk-flow-collector: NetFlow v5/v9 and IPFIX collector for Antrea flows
-
-Usage:
-  elk-flow-collector [run] [--config FILE]
-      Receive on UDP and TCP 4739 and ship documents (default: _bulk files under data/flows).
-  elk-flow-collector decode [--config FILE] [--ipfix-definitions FILE]... [--netflow-definitions FILE]...
-                            [--target NAME] [--no-enrich] [--exporter ADDRESS] FILE...
-      Print, one per line, the documents run would ship for pcap files (each UDP payload is a message from
-      its source) or raw payload files (.dat: all of them one stream from one exporter, in order).
-  elk-flow-collector replay FILE... --to HOST:PORT [--protocol udp|tcp] [--rate MESSAGES_PER_SEC] [--repeat N]
-      Send the export messages of captures to a collector.
-  elk-flow-collector setup [--config FILE] [--dry-run] [--kibana-url URL] [--kibana-objects FILE]
-      Install or update the Elasticsearch lifecycle policies and templates (ELASTICSEARCH_URL), saying what changed,
-      and import the dashboards into Kibana (KIBANA_URL, KIBANA_USERNAME/KIBANA_PASSWORD or KIBANA_API_KEY):
-      the built-in ones (kibana/kibana.ndjson), or a saved-objects file (.ndjson, or brotli-compressed .ndjson.br).
-
-Configuration: docs/configuration.md (YAML file plus ELKFC_* environment variables).`;
-
-/** Exit codes: 0 done, 1 runtime failure, 2 bad usage or configuration (start-up refused). */
+/** Exit codes: 0 done, 1 runtime failure, 2 bad usage, configuration or environment (start-up refused). */
 const EXIT_USAGE = 2;
 
 function fail(message: string, code = EXIT_USAGE): never {
-  process.stderr.write(`elk-flow-collector: ${message}\n`);
+  process.stderr.write(`${PROGRAM}: ${message}\n`);
   process.exit(code);
 }
 
 async function run(args: string[]): Promise<void> {
-  const { values } = parseArgs({ args, options: { config: { type: 'string', short: 'c' } }, strict: true });
+  const { values } = parseCommand('run', args);
   const config = loadConfig(values.config);
-  const log = pino({ level: config.logging.level }, destination(2));
+  const log = createLogger(config.logging);
+  checkWritablePaths(config, sinkName(config));
   const collector = new Collector(config, log);
-  await collector.start();
-  let stopping = false;
-  const shutdown = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    log.info({ signal }, 'stopping: no longer receiving, flushing documents, saving templates');
+  // Handlers first, so that a signal during start-up also ends in a clean stop. Repeated signals are ignored
+  // while stopping: a Ctrl-C under `npm start` reaches the collector twice (from the terminal and from npm).
+  let signalled: string | undefined;
+  let started = false;
+  const shutdown = async () => {
+    log.info({ signal: signalled }, `stopping (${signalled}): no longer receiving, writing what was decoded, saving templates`);
     try {
       await collector.stop();
       log.info('stopped');
@@ -59,30 +47,28 @@ async function run(args: string[]): Promise<void> {
       process.exit(1);
     }
   };
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  process.on('SIGINT', () => void shutdown('SIGINT'));
+  const onSignal = (signal: string) => {
+    if (signalled) return;
+    signalled = signal;
+    if (started) void shutdown();
+  };
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+  process.on('SIGINT', () => onSignal('SIGINT'));
+  await collector.start();
+  started = true;
+  if (signalled) await shutdown();
 }
 
 async function decode(args: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: {
-      config: { type: 'string', short: 'c' },
-      'ipfix-definitions': { type: 'string', multiple: true },
-      'netflow-definitions': { type: 'string', multiple: true },
-      target: { type: 'string' },
-      'no-enrich': { type: 'boolean' },
-      exporter: { type: 'string' },
-    },
-  });
-  if (positionals.length === 0) fail('decode needs at least one capture file');
-  if (values.exporter !== undefined && isIP(values.exporter) === 0) fail(`--exporter takes an IP address, not ${values.exporter}`);
+  const { values, positionals } = parseCommand('decode', args);
+  if (positionals.length === 0) throw new UsageError('decode', 'needs at least one capture FILE');
+  if (values.exporter !== undefined && isIP(values.exporter) === 0) throw new UsageError('decode', `--exporter takes an IP address, not ${values.exporter}`);
   const config = loadConfig(values.config);
   config.decoding.ipfixDefinitions.push(...(values['ipfix-definitions'] ?? []));
   config.decoding.netflowDefinitions.push(...(values['netflow-definitions'] ?? []));
   if (values.target) config.decoding.target = values.target;
   if (values['no-enrich']) config.enrichment.enabled = false;
+  checkCaptureFiles(positionals);
   const out: string[] = [];
   const flush = () => {
     if (out.length) process.stdout.write(out.join('\n') + '\n');
@@ -91,32 +77,26 @@ async function decode(args: string[]): Promise<void> {
   const summary = await decodeFiles(config, positionals, (line) => {
     out.push(line);
     if (out.length >= 1000) flush();
-  }, { address: values.exporter ?? '127.0.0.1', port: 0 });
+  }, { address: values.exporter ?? '127.0.0.1', port: 0 }, progress());
   flush();
   process.stderr.write(`decoded ${summary.documents} documents from ${summary.messages} messages; ${summary.dropped} malformed packets dropped\n`);
 }
 
 async function replayCommand(args: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: {
-      to: { type: 'string' },
-      protocol: { type: 'string', default: 'udp' },
-      rate: { type: 'string', default: '0' },
-      repeat: { type: 'string', default: '1' },
-    },
-  });
-  if (positionals.length === 0) fail('replay needs at least one capture file');
-  const target = /^\[?([^\]]+?)\]?:(\d+)$/.exec(values.to ?? '');
-  if (!target) fail('replay needs --to HOST:PORT');
-  if (values.protocol !== 'udp' && values.protocol !== 'tcp') fail('--protocol is udp or tcp');
-  const rate = Number(values.rate);
-  const repeat = Number(values.repeat);
-  if (!Number.isFinite(rate) || rate < 0) fail('--rate is a number of messages per second (0: no limit)');
-  if (!Number.isInteger(repeat) || repeat < 1) fail('--repeat is a whole number, at least 1');
+  const { values, positionals } = parseCommand('replay', args);
+  if (positionals.length === 0) throw new UsageError('replay', 'needs at least one capture FILE');
+  if (values.to === undefined) throw new UsageError('replay', 'needs --to HOST:PORT');
+  const target = /^(?:\[([^\]]+)\]|([^:\[\]]+)):(\d+)$/.exec(values.to);
+  if (!target || Number(target[3]) > 65535) throw new UsageError('replay', `--to takes HOST:PORT ([::1]:4739 for IPv6), not ${values.to}`);
+  const protocol = values.protocol ?? 'udp';
+  if (protocol !== 'udp' && protocol !== 'tcp') throw new UsageError('replay', `--protocol is udp or tcp, not ${protocol}`);
+  const rate = Number(values.rate ?? '0');
+  const repeat = Number(values.repeat ?? '1');
+  if (!Number.isFinite(rate) || rate < 0) throw new UsageError('replay', `--rate is a number of messages per second (0: no limit), not ${values.rate}`);
+  if (!Number.isInteger(repeat) || repeat < 1) throw new UsageError('replay', `--repeat is a whole number, at least 1, not ${values.repeat}`);
+  checkCaptureFiles(positionals);
   const started = Date.now();
-  const sent = await replay({ files: positionals, host: target[1], port: Number(target[2]), protocol: values.protocol, rate, repeat });
+  const sent = await replay({ files: positionals, host: target[1] ?? target[2], port: Number(target[3]), protocol, rate, repeat, progress: progress() });
   process.stderr.write(`sent ${sent} messages in ${((Date.now() - started) / 1000).toFixed(2)} s\n`);
 }
 
@@ -171,10 +151,7 @@ async function setupKibana(kibana: KibanaConnection, dryRun: boolean, objects: s
 }
 
 async function setup(args: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args,
-    options: { config: { type: 'string', short: 'c' }, 'dry-run': { type: 'boolean' }, 'kibana-url': { type: 'string' }, 'kibana-objects': { type: 'string' } },
-  });
+  const { values } = parseCommand('setup', args);
   const config = loadConfig(values.config);
   // An empty KIBANA_URL (a manifest's placeholder) means no Kibana, as it did before URLs were checked.
   const kibanaUrl = values['kibana-url'] ?? (process.env.KIBANA_URL || undefined);
@@ -199,21 +176,27 @@ async function setup(args: string[]): Promise<void> {
   if (failed) process.exit(1);
 }
 
+const HANDLERS: Record<CommandName, (args: string[]) => Promise<void>> = { run, decode, replay: replayCommand, setup };
+
 export async function main(argv: string[]): Promise<void> {
-  const [first, ...rest] = argv;
-  const commands: Record<string, (args: string[]) => Promise<void>> = { run, decode, replay: replayCommand, setup };
   try {
-    if (first === undefined || first.startsWith('-')) {
-      if (first === '--help' || first === '-h') return void process.stdout.write(USAGE + '\n');
-      return await run(argv);
-    }
-    if (first === 'help') return void process.stdout.write(USAGE + '\n');
-    const command = commands[first];
-    if (!command) fail(`unknown command ${first}\n\n${USAGE}`);
-    await command(rest);
+    if (argv[0] === '--version' || argv[0] === '-V' || argv[0] === 'version') return void process.stdout.write(`${VERSION}\n`);
+    // `help`, `help COMMAND`, `--help`, `COMMAND --help`.
+    const asksHelp = argv[0] === 'help';
+    const rest = asksHelp ? argv.slice(1) : argv;
+    // No command, or options first: run (the default command).
+    const named = rest[0] !== undefined && !rest[0].startsWith('-');
+    const name = named ? rest[0] : 'run';
+    const args = named ? rest.slice(1) : rest;
+    if (!named && (asksHelp || args[0] === '--help' || args[0] === '-h')) return void process.stdout.write(programHelp(VERSION));
+    if (!(name in HANDLERS)) throw new UsageError(undefined, `unknown command ${name}: the commands are ${Object.keys(HANDLERS).join(', ')}`);
+    const command = name as CommandName;
+    if (asksHelp || args.includes('--help') || args.includes('-h')) return void process.stdout.write(commandHelp(COMMANDS[command]));
+    await HANDLERS[command](args);
   } catch (error) {
-    if (error instanceof ConfigError) fail(error.message);
-    if ((error as NodeJS.ErrnoException).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') fail((error as Error).message);
+    // Mistakes the operator can fix (usage, configuration, environment, capture files): one line, exit 2.
+    if (error instanceof ConfigError || error instanceof PcapError) fail(error.message);
+    if (error instanceof ReplayError) fail(error.message, 1);
     fail((error as Error).stack ?? String(error), 1);
   }
 }

@@ -8,6 +8,8 @@ export interface CapturedMessage {
   address: string;
   port: number;
   timestampMs: number;
+  /** The capture file it came from. */
+  file: string;
 }
 
 /**
@@ -19,11 +21,11 @@ export function readCaptures(files: string[], datExporter: { address: string; po
   for (const file of files) {
     const bytes = readFileSync(file);
     if (extname(file).toLowerCase() === '.dat') {
-      messages.push({ message: bytes, ...datExporter, timestampMs: nowMs });
+      messages.push({ message: bytes, ...datExporter, timestampMs: nowMs, file });
       continue;
     }
     for (const datagram of udpDatagrams(bytes, file)) {
-      messages.push({ message: datagram.payload, address: datagram.source, port: datagram.sourcePort, timestampMs: datagram.timestampMs });
+      messages.push({ message: datagram.payload, address: datagram.source, port: datagram.sourcePort, timestampMs: datagram.timestampMs, file });
     }
   }
   return messages;

@@ -3,8 +3,14 @@ import { parse } from 'yaml';
 import { z } from 'zod';
 import { configSchema, type CollectorConfig } from './schema.js';
 
-/** A configuration that cannot be used: start-up stops with this message, which names the key and its source. */
+/**
+ * A configuration or environment that cannot be used (a bad key, a port in use, an unwritable directory):
+ * start-up stops with this one-line message, which names the key and its source, and exit code 2.
+ */
 export class ConfigError extends Error {}
+
+/** Where every key is documented (generated from the schema). */
+export const CONFIG_DOCS = 'docs/configuration.md';
 
 export const ENV_PREFIX = 'ELKFC_';
 
@@ -45,11 +51,11 @@ function setPath(target: Record<string, unknown>, path: string[], value: unknown
 /**
  * Loads the configuration: the YAML file (optional: without one the embedded defaults apply), then
  * `ELKFC_*` environment variables, one per key (e.g. ELKFC_INPUTS_UDP_PORT), whose values are read as YAML
- * scalars or lists. Unknown keys and unknown ELKFC_ variables are errors, not silently ignored.
+ * scalars; a list key takes a comma-separated value (`a,b`) or a YAML/JSON list (`[a, b]`). Unknown keys and
+ * unknown ELKFC_ variables are errors, not silently ignored.
  */
 export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = process.env): CollectorConfig {
   let raw: unknown = {};
-  const source = file ?? 'the embedded defaults';
   if (file) {
     let text: string;
     try {
@@ -60,7 +66,7 @@ export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = pr
     try {
       raw = parse(text) ?? {};
     } catch (error) {
-      throw new ConfigError(`configuration file ${file} is not valid YAML: ${(error as Error).message}`);
+      throw new ConfigError(`configuration file ${file} is not valid YAML: ${(error as Error).message.split('\n')[0]}`);
     }
     if (typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError(`configuration file ${file} must hold a mapping at the top`);
   }
@@ -69,12 +75,17 @@ export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = pr
   for (const [name, value] of Object.entries(env)) {
     if (!name.startsWith(ENV_PREFIX) || value === undefined) continue;
     const leaf = leaves.get(name);
-    if (!leaf) throw new ConfigError(`environment variable ${name} names no configuration key (see docs/configuration.md)`);
+    if (!leaf) throw new ConfigError(`environment variable ${name} names no configuration key (see ${CONFIG_DOCS})`);
     let parsed: unknown;
-    try {
-      parsed = parse(value);
-    } catch {
-      parsed = value;
+    if (inner(leaf.schema) instanceof z.ZodArray && !value.trimStart().startsWith('[')) {
+      // Shells and Kubernetes manifests write lists as a,b: split on commas (a JSON or YAML list works too).
+      parsed = value.split(',').map((item) => item.trim()).filter(Boolean);
+    } else {
+      try {
+        parsed = parse(value);
+      } catch {
+        parsed = value;
+      }
     }
     // A string-typed key keeps the text as given (a port number meant as a host name stays a string).
     if (inner(leaf.schema) instanceof z.ZodString && typeof parsed !== 'string' && parsed !== null) parsed = value;
@@ -102,10 +113,11 @@ export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = pr
       const keys = issue.code === 'unrecognized_keys' ? issue.keys.map((k) => [...issue.path, k].join('.')) : [issue.path.join('.')];
       // A list key's issues carry the item index (elasticsearch.urls.0): name the variable of the whole key.
       const source = (k: string) => [...fromEnv].find(([key]) => k === key || k.startsWith(`${key}.`))?.[1];
-      const where = keys.map((k) => (source(k) ? `${k} (from ${source(k)})` : k)).join(', ');
-      return `${where || '(top level)'}: ${issue.message}`;
+      const where = keys.map((k) => `${k || '(top level)'} (${source(k) ? `from ${source(k)}` : `in ${file ?? 'the defaults'}`})`).join(', ');
+      return `${where}: ${issue.message}`;
     });
-    throw new ConfigError(`invalid configuration in ${source}:\n  ${problems.join('\n  ')}`);
+    // One line, however many problems: each names its key and where its value came from.
+    throw new ConfigError(`invalid configuration: ${problems.join('; ')} (see ${CONFIG_DOCS})`);
   }
   return result.data;
 }

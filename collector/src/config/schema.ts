@@ -196,7 +196,9 @@ const http = z
 
 const logging = z
   .object({
-    level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('Log level (JSON lines on stderr).'),
+    level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('Least severe level logged (on stderr).'),
+    format: z.enum(['auto', 'text', 'json']).default('auto')
+      .describe('`text` (one readable line per event), `json` (one JSON object per line, for log collectors), or `auto`: text when stderr is a terminal, JSON otherwise.'),
   })
   .strict();
 

@@ -10,7 +10,7 @@ import { ANTREA_PEN, REVERSE_PEN, type InformationElement, type ValueType } from
 import type { ExporterSessionKey } from '../session/template-session.js';
 import { connectionLimits, createStreamInput, type StreamFraming } from './stream.js';
 import { createTlsStreamInput, tlsEnabled } from './tls.js';
-import { bindDualStack, plainAddress, type Input, type InputContext, type InputFactory } from './types.js';
+import { bindDualStack, exporterKey, plainAddress, type Input, type InputContext, type InputFactory } from './types.js';
 
 /**
  * The Flow Aggregator's JSON records (flowCollector.recordFormat: JSON; go-ipfix's createAndSendJSONRecords):
@@ -369,7 +369,7 @@ export const createJsonInput: InputFactory = (context) => {
         if (!exporter) {
           if (exporters.size >= 65536) exporters.clear();
           const address = plainAddress(remote.address);
-          exporters.set(id, (exporter = { key: `json-udp:${address}:${remote.port}`, address, expires: true }));
+          exporters.set(id, (exporter = { key: exporterKey('json-udp', address, remote.port), address, expires: true }));
         }
         handleDatagram(datagram.toString('utf8').split('\n'), exporter, Date.now());
       });

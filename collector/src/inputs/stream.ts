@@ -2,7 +2,7 @@ import type { Server, Socket } from 'node:net';
 import type { CollectorConfig } from '../config/schema.js';
 import type { ExporterSessionKey } from '../session/template-session.js';
 import { ConnectionGuard, type ConnectionLimits, type GuardedConnection } from './connections.js';
-import { bindDualStack, plainAddress, type Input, type InputContext } from './types.js';
+import { bindDualStack, exporterKey, plainAddress, type Input, type InputContext } from './types.js';
 
 const IPFIX_VERSION = 10;
 const IPFIX_HEADER_LENGTH = 16;
@@ -56,11 +56,15 @@ export function createStreamInput(
 
   const established = (socket: Socket, connection: GuardedConnection) => {
     const address = plainAddress(socket.remoteAddress ?? 'unknown');
-    const exporter: ExporterSessionKey = { key: `${name}:${address}:${socket.remotePort}`, address, expires: false };
+    const exporter: ExporterSessionKey = { key: exporterKey(name, address, socket.remotePort), address, expires: false };
+    events.exporterConnected(name, exporter.key);
     connection.use(socket);
     socket.on('data', framing(socket, exporter, connection));
     socket.on('error', (error) => log.debug({ exporter: exporter.key, err: error }, 'connection error'));
-    socket.on('close', () => handlers.closed(exporter));
+    socket.on('close', () => {
+      events.exporterClosed(name, exporter.key);
+      handlers.closed(exporter);
+    });
   };
 
   const accept = (raw: Socket) => {

@@ -47,6 +47,16 @@ export function plainAddress(address: string): string {
   return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
 }
 
+/** `address:port`, with an IPv6 address in brackets (`[::1]:57747`) so that the port stays readable. */
+export function hostPort(address: string, port: number): string {
+  return `${address.includes(':') ? `[${address}]` : address}:${port}`;
+}
+
+/** The session key of an exporter on a transport: `udp:10.0.0.1:4739`, `tcp:[fd00::1]:57747`. */
+export function exporterKey(transport: string, address: string, port: number | undefined): string {
+  return `${transport}:${hostPort(address, port ?? 0)}`;
+}
+
 /**
  * Binds on the configured host; where that is the default `::` and the machine has no IPv6 (some clusters),
  * falls back to 0.0.0.0 with a warning rather than refusing to start.

@@ -1,6 +1,6 @@
 import { createSocket, type Socket } from 'node:dgram';
 import type { ExporterSessionKey } from '../session/template-session.js';
-import { bindDualStack, plainAddress, type Input, type InputFactory } from './types.js';
+import { bindDualStack, exporterKey, plainAddress, type Input, type InputFactory } from './types.js';
 import { UdpDropCounter } from './udp-drops.js';
 
 /**
@@ -23,8 +23,9 @@ export const createUdpInput: InputFactory = ({ config, handlers, events, log }) 
       // Bounded: a flood of spoofed sources must not grow this without limit.
       if (exporters.size >= 65536) exporters.clear();
       const plain = plainAddress(address);
-      exporter = { key: `udp:${plain}:${port}`, address: plain, expires: true };
+      exporter = { key: exporterKey('udp', plain, port), address: plain, expires: true };
       exporters.set(id, exporter);
+      events.exporterSeen('udp', exporter.key);
     }
     return exporter;
   };

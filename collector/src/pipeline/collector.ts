@@ -1,14 +1,15 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { listenError } from '../config/checks.js';
 import type { CollectorConfig } from '../config/schema.js';
 import type { DocumentOptions, FlowDocument } from '../document/document.js';
 import { buildRegistry } from '../ie/configured.js';
 import type { ElementRegistry } from '../ie/registry.js';
 import { INPUTS } from '../inputs/registry.js';
-import type { Input, InputHandlers } from '../inputs/types.js';
+import { hostPort, type Input, type InputHandlers } from '../inputs/types.js';
 import { templateFileBound, TemplatePersistence } from '../session/persistence.js';
 import type { TemplateLimits } from '../session/template-session.js';
-import { createSink } from '../sinks/registry.js';
+import { createSink, sinkName } from '../sinks/registry.js';
 import type { Sink } from '../sinks/types.js';
 import { InternalEvents } from '../telemetry/events.js';
 import { createMetrics } from '../telemetry/metrics.js';
@@ -18,6 +19,28 @@ import { FlowPipeline, type PipelineSettings } from './flow-pipeline.js';
 const HOUSEKEEPING_INTERVAL_MS = 5000;
 /** While paused, how often the backlog is looked at again (it drains without new documents arriving). */
 const RESUME_CHECK_MS = 100;
+
+/** Where the configured sink ships to, for the start-up line: never a credential (URLs lose their user and password). */
+export function sinkTarget(config: CollectorConfig, sink = sinkName(config)): string {
+  switch (sink) {
+    case 'file':
+      return config.output.file.directory;
+    case 'elasticsearch': {
+      const es = config.elasticsearch;
+      const urls = es.urls.map((u) => {
+        const url = new URL(u);
+        url.username = '';
+        url.password = '';
+        return url.origin + (url.pathname === '/' ? '' : url.pathname);
+      });
+      return `${urls.join(', ')} (${es.indexMode === 'dataStream' ? `data stream ${es.dataStream}` : `daily indices ${es.dailyIndexPrefix}YYYY.MM.dd`})`;
+    }
+    case 'null':
+      return 'nothing (documents are discarded)';
+    default:
+      return sink;
+  }
+}
 
 export function documentOptions(config: CollectorConfig): DocumentOptions {
   return { target: config.decoding.target, type: config.decoding.type, timestampSource: config.decoding.timestampSource, ecs: config.document.ecs };
@@ -86,12 +109,17 @@ export class Collector {
     };
     // All made before any listens, so that a bad input configuration (a certificate file) stops start-up at once.
     const inputs = Object.entries(INPUTS).map(([name, create]) =>
-      create({ config: this.config, handlers, events: this.events, log: this.log.child({ input: name }) }));
+      [name, create({ config: this.config, handlers, events: this.events, log: this.log.child({ input: name }) })] as const);
     this.sink = await createSink({ config: this.config, documentOptions: documentOptions(this.config), events: this.events, log: this.log });
-    for (const input of inputs) {
+    for (const [name, input] of inputs) {
       if (!input) continue;
-      await input.start();
+      const settings = this.config.inputs[name as keyof typeof INPUTS] as { host?: string; port?: number | null };
       this.inputs.push(input);
+      try {
+        await input.start();
+      } catch (error) {
+        throw listenError(`inputs.${name}.port`, settings.host ?? '', settings.port ?? 0, error);
+      }
     }
     this.housekeeping = setInterval(() => void this.upkeep(Date.now()), HOUSEKEEPING_INTERVAL_MS);
     this.housekeeping.unref();
@@ -100,10 +128,32 @@ export class Collector {
         metrics: this.events.metrics.registry,
         health: { readiness: () => this.readiness(), details: () => ({ sink: this.sink?.name, ...this.sink?.status?.() }) },
       });
-      await this.http.listen({ host: this.config.http.host, port: this.config.http.port });
+      try {
+        await this.http.listen({ host: this.config.http.host, port: this.config.http.port });
+      } catch (error) {
+        throw listenError('http.port', this.config.http.host, this.config.http.port, error);
+      }
       this.log.info({ address: this.http.addresses() }, 'health and metrics server listening');
     }
     this.started = true;
+    this.logStarted();
+  }
+
+  /** One line that says what the collector is doing: where it listens, where documents go, where to look. */
+  private logStarted(): void {
+    const listeners = this.inputs.map((i) => {
+      const a = i.address();
+      return a ? `${i.name} ${hostPort(a.address, a.port)}` : i.name;
+    });
+    const sink = sinkName(this.config);
+    const target = sinkTarget(this.config, sink);
+    const http = this.http?.server.address();
+    const health = http && typeof http === 'object' ? `http://${hostPort(http.address, http.port)}` : undefined;
+    this.log.info(
+      { listeners, sink, target, health },
+      `collector started: receiving on ${listeners.join(', ') || 'no input'}; ${sink} sink → ${target}` +
+        (health ? `; /healthz, /readyz and /metrics on ${health}` : ''),
+    );
   }
 
   readiness(): Record<string, boolean> {
@@ -179,12 +229,14 @@ export class Collector {
     }
   }
 
-  /** Graceful shutdown: stop receiving, flush what is decoded, persist templates. */
+  /** Graceful shutdown: stop receiving, flush what is decoded, persist templates; each step logged as it ends. */
   async stop(): Promise<void> {
     if (this.housekeeping) clearInterval(this.housekeeping);
     clearInterval(this.resumeTimer);
     await Promise.all(this.inputs.map((input) => input.stop()));
+    this.log.info('inputs closed: no longer receiving');
     await this.sink?.close();
+    if (this.sink) this.log.info({ sink: this.sink.name }, `${this.sink.name} sink closed`);
     await this.persistTemplates(Date.now());
     await this.http?.close();
     this.started = false;

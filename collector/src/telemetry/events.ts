@@ -20,6 +20,8 @@ const CONNECTION_LIMIT_MESSAGES: Record<ConnectionLimitReason, string> = {
  */
 export class InternalEvents {
   private readonly lastLog = new Map<string, { at: number; suppressed: number }>();
+  /** Exporter sessions that have sent a template, so that only the first is logged (bounded like the UDP session cache). */
+  private readonly templated = new Set<string>();
 
   constructor(
     readonly metrics: Metrics,
@@ -69,6 +71,22 @@ export class InternalEvents {
     );
   }
 
+  /** A TCP exporter connected: the operator sees who sends. Rate-limited like every per-exporter line. */
+  exporterConnected(input: string, exporter: string): void {
+    this.limited('exporter:connected', (suppressed) => this.log.info({ input, exporter, suppressed }, `exporter connected: ${exporter}`));
+  }
+
+  /** A TCP exporter went away; its templates go with the connection. */
+  exporterClosed(input: string, exporter: string): void {
+    this.templated.delete(exporter);
+    this.limited('exporter:closed', (suppressed) => this.log.info({ input, exporter, suppressed }, `exporter disconnected: ${exporter}`));
+  }
+
+  /** The first datagram from a UDP exporter (source address and port) not seen before. */
+  exporterSeen(input: string, exporter: string): void {
+    this.limited('exporter:seen', (suppressed) => this.log.info({ input, exporter, suppressed }, `new exporter: ${exporter}`));
+  }
+
   packetDropped(error: FlowError): void {
     this.metrics.decodeErrors.inc({ kind: error.kind });
     this.limited(`drop:${error.kind}`, (suppressed) =>
@@ -95,6 +113,13 @@ export class InternalEvents {
       switch (notice.kind) {
         case 'template_learned':
           this.metrics.templatesLearned.inc();
+          if (!this.templated.has(exporter)) {
+            if (this.templated.size >= 65536) this.templated.clear();
+            this.templated.add(exporter);
+            this.limited('template:first', (suppressed) =>
+              this.log.info({ exporter, domain: notice.domain, templateId: notice.templateId, suppressed }, `first template from ${exporter} (domain ${notice.domain}, template ${notice.templateId})`),
+            );
+          }
           break;
         case 'template_withdrawn':
           this.metrics.templatesWithdrawn.inc(notice.count);
