@@ -1,85 +1,116 @@
-// The running collector (the installed command, null sink: it still serialises every document) under a steady
-// UDP stream of Antrea records from another process: the highest record rate it holds with zero loss, and its
-// peak memory. Loss is what was sent minus what was decoded; the collector's sequence counter must agree.
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+// The running collector (the installed command) under a steady UDP stream of realistic Antrea records from
+// another process, step by step in rate: per step the records it decoded and lost, its own CPU time per record
+// (from /proc, so a stand-in cluster in another process is not counted), the kernel's receive drops, and its peak
+// memory. A step loses when what was sent is more than what the sink took.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { scrapeMetric } from '../test/support/wait.js';
+import type { Exporter } from './cluster.js';
+import { cpuSeconds, peakRssMiB, udpDrops } from './proc.js';
 
 const BIN = new URL('../bin/elk-flow-collector.js', import.meta.url).pathname;
+const SENDER = new URL('./sender.ts', import.meta.url).pathname;
 
-function peakRssMiB(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmHWM:\s+(\d+) kB/.exec(status)![1]) / 1024;
-}
-
-export interface UdpStep {
+export interface StepResult {
   rate: number;
   sent: number;
-  decoded: number;
+  delivered: number;
   lost: number;
-  sequenceLost: number;
+  kernelDrops: number;
+  cpuMicrosPerRecord: number;
+  /** Share of one core the process used during the step. */
+  cores: number;
+}
+
+export type Output = 'null' | 'file' | 'elasticsearch';
+
+export interface UdpRun {
+  steps: StepResult[];
+  peakRssMiB: number;
+  /** The highest step with nothing lost. */
+  best: number;
+}
+
+/** Runs the sender at `rate` records/s for `seconds` against `port`; resolves with what it says it sent. */
+export async function send(port: number, rate: number, seconds: number, exporter: Exporter): Promise<{ records: number; messages: number }> {
+  const sender = spawn('node', ['--import', 'tsx', SENDER, String(port), String(rate), String(seconds), exporter], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let output = '';
+  sender.stdout!.on('data', (c) => (output += c));
+  await new Promise((resolve) => sender.on('exit', resolve));
+  return JSON.parse(output) as { records: number; messages: number };
 }
 
 /**
- * `null`: the collector serialises and discards. An Elasticsearch URL: the collector ships to it with its
- * Elasticsearch output, and `indexed` (read at the server) counts what arrived.
+ * Measures one process that receives on `port`: during a step, its CPU and the kernel's drops on the port;
+ * `delivered` says how many records reached its output so far.
  */
-export interface UdpTarget {
-  elasticsearchUrl?: string;
-  indexed?: () => number;
+export async function measureStep(process: ChildProcess, port: number, rate: number, seconds: number, exporter: Exporter,
+  delivered: () => Promise<number>, drainMs: number): Promise<StepResult> {
+  const before = await delivered();
+  const dropsBefore = udpDrops(port);
+  const cpuBefore = cpuSeconds(process.pid!);
+  const started = performance.now();
+  const { records: sent } = await send(port, rate, seconds, exporter);
+  await new Promise((r) => setTimeout(r, drainMs)); // let the process drain its buffers
+  const cpu = cpuSeconds(process.pid!) - cpuBefore;
+  const elapsed = (performance.now() - started) / 1000;
+  const got = (await delivered()) - before;
+  return {
+    rate, sent, delivered: got, lost: Math.max(0, sent - got), kernelDrops: udpDrops(port) - dropsBefore,
+    cpuMicrosPerRecord: got > 0 ? (cpu * 1e6) / got : NaN, cores: cpu / elapsed,
+  };
 }
 
-export async function benchUdp(rates: number[], seconds: number, target: UdpTarget = {}): Promise<{ steps: UdpStep[]; peakRssMiB: number; best: number }> {
+export async function benchUdp(output: Output, rates: number[], seconds: number, options: {
+  exporter?: Exporter; elasticsearchUrl?: string; indexed?: () => number; log?: (line: string) => void;
+} = {}): Promise<UdpRun> {
+  const exporter = options.exporter ?? 'aggregator';
   const dir = mkdtempSync(join(tmpdir(), 'elkfc-bench-'));
   const port = 47390;
   const httpPort = 47391;
+  const outputConfig = {
+    null: `output: { sink: 'null' }`,
+    file: `output: { sink: file, file: { directory: ${join(dir, 'flows')}, maxTotalBytes: 4294967296 } }`,
+    elasticsearch: `output: { sink: elasticsearch }\nelasticsearch: { urls: ['${options.elasticsearchUrl}'], spoolDirectory: ${join(dir, 'spool')}, deadLetterPath: ${join(dir, 'dead.ndjson')} }`,
+  }[output];
   writeFileSync(join(dir, 'collector.yml'), [
     `inputs: { udp: { host: 127.0.0.1, port: ${port} }, tcp: { enabled: false } }`,
     `http: { host: 127.0.0.1, port: ${httpPort} }`,
     `decoding: { templateStatePath: null }`,
-    target.elasticsearchUrl
-      ? `output: { sink: elasticsearch }\nelasticsearch: { urls: ['${target.elasticsearchUrl}'], spoolDirectory: ${join(dir, 'spool')}, maxInFlightRequests: 4, batchMaxDocuments: 2000, batchMaxBytes: 5242880 }`
-      : `output: { sink: 'null' }`,
+    outputConfig,
     `logging: { level: warn }`,
   ].join('\n'));
   // COLLECTOR_NODE_OPTIONS (e.g. --cpu-prof, --trace-gc) to look inside the collector under load.
   const nodeOptions = process.env.COLLECTOR_NODE_OPTIONS?.split(' ').filter(Boolean) ?? [];
-  const collector = spawn('node', [...nodeOptions, BIN, 'run', '--config', join(dir, 'collector.yml')], { stdio: ['ignore', 'inherit', 'inherit'] });
+  const collector = spawn('node', [...nodeOptions, BIN, 'run', '--config', join(dir, 'collector.yml')], { stdio: ['ignore', 'inherit', 'inherit'], cwd: dir });
   try {
     for (let i = 0; ; i++) {
       try {
-        await fetch(`http://127.0.0.1:${httpPort}/readyz`);
-        break;
+        if ((await fetch(`http://127.0.0.1:${httpPort}/readyz`)).ok) break;
       } catch {
-        if (i > 100) throw new Error('collector did not start');
-        await new Promise((r) => setTimeout(r, 100));
+        // not listening yet
       }
+      if (i > 150) throw new Error('collector did not start');
+      await new Promise((r) => setTimeout(r, 100));
     }
-    const steps: UdpStep[] = [];
+    const delivered = options.indexed
+      ? async () => options.indexed!()
+      : () => scrapeMetric(httpPort, output === 'null' ? 'elkfc_records_decoded_total' : 'elkfc_sink_documents_written_total');
+    const steps: StepResult[] = [];
     let best = 0;
     for (const rate of rates) {
-      const before = target.indexed ? target.indexed() : await scrapeMetric(httpPort, 'elkfc_records_decoded_total');
-      const sequenceBefore = await scrapeMetric(httpPort, 'elkfc_sequence_lost_total');
-      const sender = spawn('node', ['--import', 'tsx', new URL('./sender.ts', import.meta.url).pathname, String(port), String(rate), String(seconds)], {
-        stdio: ['ignore', 'pipe', 'inherit'],
-      });
-      let output = '';
-      sender.stdout.on('data', (c) => (output += c));
-      await new Promise((resolve) => sender.on('exit', resolve));
-      await new Promise((r) => setTimeout(r, target.indexed ? 3000 : 1500)); // let the collector drain its buffers
-      const { records } = JSON.parse(output) as { records: number };
-      const decoded = (target.indexed ? target.indexed() : await scrapeMetric(httpPort, 'elkfc_records_decoded_total')) - before;
-      const sequenceLost = (await scrapeMetric(httpPort, 'elkfc_sequence_lost_total')) - sequenceBefore;
-      const step = { rate, sent: records, decoded, lost: records - decoded, sequenceLost };
+      const step = await measureStep(collector, port, rate, seconds, exporter, delivered, output === 'elasticsearch' ? 4000 : 2000);
       steps.push(step);
-      console.error(`  ${rate} records/s for ${seconds} s: sent ${records}, ${target.indexed ? 'indexed' : 'decoded'} ${decoded}, ${target.indexed ? 'not indexed 3 s after the sender stopped' : 'lost'} ${step.lost} (collector counted ${sequenceLost} by sequence numbers)`);
+      options.log?.(`  ${output}: ${rate.toLocaleString('en')} records/s for ${seconds} s: sent ${step.sent}, delivered ${step.delivered}, lost ${step.lost} `
+        + `(kernel drops ${step.kernelDrops} datagrams), ${step.cpuMicrosPerRecord.toFixed(1)} µs CPU per record, ${step.cores.toFixed(2)} cores`);
       if (step.lost > 0) break;
       best = rate;
     }
     return { steps, peakRssMiB: peakRssMiB(collector.pid!), best };
   } finally {
     collector.kill('SIGTERM');
+    await new Promise((resolve) => collector.on('exit', resolve));
   }
 }

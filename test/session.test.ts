@@ -34,6 +34,20 @@ describe('template state per exporter session and observation domain', () => {
     expect(a[0].host).toBe('10.0.0.1');
   });
 
+  it('compiles a template once for every exporter that sends it, and apart from any that differs', () => {
+    const { pipeline } = testPipeline({ enrichment: undefined });
+    const exporters = ['10.0.0.1', '10.0.0.2', '10.0.0.3'].map((a) => udpExporter(a, 4739));
+    for (const e of exporters) decodeAll(pipeline, [templateMessage(h(0), 256, layoutA)], e);
+    decodeAll(pipeline, [templateMessage(h(0, 2), 256, layoutB)], exporters[0]);
+    const [one, two, three] = exporters.map((e) => pipeline.session.template(e, 1, 256));
+    expect(one).toBeDefined();
+    expect(two).toBe(one);
+    expect(three).toBe(one);
+    expect(pipeline.session.template(exporters[0], 2, 256)).not.toBe(one);
+    const docs = exporters.flatMap((e, i) => decodeAll(pipeline, [dataMessage(h(1), 256, layoutA, [{ sourceIPv4Address: `1.1.1.${i}`, sourcePodName: `p${i}` }])], e));
+    expect(docs.map((d) => [d.host, d.fields.sourcePodName])).toEqual([['10.0.0.1', 'p0'], ['10.0.0.2', 'p1'], ['10.0.0.3', 'p2']]);
+  });
+
   it('keys by source port too, and by observation domain', () => {
     const { pipeline } = testPipeline({ enrichment: undefined });
     decodeAll(pipeline, [templateMessage(h(0, 1), 256, layoutA)], udpExporter('10.0.0.1', 4000));

@@ -4,18 +4,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { udpDatagrams } from '../../collector/src/pcap/pcap.js';
 import { aggregatorLayout, aggregatorRecord, dataMessage, templateMessage } from '../support/antrea-encoder.js';
 import { ANTREA, LOGSTASH, SOFTFLOWD } from '../support/offline.js';
+import { random } from '../support/random.js';
 
-/** Small deterministic PRNG (mulberry32), so that a failing case can be replayed from its seed. */
-export function random(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { random };
 
 /** Every real packet we have: the Logstash .dat captures, the go-ipfix messages, softflowd, and encoded Antrea records. */
 export function seedPackets(): Buffer[] {

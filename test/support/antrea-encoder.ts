@@ -81,7 +81,8 @@ export interface MessageHeader {
   domain: number;
 }
 
-function message(header: MessageHeader, sets: Buffer[]): Buffer {
+/** An IPFIX message of `sets` with the given header. */
+export function ipfixMessage(header: MessageHeader, sets: Buffer[]): Buffer {
   const body = Buffer.concat(sets);
   const head = Buffer.alloc(16);
   head.writeUInt16BE(10, 0);
@@ -150,11 +151,11 @@ function defaultValue(type: EncodedType): unknown {
 }
 
 export function templateMessage(header: MessageHeader, templateId: number, layout: LayoutField[]): Buffer {
-  return message(header, [templateSet(templateId, layout)]);
+  return ipfixMessage(header, [templateSet(templateId, layout)]);
 }
 
 export function dataMessage(header: MessageHeader, templateId: number, layout: LayoutField[], records: Record<string, unknown>[]): Buffer {
-  return message(header, [dataSet(templateId, layout, records)]);
+  return ipfixMessage(header, [dataSet(templateId, layout, records)]);
 }
 
 /** A plausible Flow Aggregator record: Pod-to-Pod inter-Node TCP traffic, with labels and policies. */

@@ -166,7 +166,7 @@ function readExpression(type: ResolvedField['type'], length: number, at: string)
       if (length === 6) return `V.mac(b, ${at})`;
       break;
     case 'string':
-      return `V.str(b, ${at}, ${n}, s)`;
+      return `V.str(b, ${at}, ${n})`;
     case 'dateTimeSeconds':
       if (length >= 1 && length <= 6) return `V.isoMillis(b.readUIntBE(${at}, ${length}) * 1000, s)`;
       break;

@@ -11,10 +11,6 @@ export interface FlowRecord {
   readonly version: number;
   /** Export time from the message header, in milliseconds. */
   readonly exportTimeMs: number;
-  /** How many strings in `fields` hold a character JSON must escape. */
-  readonly escapedStrings: number;
-  /** Every string in `fields` is ASCII. */
-  readonly ascii: boolean;
   /**
    * Where the record sits in what the exporter sent: its message (domain, sequence, export time), the offset of
    * its set in that message and its index in the set. Identifies the record, for deduplication downstream.
@@ -97,7 +93,7 @@ export function errorsFor(exporter: ExporterSessionKey, version: number) {
 }
 
 export function newScratch(): RecordScratch {
-  return { pos: 0, end: 0, escapes: 0, nonAscii: 0, badFields: 0, misfits: 0 };
+  return { pos: 0, end: 0, badFields: 0, misfits: 0 };
 }
 
 /**
@@ -169,12 +165,9 @@ export function decodeRecords(
   let index = 0;
   while (end - scratch.pos >= min) {
     const before = scratch.pos;
-    scratch.escapes = 0;
-    scratch.nonAscii = 0;
     const fields = template.decode(b, scratch, header);
     out.push({
       fields, layout: template.layout, version: header.version, exportTimeMs,
-      escapedStrings: scratch.escapes, ascii: scratch.nonAscii === 0,
       domain: header.domain, sequence: header.sequence, setOffset, index: index++,
     });
     if (scratch.pos === before) break;

@@ -13,10 +13,6 @@ export interface RecordScratch {
   pos: number;
   /** End of the current set. */
   end: number;
-  /** Strings of the record holding a character JSON must escape (quote, backslash, control character). */
-  escapes: number;
-  /** Strings of the record holding non-ASCII characters. */
-  nonAscii: number;
   /** Time fields left out in this message because their value is out of range. */
   badFields: number;
   /** Fields whose length did not fit their type, kept as hex under ie_<enterprise>_<id>. */
@@ -31,8 +27,20 @@ export function hex(b: Buffer, start: number, length: number): string {
   return s;
 }
 
+// Addresses repeat from record to record (a cluster's Pods, Nodes and Services): a direct-mapped cache of their
+// text spares building the string (and its garbage) each time. A collision just replaces the entry.
+const IP4_CACHE_BITS = 12;
+const ip4Keys = new Float64Array(1 << IP4_CACHE_BITS).fill(-1);
+const ip4Texts = new Array<string>(1 << IP4_CACHE_BITS).fill('');
+
 export function ip4(b: Buffer, o: number): string {
-  return `${b[o]}.${b[o + 1]}.${b[o + 2]}.${b[o + 3]}`;
+  const v = ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0;
+  const slot = Math.imul(v, 0x9e3779b1) >>> (32 - IP4_CACHE_BITS);
+  if (ip4Keys[slot] === v) return ip4Texts[slot];
+  const text = `${b[o]}.${b[o + 1]}.${b[o + 2]}.${b[o + 3]}`;
+  ip4Keys[slot] = v;
+  ip4Texts[slot] = text;
+  return text;
 }
 
 /** RFC 5952 text form: lower case, the longest run of two or more zero groups as "::", IPv4-mapped as dotted quad. */
@@ -67,54 +75,60 @@ export function mac(b: Buffer, o: number): string {
   return `${HEX[b[o]]}:${HEX[b[o + 1]]}:${HEX[b[o + 2]]}:${HEX[b[o + 3]]}:${HEX[b[o + 4]]}:${HEX[b[o + 5]]}`;
 }
 
+// Interned ASCII strings: names repeat from record to record (pods, namespaces, nodes, policies, label texts).
+// Returning the same string instance spares the native slice and its garbage, and lets later stages compare values
+// by identity (and look them up in Maps by the hash V8 keeps in them). Direct-mapped by a hash of the length and of
+// up to 16 bytes at both ends (names share prefixes, not suffixes); a hit is then checked byte for byte against a
+// copy of the entry's bytes, which also proves it ASCII. A collision just replaces the entry.
+const INTERN_SIZE = 8192;
+const INTERN_MAX_LENGTH = 256;
+const internKeys = new Array<string>(INTERN_SIZE).fill('');
+const internLengths = new Int32Array(INTERN_SIZE).fill(-1);
+const internBytes = new Uint8Array(INTERN_SIZE * INTERN_MAX_LENGTH);
+
+function internSlot(b: Buffer, start: number, end: number): number {
+  let hash = Math.imul(0x811c9dc5 ^ (end - start), 0x01000193);
+  const head = Math.min(end, start + 8);
+  for (let i = start; i < head; i++) hash = Math.imul(hash ^ b[i], 0x01000193);
+  for (let i = Math.max(head, end - 8); i < end; i++) hash = Math.imul(hash ^ b[i], 0x01000193);
+  return (hash >>> 0) & (INTERN_SIZE - 1);
+}
+
 /**
  * Text with trailing NUL padding removed, as the codec's `trim_padding` does. RFC 7011 strings are UTF-8;
  * bytes that are not valid UTF-8 are read as Latin-1, one character per byte, so nothing is lost or replaced.
  */
-// Interned short ASCII strings: names repeat from record to record (pods, namespaces, nodes, policies).
-// Returning the same string instance spares the native slice and its garbage, and lets later stages compare
-// values by identity. Direct-mapped by a hash of the bytes; a collision just replaces the entry.
-const INTERN_SIZE = 8192;
-const INTERN_MAX_LENGTH = 64;
-const internKeys = new Array<string>(INTERN_SIZE).fill('');
-const internLengths = new Int32Array(INTERN_SIZE).fill(-1);
-
-export function str(b: Buffer, start: number, length: number, scratch: RecordScratch): string {
+export function str(b: Buffer, start: number, length: number): string {
   let end = start + length;
   while (end > start && b[end - 1] === 0) end--;
-  // Performance: one pass over the bytes tells whether they are ASCII (Kubernetes names are; slicing them as
-  // Latin-1 is much cheaper than decoding UTF-8), whether JSON will need to escape anything, and their hash.
-  let ascii = true;
-  let escapes = false;
-  let hash = 0x811c9dc5;
-  for (let i = start; i < end; i++) {
-    const c = b[i];
-    if (c < 0x20 || c === 0x22 || c === 0x5c) escapes = true;
-    else if (c > 0x7f) ascii = false;
-    hash = Math.imul(hash ^ c, 0x01000193);
-  }
-  if (escapes) scratch.escapes++;
-  if (ascii) {
-    const n = end - start;
-    if (n > INTERN_MAX_LENGTH) return latin1Slice(b, start, end);
-    const slot = (hash >>> 0) & (INTERN_SIZE - 1);
+  const n = end - start;
+  let slot = -1;
+  if (n <= INTERN_MAX_LENGTH) {
+    slot = internSlot(b, start, end);
     if (internLengths[slot] === n) {
-      const known = internKeys[slot];
-      let same = true;
-      for (let i = 0; i < n; i++) {
-        if (known.charCodeAt(i) !== b[start + i]) {
-          same = false;
-          break;
-        }
-      }
-      if (same) return known;
+      const base = slot * INTERN_MAX_LENGTH;
+      let i = 0;
+      while (i < n && internBytes[base + i] === b[start + i]) i++;
+      if (i === n) return internKeys[slot];
     }
+  }
+  // Kubernetes names are ASCII: slicing them as Latin-1 is much cheaper than decoding UTF-8.
+  let ascii = true;
+  for (let i = start; i < end; i++) {
+    if (b[i] > 0x7f) {
+      ascii = false;
+      break;
+    }
+  }
+  if (ascii) {
     const text = latin1Slice(b, start, end);
-    internKeys[slot] = text;
-    internLengths[slot] = n;
+    if (slot >= 0) {
+      internKeys[slot] = text;
+      internLengths[slot] = n;
+      internBytes.set(b.subarray(start, end), slot * INTERN_MAX_LENGTH);
+    }
     return text;
   }
-  scratch.nonAscii++;
   const text = utf8Slice(b, start, end);
   // Not valid UTF-8 (U+FFFD came out): one character per byte instead, so nothing is replaced.
   if (text.includes('\uFFFD') && !isUtf8(b.subarray(start, end))) return latin1Slice(b, start, end);

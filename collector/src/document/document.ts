@@ -1,8 +1,9 @@
-import { createHash } from 'node:crypto';
+import * as crypto from 'node:crypto';
 import type { FlowRecord } from '../decoders/types.js';
 import type { DecodedRecord, RecordLayout } from '../decoders/template.js';
-import type { ByteBuffer } from './bytes.js';
-import { compileRecordWriter, type RecordSerializer } from './record-writer.js';
+import { ByteBuffer } from './bytes.js';
+import { constant, JsonText, NEEDS_ESCAPE, raw, reserve, string, textBytes } from './json-bytes.js';
+import { compileRecordWriter, type RecordWriter } from './record-writer.js';
 
 /** Where `@timestamp` comes from: the message's export time (the codec's choice), the flow's end, or receipt. */
 export type TimestampSource = 'export' | 'flowEnd' | 'receive';
@@ -30,10 +31,6 @@ export interface FlowDocument {
   fields: DecodedRecord;
   /** The keys of `fields`: enrichment only sets keys its template reserved, never adds others. */
   layout: RecordLayout;
-  /** Strings of the record that need JSON escaping; at zero the writer skips the escape checks. */
-  escapedStrings: number;
-  /** The record's strings are all ASCII (and so, then, is the whole document). */
-  ascii: boolean;
   /** The record's origin (see FlowRecord): what its deterministic document id is made of. */
   origin: RecordOrigin;
   /** The ECS members (`,"event":{...},...`, see ecs.ts) written after the target object; '' for none. */
@@ -71,8 +68,6 @@ export function buildDocument(record: FlowRecord, host: string, receivedAtMs: nu
     host,
     fields: record.fields,
     layout: record.layout,
-    escapedStrings: record.escapedStrings,
-    ascii: record.ascii,
     origin: record,
     ecs: '',
   };
@@ -90,75 +85,73 @@ function stringifyExact(value: unknown): string {
   return JSON.stringify(value, withBigInts).replace(BIGINT_PATTERN, '$1');
 }
 
-// Text JSON.stringify would escape: quotes, backslashes, control characters, and (lone) surrogates.
-export const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+export { JsonText, NEEDS_ESCAPE };
 
-/**
- * A value that is already JSON text (pod labels, validated by JSON.parse and free of line breaks): written as
- * is, which spares parsing it into an object and writing that object out again.
- */
-export class JsonText {
-  constructor(readonly text: string) {}
-  toJSON(): unknown {
-    return JSON.parse(this.text);
+/** JSON of an object or array exactly as JSON.stringify writes it, but bigints as exact numbers. */
+function jsonObject(v: unknown): string {
+  try {
+    return JSON.stringify(v);
+  } catch {
+    return stringifyExact(v); // an array of repeated 64-bit elements holding a bigint
   }
 }
 
-/** JSON of one value other than a string, exactly as JSON.stringify writes it, but bigints as exact numbers. */
-function jsonValue(v: unknown): string {
-  switch (typeof v) {
-    case 'string':
-      return NEEDS_ESCAPE.test(v) ? JSON.stringify(v) : `"${v}"`;
-    case 'number':
-      return Number.isFinite(v) ? `${v}` : 'null';
-    case 'bigint':
-    case 'boolean':
-      return `${v}`;
-    default:
-      if (v === null) return 'null';
-      if (v instanceof JsonText) return v.text;
-      try {
-        return JSON.stringify(v);
-      } catch {
-        return stringifyExact(v); // an array of repeated 64-bit elements holding a bigint
-      }
+const writers = new WeakMap<RecordLayout, RecordWriter>();
+
+/** The compiled writer of a layout (see record-writer.ts), one per layout. */
+function writerFor(layout: RecordLayout): RecordWriter {
+  let writer = writers.get(layout);
+  if (!writer) writers.set(layout, (writer = compileRecordWriter(layout, jsonObject)));
+  return writer;
+}
+
+interface Envelope {
+  head: Uint8Array;
+  version: Uint8Array;
+  tail: Uint8Array;
+  room: number;
+}
+
+const envelopes = new WeakMap<DocumentOptions, Envelope>();
+
+function envelopeFor(options: DocumentOptions): Envelope {
+  let envelope = envelopes.get(options);
+  if (envelope === undefined) {
+    const head = textBytes('{"@timestamp":');
+    const version = textBytes(',"@version":"1","host":');
+    const tail = textBytes(`,"type":${JSON.stringify(options.type)},${JSON.stringify(options.target)}:`);
+    envelopes.set(options, (envelope = { head, version, tail, room: head.length + version.length + tail.length }));
   }
-}
-
-const serializers = new WeakMap<RecordLayout, RecordSerializer>();
-const escapeFreeSerializers = new WeakMap<RecordLayout, RecordSerializer>();
-
-/** The compiled writer of a layout (see record-writer.ts), one per layout and escape mode. */
-function serializerFor(layout: RecordLayout, escapeFree: boolean): RecordSerializer {
-  const cache = escapeFree ? escapeFreeSerializers : serializers;
-  let serializer = cache.get(layout);
-  if (!serializer) cache.set(layout, (serializer = compileRecordWriter(layout, escapeFree, jsonValue, NEEDS_ESCAPE)));
-  return serializer;
-}
-
-const envelopes = new WeakMap<DocumentOptions, string>();
-
-/**
- * Serialises a document in the Logstash event shape, `{"@timestamp", "@version", host, type, <target>: {...}}`,
- * followed by its ECS fields when it has them (the ECS fields are ASCII: they do not change doc.ascii).
- */
-export function serializeDocument(doc: FlowDocument, options: DocumentOptions): string {
-  let tail = envelopes.get(options);
-  if (tail === undefined) envelopes.set(options, (tail = `,"type":${JSON.stringify(options.type)},${JSON.stringify(options.target)}:`));
-  // host is an address the input formatted (digits, dots, colons, hex): it never needs escaping.
-  return `{"@timestamp":"${doc.timestamp}","@version":"1","host":"${doc.host}"${tail}${serializerFor(doc.layout, doc.escapedStrings === 0)(doc.fields)}${doc.ecs}}`;
+  return envelope;
 }
 
 /**
- * Appends a document to an output buffer. Performance: the document is built as one string (concatenation of
- * short constant and value strings is what V8 does fastest) and encoded with a single native write; writing
- * field by field into the buffer costs a native call each and is slower. An all-ASCII document is copied as
- * Latin-1, which V8 does straight from the concatenated pieces; UTF-8 encoding first flattens them into a copy.
+ * Appends a document in the Logstash event shape, `{"@timestamp", "@version", host, type, <target>: {...}}`,
+ * followed by its ECS fields when it has them, to an output buffer, every byte written in place (see json-bytes.ts).
  */
 export function writeDocument(doc: FlowDocument, options: DocumentOptions, out: ByteBuffer): void {
-  const text = serializeDocument(doc, options);
-  if (doc.ascii) out.ascii(text);
-  else out.utf8(text);
+  const envelope = envelopeFor(options);
+  let p = out.pos;
+  reserve(out, p, envelope.room);
+  p = constant(out, p, envelope.head);
+  p = string(out, p, doc.timestamp);
+  reserve(out, p, envelope.room);
+  p = constant(out, p, envelope.version);
+  p = string(out, p, doc.host);
+  reserve(out, p, envelope.room);
+  out.pos = constant(out, p, envelope.tail);
+  writerFor(doc.layout)(doc.fields, out);
+  out.pos = raw(out, out.pos, doc.ecs);
+  out.byte(0x7d);
+}
+
+const scratch = new ByteBuffer(1 << 16);
+
+/** A document's JSON text (what writeDocument writes), for `decode` and tests. */
+export function serializeDocument(doc: FlowDocument, options: DocumentOptions): string {
+  scratch.pos = 0;
+  writeDocument(doc, options, scratch);
+  return scratch.takeString();
 }
 
 /**
@@ -168,5 +161,10 @@ export function writeDocument(doc: FlowDocument, options: DocumentOptions, out: 
  */
 export function documentId(doc: FlowDocument): string {
   const o = doc.origin;
-  return createHash('sha1').update(`${doc.host}|${o.domain}|${o.exportTimeMs}|${o.sequence}|${o.setOffset}|${o.index}`).digest('base64url');
+  return sha1(`${doc.host}|${o.domain}|${o.exportTimeMs}|${o.sequence}|${o.setOffset}|${o.index}`);
 }
+
+// crypto.hash (Node 20.12+) is the one-shot digest: half the cost of a Hash object per document.
+const sha1: (text: string) => string = typeof crypto.hash === 'function'
+  ? (text) => crypto.hash('sha1', text, 'base64url')
+  : (text) => crypto.createHash('sha1').update(text).digest('base64url');

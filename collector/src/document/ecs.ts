@@ -1,5 +1,6 @@
-import { createHash } from 'node:crypto';
+import * as crypto from 'node:crypto';
 import type { DecodedRecord } from '../decoders/template.js';
+import { BoundedCache } from '../shared/bounded-cache.js';
 
 /**
  * Elastic Common Schema fields of a flow record, as real fields beside the Logstash-shaped target object, so that
@@ -72,6 +73,13 @@ function parseTime(text: string): [number, number] | undefined {
   return [ms, sub];
 }
 
+/**
+ * The same, remembered: a flow's times repeat in every record of it, and the decoders hand out one string instance
+ * per time (so the lookup hashes nothing new). Bounded; the tuples are shared and never modified.
+ */
+const parsedTimes = new BoundedCache<string, [number, number] | undefined>(16_384);
+const timeOf = (text: string) => parsedTimes.get(text, parseTime);
+
 /** A time plus or minus a duration in milliseconds, ISO with millisecond digits. */
 const shifted = (ms: number, byMs: number): string => new Date(ms + byMs).toISOString();
 
@@ -135,8 +143,8 @@ function compareEndpoints(a: Uint8Array, aPort: number, b: Uint8Array, bPort: nu
  * the ICMP type and code for ICMP and ICMPv6 (mapped as the spec does); other protocols hash no ports.
  */
 export function communityId(source: string, destination: string, protocol: number, sourcePort: number, destinationPort: number): string | undefined {
-  let a = addressOctets(source);
-  let b = addressOctets(destination);
+  let a = octetsOf(source);
+  let b = octetsOf(destination);
   if (!a || !b || a.length !== b.length) return undefined;
   let aPort = sourcePort;
   let bPort = destinationPort;
@@ -152,7 +160,7 @@ export function communityId(source: string, destination: string, protocol: numbe
     [a, b] = [b, a];
     [aPort, bPort] = [bPort, aPort];
   }
-  const input = Buffer.allocUnsafe(4 + 2 * a.length + (hasPorts ? 4 : 0));
+  const input = HASH_INPUTS[(a.length === 16 ? 2 : 0) + (hasPorts ? 1 : 0)];
   input.writeUInt16BE(0, 0); // seed
   input.set(a, 2);
   input.set(b, 2 + a.length);
@@ -163,8 +171,25 @@ export function communityId(source: string, destination: string, protocol: numbe
     input.writeUInt16BE(aPort & 0xffff, at);
     input.writeUInt16BE(bPort & 0xffff, at + 2);
   }
-  return `1:${createHash('sha1').update(input).digest('base64')}`;
+  return `1:${sha1Base64(input)}`;
 }
+
+// The hash input of each shape (IPv4 or IPv6, with or without ports), written in place for every flow.
+const HASH_INPUTS = [12, 16, 36, 40].map((n) => Buffer.alloc(n));
+
+// crypto.hash (Node 20.12+) is the one-shot digest, without a Hash object per flow.
+const sha1Base64: (input: Buffer) => string = typeof crypto.hash === 'function'
+  ? (input) => crypto.hash('sha1', input, 'base64')
+  : (input) => crypto.createHash('sha1').update(input).digest('base64');
+
+// A flow's addresses come again in each of its records, as the same strings: parsed once. Bounded; never modified.
+const addressCache = new BoundedCache<string, Uint8Array | undefined>(65_536);
+const octetsOf = (text: string) => addressCache.get(text, addressOctets);
+
+// A connection is reported again and again (each active timeout): its Community ID is hashed once. Bounded.
+const communityIds = new BoundedCache<string, string | undefined>(65_536);
+const flowCommunityId = (source: string, destination: string, protocol: number, sourcePort: number, destinationPort: number) =>
+  communityIds.get(`${source} ${destination} ${protocol} ${sourcePort} ${destinationPort}`, () => communityId(source, destination, protocol, sourcePort, destinationPort));
 
 /** ICMP type and code of a record: its ICMP elements, else the NetFlow convention type × 256 + code in the destination port. */
 function icmpTypeCode(f: DecodedRecord, protocol: number): [number, number] {
@@ -228,7 +253,7 @@ export function ecsJson(f: DecodedRecord, host: string): string {
       const [p1, p2] = protocol === 1 || protocol === 58
         ? icmpTypeCode(f, protocol)
         : [typeof sourcePort === 'number' ? sourcePort : 0, typeof destinationPort === 'number' ? destinationPort : 0];
-      const id = communityId(sourceIp, destinationIp, protocol, p1, p2);
+      const id = flowCommunityId(sourceIp, destinationIp, protocol, p1, p2);
       if (id !== undefined) network += `,"community_id":"${id}"`;
     }
 
@@ -269,8 +294,8 @@ function endpoint(ip: string | undefined, port: unknown, bytes: number | bigint 
 function times(f: DecodedRecord): string {
   const startText = firstOf(f, START_FIELDS);
   const endText = firstOf(f, END_FIELDS);
-  const start = typeof startText === 'string' ? parseTime(startText) : undefined;
-  const end = typeof endText === 'string' ? parseTime(endText) : undefined;
+  const start = typeof startText === 'string' ? timeOf(startText) : undefined;
+  const end = typeof endText === 'string' ? timeOf(endText) : undefined;
   let startIso = start ? startText as string : undefined;
   let endIso = end ? endText as string : undefined;
   let durationNs: number | undefined;

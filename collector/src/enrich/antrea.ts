@@ -1,5 +1,6 @@
 import type { DecodedRecord } from '../decoders/template.js';
-import { JsonText, NEEDS_ESCAPE, type FlowDocument } from '../document/document.js';
+import { JsonText, type FlowDocument } from '../document/document.js';
+import { BoundedCache } from '../shared/bounded-cache.js';
 import { ThroughputTracker } from './throughput.js';
 
 /**
@@ -42,7 +43,9 @@ export interface EnrichmentIssues {
 const nonEmpty = (value: unknown): value is string => typeof value === 'string' && value !== '';
 const toNumber = (value: unknown): number | undefined =>
   typeof value === 'number' ? value : typeof value === 'bigint' ? Number(value) : undefined;
-const timeMs = (value: unknown): number | undefined => (typeof value === 'string' ? Date.parse(value) : undefined);
+// A flow's times come again in each of its records, as the same strings: parsed once. Bounded.
+const parsedTimes = new BoundedCache<string, number>(16_384);
+const timeMs = (value: unknown): number | undefined => (typeof value === 'string' ? parsedTimes.get(value, Date.parse) : undefined);
 
 /**
  * Label texts already validated: a Pod's labels come with each of its records, so parse each text once. Bounded in
@@ -129,8 +132,6 @@ export class AntreaEnricher {
     const f = doc.fields;
     const text = f[name];
     if (typeof text !== 'string') return 0;
-    // The JSON text's quotes counted as a string to escape; written as JSON (or left out) it no longer is one.
-    if (text !== '' && NEEDS_ESCAPE.test(text)) doc.escapedStrings--;
     // Assigning undefined (JSON leaves the field out) rather than `delete`, which would make the object slow.
     if (text === '') {
       f[name] = undefined;

@@ -23,13 +23,20 @@ export class ThroughputTracker {
   interval(flowKey: string, startMs: number | undefined, endMs: number, nowMs: number): number | undefined {
     const key = flowKey.length > MAX_KEY_LENGTH ? `#${createHash('sha256').update(flowKey).digest('base64')}` : flowKey;
     const previous = this.lastEndMs.get(key);
-    if (previous) this.lastEndMs.delete(key); // re-inserted below: Map order is the LRU order
-    this.lastEndMs.set(key, { endMs: Math.max(endMs, previous?.endMs ?? -Infinity), touchedMs: nowMs });
-    if (this.lastEndMs.size > this.maxEntries) {
-      const oldest = this.lastEndMs.keys().next().value as string;
-      this.lastEndMs.delete(oldest);
-    }
     const since = previous ? previous.endMs : startMs;
+    if (previous) {
+      // The same entry, updated and moved to the end (Map order is the LRU order): no allocation per record.
+      this.lastEndMs.delete(key);
+      previous.endMs = Math.max(endMs, previous.endMs);
+      previous.touchedMs = nowMs;
+      this.lastEndMs.set(key, previous);
+    } else {
+      this.lastEndMs.set(key, { endMs, touchedMs: nowMs });
+      if (this.lastEndMs.size > this.maxEntries) {
+        const oldest = this.lastEndMs.keys().next().value as string;
+        this.lastEndMs.delete(oldest);
+      }
+    }
     if (since === undefined) return undefined;
     const seconds = (endMs - since) / 1000;
     return seconds > 0 ? seconds : undefined;

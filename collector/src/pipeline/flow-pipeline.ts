@@ -1,5 +1,6 @@
 import { createDecoders, decodeMessage } from '../decoders/registry.js';
-import { compileTemplate, type CompiledTemplate, type TemplateDefinition } from '../decoders/template.js';
+import type { CompiledTemplate, TemplateDefinition } from '../decoders/template.js';
+import { sharedTemplateCompiler } from '../decoders/template-cache.js';
 import { FlowError, type Decoder, type DecodeResult } from '../decoders/types.js';
 import { buildDocument, type DocumentOptions, type FlowDocument } from '../document/document.js';
 import { ecsJson } from '../document/ecs.js';
@@ -44,7 +45,7 @@ export class FlowPipeline {
       includeFlowsetId: settings.includeFlowsetId,
       reservedFields: settings.enrichment ? ENRICHMENT_FIELDS : [],
     };
-    this.compile = (d) => compileTemplate(d, compileOptions);
+    this.compile = sharedTemplateCompiler(compileOptions);
     this.session = new TemplateSession(this.compile, settings.templateTimeoutMs, settings.pending, settings.templates);
     this.decoders = createDecoders(compileOptions);
     this.enricher = settings.enrichment ? new AntreaEnricher(settings.enrichment) : undefined;

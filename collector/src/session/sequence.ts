@@ -1,3 +1,5 @@
+import { domainKey } from './domain-key.js';
+
 /**
  * Sequence accounting per exporter session and domain, from the sequence numbers of successive messages.
  * IPFIX counts data records (modulo 2^32), v5 counts flows, v9 counts export packets.
@@ -40,7 +42,7 @@ export class SequenceTracker {
    * the next message is not compared); `reliable` is true for TCP.
    */
   observe(exporterKey: string, domain: number, sequence: number, advance: number | undefined, reliable = false): SequenceOutcome {
-    const key = `${exporterKey}|${domain}`;
+    const key = domainKey(exporterKey, domain);
     const state = this.expected.get(key);
     const next = advance === undefined ? undefined : (sequence + advance) >>> 0;
     if (state === undefined) {

@@ -1,4 +1,5 @@
 import type { CompiledTemplate, MessageHeader, TemplateDefinition } from '../decoders/template.js';
+import { domainKey as sharedDomainKey } from './domain-key.js';
 
 /**
  * Identifies one exporter transport session (RFC 7011 §8): `udp:<address>:<port>` for UDP (address and
@@ -103,7 +104,7 @@ export interface StoredTemplate {
   definition: TemplateDefinition;
 }
 
-const domainKey = (exporter: ExporterSessionKey, domain: number) => `${exporter.key}|${domain}`;
+const domainKey = (exporter: ExporterSessionKey, domain: number) => sharedDomainKey(exporter.key, domain);
 
 /**
  * Template and pending-data state for every exporter session and observation domain.

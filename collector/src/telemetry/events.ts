@@ -5,6 +5,7 @@ import type { SequenceInconsistency } from '../session/sequence.js';
 import type { PendingSet } from '../session/template-session.js';
 import type { Metrics } from './metrics.js';
 
+const VERSION_LABELS: Record<number, string> = { 5: '5', 9: '9', 10: '10' };
 const CONNECTION_LIMIT_MESSAGES: Record<ConnectionLimitReason, string> = {
   per_address_limit: 'connection refused: too many connections from this address (maxConnectionsPerAddress)',
   connection_limit: 'connection refused: every connection slot is held by an exporter (maxConnections)',
@@ -30,8 +31,8 @@ export class InternalEvents {
   ) {}
 
   messageReceived(input: string, octets: number): void {
-    this.metrics.packetsReceived.inc({ input });
-    this.metrics.bytesReceived.inc({ input }, octets);
+    this.metrics.packetsReceived.add(input, 1);
+    this.metrics.bytesReceived.add(input, octets);
   }
 
   connectionsOpen(input: string, count: number): void {
@@ -98,7 +99,7 @@ export class InternalEvents {
 
   /** Records decoded, per protocol version (`json` for the Flow Aggregator's JSON records). */
   recordsDecoded(version: number | 'json', count: number): void {
-    if (count > 0) this.metrics.recordsDecoded.inc({ version: String(version) }, count);
+    if (count > 0) this.metrics.recordsDecoded.add(typeof version === 'number' ? (VERSION_LABELS[version] ?? String(version)) : version, count);
   }
 
   fieldsSkipped(kind: string, count: number, detail?: Record<string, unknown>): void {

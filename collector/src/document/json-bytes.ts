@@ -1,0 +1,188 @@
+import type { ByteBuffer } from './bytes.js';
+
+/**
+ * JSON values written as bytes straight into the output buffer, without building strings first. Each writer takes
+ * the buffer and the write position and returns the new position; `out.pos` is only brought up to date where a
+ * writer falls back to a native encode (which needs it). Performance: concatenating a document as a string of
+ * ~100 pieces, then flattening and encoding it, cost most of the collector's CPU and half its garbage; a byte
+ * loop over the (mostly short, ASCII) values allocates nothing.
+ *
+ * The caller reserves room for constant text and non-string values (`NUMBER_ROOM` each); string writers reserve
+ * their own.
+ */
+
+/** Room a number, boolean or null needs: the longest JavaScript number text is 24 characters. */
+export const NUMBER_ROOM = 32;
+
+/** The UTF-8 bytes of constant text (keys, the envelope), to copy with constant(). */
+export function textBytes(text: string): Uint8Array {
+  return new Uint8Array(Buffer.from(text, 'utf8'));
+}
+
+/** Copies a key of `length` bytes from words [start, end) of a table of big-endian 32-bit words (room reserved by the caller). */
+export function key(d: DataView, p: number, words: Uint32Array, start: number, end: number, length: number): number {
+  for (let i = start, q = p; i < end; i++, q += 4) d.setUint32(q, words[i]);
+  return p + length;
+}
+
+/** Copies constant bytes (room reserved by the caller). */
+export function constant(out: ByteBuffer, p: number, bytes: Uint8Array): number {
+  const b = out.buffer;
+  for (let i = 0; i < bytes.length; i++) b[p + i] = bytes[i];
+  return p + bytes.length;
+}
+
+/** Text JSON.stringify would escape: quotes, backslashes, control characters, and (lone) surrogates. */
+export const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+/**
+ * A JSON string. ASCII that needs no escaping (Kubernetes names, addresses, times) is copied a byte per character;
+ * anything else is written exactly as JSON.stringify would, as UTF-8.
+ */
+export function string(out: ByteBuffer, p: number, s: string): number {
+  const n = s.length;
+  reserve(out, p, n + 2);
+  const b = out.buffer;
+  b[p] = 0x22;
+  let q = p + 1;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c === 0x22 || c === 0x5c || c > 0x7f) return encoded(out, p, NEEDS_ESCAPE.test(s) ? JSON.stringify(s) : `"${s}"`);
+    b[q++] = c;
+  }
+  b[q] = 0x22;
+  return q + 1;
+}
+
+/** Past this length, the native UTF-8 encoder copies text faster than a loop (it flattens a concatenation too). */
+const NATIVE_COPY_LENGTH = 24;
+
+/** JSON text written as it is (already valid JSON), as UTF-8. */
+export function raw(out: ByteBuffer, p: number, text: string): number {
+  const n = text.length;
+  if (n > NATIVE_COPY_LENGTH) return encoded(out, p, text);
+  reserve(out, p, n);
+  const b = out.buffer;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c > 0x7f) return encoded(out, p, text);
+    b[p + i] = c;
+  }
+  return p + n;
+}
+
+/** Text encoded as UTF-8 by the native encoder, from position p. */
+export function encoded(out: ByteBuffer, p: number, text: string): number {
+  out.pos = p;
+  out.utf8(text);
+  return out.pos;
+}
+
+// Two ASCII digits for each of 0..99.
+const PAIRS = new Uint8Array(200);
+for (let i = 0; i < 100; i++) {
+  PAIRS[2 * i] = 0x30 + Math.floor(i / 10);
+  PAIRS[2 * i + 1] = 0x30 + (i % 10);
+}
+
+function digitCount(v: number): number {
+  if (v < 10) return 1;
+  if (v < 100) return 2;
+  if (v < 1e3) return 3;
+  if (v < 1e4) return 4;
+  if (v < 1e5) return 5;
+  if (v < 1e6) return 6;
+  if (v < 1e7) return 7;
+  if (v < 1e8) return 8;
+  return 9;
+}
+
+/** Digits of 0 <= v < 1e9 ending just before `end`, exactly `count` of them (leading zeros when needed). */
+function digitsBefore(b: Buffer, end: number, v: number, count: number): void {
+  let q = end;
+  let left = count;
+  while (left >= 2) {
+    const r = v % 100;
+    v = (v - r) / 100;
+    q -= 2;
+    b[q] = PAIRS[2 * r];
+    b[q + 1] = PAIRS[2 * r + 1];
+    left -= 2;
+  }
+  if (left === 1) b[q - 1] = 0x30 + (v % 10);
+}
+
+/** A non-negative safe integer's digits (room reserved by the caller). */
+function unsigned(b: Buffer, p: number, v: number): number {
+  if (v < 1e9) {
+    const n = digitCount(v);
+    digitsBefore(b, p + n, v | 0, n);
+    return p + n;
+  }
+  // Below 2^53 the high part is below 1e8 and both divisions are exact.
+  const low = v % 1e9;
+  const high = (v - low) / 1e9;
+  const n = digitCount(high);
+  digitsBefore(b, p + n, high | 0, n);
+  digitsBefore(b, p + n + 9, low | 0, 9);
+  return p + n + 9;
+}
+
+/** A number as JSON.stringify writes it (non-finite as null), a bigint as its exact digits. Room reserved by the caller. */
+export function number(out: ByteBuffer, p: number, v: number | bigint): number {
+  if (typeof v === 'number') {
+    if (Number.isSafeInteger(v)) {
+      const b = out.buffer;
+      if (v < 0) {
+        b[p] = 0x2d;
+        return unsigned(b, p + 1, -v);
+      }
+      return unsigned(b, p, v);
+    }
+    return encoded(out, p, Number.isFinite(v) ? String(v) : 'null');
+  }
+  return encoded(out, p, v.toString());
+}
+
+/**
+ * A value that is already JSON text (pod labels, validated by JSON.parse and free of line breaks): written as
+ * is, which spares parsing it into an object and writing that object out again.
+ */
+export class JsonText {
+  constructor(readonly text: string) {}
+  toJSON(): unknown {
+    return JSON.parse(this.text);
+  }
+}
+
+const TRUE = textBytes('true');
+const FALSE = textBytes('false');
+const NULL = textBytes('null');
+
+/**
+ * Any value, as JSON.stringify writes it; `fallback` gives the JSON text of objects and arrays. Room for a number
+ * reserved by the caller.
+ */
+export function value(out: ByteBuffer, p: number, v: unknown, fallback: (v: unknown) => string): number {
+  switch (typeof v) {
+    case 'string':
+      return string(out, p, v);
+    case 'number':
+    case 'bigint':
+      return number(out, p, v);
+    case 'boolean':
+      return constant(out, p, v ? TRUE : FALSE);
+    default:
+      if (v === null) return constant(out, p, NULL);
+      if (v instanceof JsonText) return raw(out, p, v.text);
+      return encoded(out, p, fallback(v));
+  }
+}
+
+/** Makes room for `n` more bytes at p. */
+export function reserve(out: ByteBuffer, p: number, n: number): void {
+  if (p + n > out.buffer.length) {
+    out.pos = p;
+    out.ensure(n);
+  }
+}
