@@ -85,15 +85,23 @@ export class FlowPipeline {
     this.events.fieldsSkipped('time_out_of_range', result.badFields, { exporter: exporter.key });
     this.events.fieldsSkipped('length_mismatch', result.misfits, { exporter: exporter.key });
     this.events.recordsDecoded(version, result.records.length);
-    const documents = new Array<FlowDocument>(result.records.length);
+    const documents: FlowDocument[] = [];
     const options = this.settings.document;
     const ecs = options.ecs !== false;
     for (let i = 0; i < result.records.length; i++) {
-      const doc = buildDocument(result.records[i], exporter.address, receivedAtMs, options);
-      // ECS first: it reads the record as decoded (enrichment rewrites some of its strings, never what ECS reads).
-      if (ecs) doc.ecs = ecsJson(doc.fields, doc.host);
-      this.enricher?.enrich(doc, receivedAtMs, this.issues);
-      documents[i] = doc;
+      const record = result.records[i];
+      try {
+        const doc = buildDocument(record, exporter.address, receivedAtMs, options);
+        // ECS first: it reads the record as decoded (enrichment rewrites some of its strings, never what ECS reads).
+        if (ecs) doc.ecs = ecsJson(doc.fields, doc.host);
+        this.enricher?.enrich(doc, receivedAtMs, this.issues);
+        documents.push(doc);
+      } catch (error) {
+        // A bug of ours in documents, ECS or enrichment must not stop the collector: that record is dropped and
+        // counted as an internal error, as a decoder failure is, and the others go on.
+        this.events.packetDropped(new FlowError('internal_error', exporter.key, typeof version === 'number' ? version : undefined,
+          `document failure: ${(error as Error).message}`, record.domain));
+      }
     }
     if (this.issues.badLabels > 0) {
       this.events.fieldsSkipped('pod_labels_not_json', this.issues.badLabels, { exporter: exporter.key });
