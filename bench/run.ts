@@ -34,6 +34,11 @@ if (!only || only === 'decode') {
       `${formatSpread(d.cpuMicrosPerRecord)} µs`, exporter === 'aggregator' ? `≤ ${TARGETS.decodeMicros} µs` : '',
       exporter === 'aggregator' ? d.cpuMicrosPerRecord.median <= TARGETS.decodeMicros : undefined);
   }
+  log('the same without the ECS fields (document.ecs: false), Flow Aggregator records...');
+  const logstashShape = benchDecode('aggregator', seconds, 5, false);
+  log(`  ${formatSpread(logstashShape.cpuMicrosPerRecord)} µs CPU per record, ${logstashShape.octetsPerRecord.toFixed(0)} JSON octets per record`);
+  row(`  the same with document.ecs: false (${logstashShape.octetsPerRecord.toFixed(0)} B each): what the ECS fields cost is the difference`,
+    `${formatSpread(logstashShape.cpuMicrosPerRecord)} µs`);
 }
 
 let ours: UdpRun | undefined;
