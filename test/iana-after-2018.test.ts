@@ -40,9 +40,10 @@ describe('IANA elements assigned after 433', () => {
       [500, 'srhIPv6ActiveSegmentType', 'unsigned8'], [510, 'gtpuPduType', 'unsigned8'],
       [516, 'ipv6ExtensionHeaderTypeCountList', 'octetArray'], [520, 'tcpOptionsFull', 'octetArray'],
       [526, 'udpUnsafeOptions', 'unsigned64'], [529, 'udpUnsafeExIDList', 'octetArray'],
+      [530, 'pathDelayMeanDeltaMicroseconds', 'unsigned32'], [532, 'pathDelayMaxDeltaMicroseconds', 'unsigned32'],
     ];
     for (const [id, name, type] of expected) expect(registry.ipfixElement(0, id), String(id)).toMatchObject({ name, type });
-    for (let id = 434; id <= 529; id++) expect(registry.ipfixElement(0, id), String(id)).toBeDefined();
+    for (let id = 434; id <= 532; id++) expect(registry.ipfixElement(0, id), String(id)).toBeDefined();
   });
 
   it('decode from a hand-encoded IPFIX message under the default configuration', () => {
