@@ -43,7 +43,7 @@ describe('IANA elements assigned after 433', () => {
       [530, 'pathDelayMeanDeltaMicroseconds', 'unsigned32'], [532, 'pathDelayMaxDeltaMicroseconds', 'unsigned32'],
     ];
     for (const [id, name, type] of expected) expect(registry.ipfixElement(0, id), String(id)).toMatchObject({ name, type });
-    for (let id = 434; id <= 532; id++) expect(registry.ipfixElement(0, id), String(id)).toBeDefined();
+    for (let id = 434; id <= 533; id++) expect(registry.ipfixElement(0, id), String(id)).toBeDefined();
   });
 
   it('decode from a hand-encoded IPFIX message under the default configuration', () => {

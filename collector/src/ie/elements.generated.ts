@@ -585,6 +585,7 @@ export const BUILTIN_ELEMENTS: ReadonlyArray<readonly [number, number, string, s
   [0, 530, "pathDelayMeanDeltaMicroseconds", "unsigned32"],
   [0, 531, "pathDelayMinDeltaMicroseconds", "unsigned32"],
   [0, 532, "pathDelayMaxDeltaMicroseconds", "unsigned32"],
+  [0, 533, "pathDelaySumDeltaMicroseconds", "unsigned64"],
   [0, 95, "applicationId", "applicationId"],
   [2636, 137, "commonPropertiesId", "unsigned64"],
   [9, 8337, "ciscoServerBytesNetwork", "unsigned64"],
