@@ -2,7 +2,7 @@ import * as crypto from 'node:crypto';
 import type { FlowRecord } from '../decoders/types.js';
 import type { DecodedRecord, RecordLayout } from '../decoders/template.js';
 import { ByteBuffer } from './bytes.js';
-import { constant, JsonText, NEEDS_ESCAPE, raw, reserve, string, textBytes } from './json-bytes.js';
+import { constant, raw, reserve, string, textBytes } from './json-bytes.js';
 import { compileRecordWriter, type RecordWriter } from './record-writer.js';
 
 /** Where `@timestamp` comes from: the message's export time (the codec's choice), the flow's end, or receipt. */
@@ -84,8 +84,6 @@ function withBigInts(_key: string, value: unknown): unknown {
 function stringifyExact(value: unknown): string {
   return JSON.stringify(value, withBigInts).replace(BIGINT_PATTERN, '$1');
 }
-
-export { JsonText, NEEDS_ESCAPE };
 
 /** JSON of an object or array exactly as JSON.stringify writes it, but bigints as exact numbers. */
 function jsonObject(v: unknown): string {

@@ -1,5 +1,6 @@
 import type { DecodedRecord } from '../decoders/template.js';
-import { JsonText, type FlowDocument } from '../document/document.js';
+import type { FlowDocument } from '../document/document.js';
+import { JsonText } from '../document/json-bytes.js';
 import { BoundedCache } from '../shared/bounded-cache.js';
 import { ThroughputTracker } from './throughput.js';
 
