@@ -43,8 +43,32 @@ export function ip4(b: Buffer, o: number): string {
   return text;
 }
 
+// IPv6 addresses repeat as IPv4 ones do, and their text costs more to build (an array and a join): the same kind of
+// direct-mapped cache, keyed by the four 32-bit words of the address.
+const IP6_CACHE_BITS = 12;
+const ip6Words = new Int32Array(4 << IP6_CACHE_BITS);
+const ip6Texts = new Array<string | undefined>(1 << IP6_CACHE_BITS).fill(undefined);
+
 /** RFC 5952 text form: lower case, the longest run of two or more zero groups as "::", IPv4-mapped as dotted quad. */
 export function ip6(b: Buffer, o: number): string {
+  const w0 = (b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3];
+  const w1 = (b[o + 4] << 24) | (b[o + 5] << 16) | (b[o + 6] << 8) | b[o + 7];
+  const w2 = (b[o + 8] << 24) | (b[o + 9] << 16) | (b[o + 10] << 8) | b[o + 11];
+  const w3 = (b[o + 12] << 24) | (b[o + 13] << 16) | (b[o + 14] << 8) | b[o + 15];
+  const slot = Math.imul(w0 ^ Math.imul(w1, 0x85ebca6b) ^ Math.imul(w2, 0xc2b2ae35) ^ Math.imul(w3, 0x9e3779b1), 0x9e3779b1) >>> (32 - IP6_CACHE_BITS);
+  const at = slot << 2;
+  const known = ip6Texts[slot];
+  if (known !== undefined && ip6Words[at] === w0 && ip6Words[at + 1] === w1 && ip6Words[at + 2] === w2 && ip6Words[at + 3] === w3) return known;
+  const text = ip6Text(b, o);
+  ip6Words[at] = w0;
+  ip6Words[at + 1] = w1;
+  ip6Words[at + 2] = w2;
+  ip6Words[at + 3] = w3;
+  ip6Texts[slot] = text;
+  return text;
+}
+
+function ip6Text(b: Buffer, o: number): string {
   const groups = new Array<number>(8);
   for (let i = 0; i < 8; i++) groups[i] = (b[o + 2 * i] << 8) | b[o + 2 * i + 1];
   if (groups[0] === 0 && groups[1] === 0 && groups[2] === 0 && groups[3] === 0 && groups[4] === 0 && groups[5] === 0xffff) {

@@ -2,7 +2,8 @@ import * as crypto from 'node:crypto';
 import type { FlowRecord } from '../decoders/types.js';
 import type { DecodedRecord, RecordLayout } from '../decoders/template.js';
 import { ByteBuffer } from './bytes.js';
-import { constant, raw, reserve, string, textBytes } from './json-bytes.js';
+import { writeEcs } from './ecs.js';
+import { constant, reserve, string, textBytes } from './json-bytes.js';
 import { compileRecordWriter, type RecordWriter } from './record-writer.js';
 
 /** Where `@timestamp` comes from: the message's export time (the codec's choice), the flow's end, or receipt. */
@@ -33,8 +34,8 @@ export interface FlowDocument {
   layout: RecordLayout;
   /** The record's origin (see FlowRecord): what its deterministic document id is made of. */
   origin: RecordOrigin;
-  /** The ECS members (`,"event":{...},...`, see ecs.ts) written after the target object; '' for none. */
-  ecs: string;
+  /** Write the ECS members (`,"event":{...},...`, see ecs.ts) after the target object. */
+  ecs: boolean;
 }
 
 const FLOW_END_FIELDS = ['flowEndMilliseconds', 'flowEndSeconds', 'flowEndMicroseconds', 'flowEndNanoseconds', 'last_switched'];
@@ -69,7 +70,7 @@ export function buildDocument(record: FlowRecord, host: string, receivedAtMs: nu
     fields: record.fields,
     layout: record.layout,
     origin: record,
-    ecs: '',
+    ecs: options.ecs !== false,
   };
 }
 
@@ -139,7 +140,7 @@ export function writeDocument(doc: FlowDocument, options: DocumentOptions, out: 
   reserve(out, p, envelope.room);
   out.pos = constant(out, p, envelope.tail);
   writerFor(doc.layout)(doc.fields, out);
-  out.pos = raw(out, out.pos, doc.ecs);
+  if (doc.ecs) writeEcs(doc.fields, doc.host, out);
   out.byte(0x7d);
 }
 

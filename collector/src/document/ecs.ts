@@ -1,6 +1,8 @@
 import * as crypto from 'node:crypto';
 import type { DecodedRecord } from '../decoders/template.js';
 import { BoundedCache } from '../shared/bounded-cache.js';
+import { ByteBuffer } from './bytes.js';
+import { constant, number, reserve, string, textBytes } from './json-bytes.js';
 
 /**
  * Elastic Common Schema fields of a flow record, as real fields beside the Logstash-shaped target object, so that
@@ -20,25 +22,21 @@ import { BoundedCache } from '../shared/bounded-cache.js';
  * counters (an IPFIX options record is not marked as such in the record). Filebeat's WLAN mapping (staIPv4Address
  * as source or destination by flowDirection) is not done.
  *
- * The result is one JSON text (`,"event":{...},...`) the document writer appends after the target object: it is
- * built from constant pieces and the record's values (addresses, times and numbers, which never need escaping),
- * one string per record and no intermediate objects.
+ * Written by the document writer after the target object (`,"event":{...},...`) straight into its output buffer:
+ * constant pieces pre-encoded, the record's values written in place, no string or object per record (building
+ * the text as a string and encoding it afterwards cost about 4 µs per record).
  */
 
 const TRANSPORT: Record<number, string> = {
   1: 'icmp', 2: 'igmp', 6: 'tcp', 17: 'udp', 47: 'gre', 50: 'esp', 51: 'ah', 58: 'ipv6-icmp', 132: 'sctp',
 };
 
-const START_FIELDS = ['flowStartNanoseconds', 'flowStartMicroseconds', 'flowStartMilliseconds', 'flowStartSeconds', 'first_switched'];
-const END_FIELDS = ['flowEndNanoseconds', 'flowEndMicroseconds', 'flowEndMilliseconds', 'flowEndSeconds', 'last_switched'];
-
-const firstOf = (f: DecodedRecord, names: readonly string[]): unknown => {
-  for (const name of names) {
-    const v = f[name];
-    if (v !== undefined) return v;
-  }
-  return undefined;
-};
+// Performance: every lookup below names its field (f.octetDeltaCount, not f[name]), so that each is an inline cache
+// per record shape; a loop over names would go through the megamorphic keyed lookup, several times slower.
+const startOf = (f: DecodedRecord): unknown =>
+  f.flowStartNanoseconds ?? f.flowStartMicroseconds ?? f.flowStartMilliseconds ?? f.flowStartSeconds ?? f.first_switched;
+const endOf = (f: DecodedRecord): unknown =>
+  f.flowEndNanoseconds ?? f.flowEndMicroseconds ?? f.flowEndMilliseconds ?? f.flowEndSeconds ?? f.last_switched;
 
 const isCount = (v: unknown): v is number | bigint => typeof v === 'number' || typeof v === 'bigint';
 // An address as the decoders write them; a string of another shape (a definitions file giving the name another type)
@@ -48,17 +46,23 @@ const address = (v: unknown): v is string => typeof v === 'string' && ADDRESS.te
 /** An address other than the unspecified one, which a template with both families carries for the absent one. */
 const specified = (v: unknown): v is string => address(v) && v !== '0.0.0.0' && v !== '::';
 
-function counter(f: DecodedRecord, delta: string, total: string, biflow: string): number | bigint | undefined {
-  const d = f[delta];
-  if (isCount(d)) return d;
-  const t = f[total];
-  if (isCount(t)) return t;
-  const b = f[biflow];
-  return isCount(b) ? b : undefined;
-}
+/** The first of a counter's delta, total and biflow elements that is a count. */
+const counter = (delta: unknown, total: unknown, biflow: unknown): number | bigint | undefined =>
+  isCount(delta) ? delta : isCount(total) ? total : isCount(biflow) ? biflow : undefined;
 
-const add = (a: number | bigint, b: number | bigint): number | bigint =>
-  typeof a === 'number' && typeof b === 'number' && Number.isSafeInteger(a + b) ? a + b : BigInt(a) + BigInt(b);
+/**
+ * The sum of two counters, exact: integers past 2^53 as a bigint. ECS is written while the document is serialised,
+ * where nothing may throw, so a counter a definitions file made a float is summed as a float (BigInt would throw).
+ */
+function add(a: number | bigint, b: number | bigint): number | bigint {
+  if (typeof a === 'number' && typeof b === 'number') {
+    const sum = a + b;
+    return Number.isSafeInteger(sum) || !Number.isInteger(a) || !Number.isInteger(b) ? sum : BigInt(a) + BigInt(b);
+  }
+  if (typeof a === 'number' && !Number.isInteger(a)) return a + Number(b);
+  if (typeof b === 'number' && !Number.isInteger(b)) return Number(a) + b;
+  return BigInt(a) + BigInt(b);
+}
 
 /** An ISO 8601 UTC time (as the decoders write them, up to nanosecond digits) as [epoch milliseconds, nanoseconds within]. */
 function parseTime(text: string): [number, number] | undefined {
@@ -81,7 +85,11 @@ const parsedTimes = new BoundedCache<string, [number, number] | undefined>(16_38
 const timeOf = (text: string) => parsedTimes.get(text, parseTime);
 
 /** A time plus or minus a duration in milliseconds, ISO with millisecond digits. */
-const shifted = (ms: number, byMs: number): string => new Date(ms + byMs).toISOString();
+/** Undefined past the dates JavaScript can write (a duration of 2^52 ms, a float64 duration): never a throw. */
+const shifted = (ms: number, byMs: number): string | undefined => {
+  const time = new Date(ms + byMs);
+  return Number.isNaN(time.getTime()) ? undefined : time.toISOString();
+};
 
 // --- Community ID v1 (https://github.com/corelight/community-id-spec), seed 0 ---
 
@@ -186,7 +194,8 @@ const sha1Base64: (input: Buffer) => string = typeof crypto.hash === 'function'
 const addressCache = new BoundedCache<string, Uint8Array | undefined>(65_536);
 const octetsOf = (text: string) => addressCache.get(text, addressOctets);
 
-// A connection is reported again and again (each active timeout): its Community ID is hashed once. Bounded.
+// A connection is reported again and again (each active timeout): its Community ID is hashed once. Bounded. (Maps
+// nested by address, protocol and ports cost more than this one key text: three Maps per new flow.)
 const communityIds = new BoundedCache<string, string | undefined>(65_536);
 const flowCommunityId = (source: string, destination: string, protocol: number, sourcePort: number, destinationPort: number) =>
   communityIds.get(`${source} ${destination} ${protocol} ${sourcePort} ${destinationPort}`, () => communityId(source, destination, protocol, sourcePort, destinationPort));
@@ -207,8 +216,79 @@ const RULE_ALLOW = 1;
 const RULE_DROP = 2;
 const RULE_REJECT = 3;
 
-/** The ECS fields of a record, as JSON text starting with a comma (`,"event":{...}...`), to follow the target object. */
-export function ecsJson(f: DecodedRecord, host: string): string {
+const C = (text: string) => textBytes(text);
+const EVENT_OPTIONS = C(',"event":{"kind":"event","category":["network"],"action":"netflow_options"');
+const EVENT_FLOW = C(',"event":{"kind":"event","category":["network"],"type":');
+const EVENT_SESSION = C(',"event":{"kind":"event","category":["network","session"],"type":');
+const TYPE_DENIED = C('["connection","denied"],"action":"netflow_flow"');
+const TYPE_ALLOWED = C('["connection","allowed"],"action":"netflow_flow"');
+const TYPE_CONNECTION = C('["connection"],"action":"netflow_flow"');
+const START = C(',"start":');
+const END = C(',"end":');
+const DURATION = C(',"duration":');
+const SOURCE = C(',"source":');
+const DESTINATION = C(',"destination":');
+const NETWORK = C(',"network":');
+const IP = C(',"ip":');
+const PORT = C(',"port":');
+const BYTES = C(',"bytes":');
+const PACKETS = C(',"packets":');
+const TRANSPORT_BYTES: Record<number, Uint8Array> = Object.fromEntries(Object.entries(TRANSPORT).map(([n, t]) => [n, C(`,"transport":"${t}"`)]));
+const IANA_NUMBER = C(',"iana_number":"');
+const QUOTE = C('"');
+const TYPE_IPV6 = C(',"type":"ipv6"');
+const TYPE_IPV4 = C(',"type":"ipv4"');
+const COMMUNITY_ID = C(',"community_id":');
+const RELATED = C(',"related":{"ip":[');
+const COMMA = C(',');
+const RELATED_END = C(']}');
+const OBSERVER = C(',"observer":{"ip":');
+const CLOSE = C('}');
+/** Room for the longest constant piece and a number after it. */
+const ROOM = 96;
+
+/** Writes `,"<name>":` and then members each with a leading comma: the first comma becomes the brace. */
+function openObject(out: ByteBuffer, p: number, name: Uint8Array): number {
+  reserve(out, p, ROOM);
+  return constant(out, p, name);
+}
+
+/** Closes an object opened at `start` whose members start at `members`; leaves nothing when it has none. */
+function closeObject(out: ByteBuffer, start: number, members: number, p: number): number {
+  if (p === members) return start;
+  out.buffer[members] = 0x7b; // the first member's comma
+  reserve(out, p, 1);
+  out.buffer[p] = 0x7d;
+  return p + 1;
+}
+
+function numberMember(out: ByteBuffer, p: number, key: Uint8Array, v: number | bigint): number {
+  reserve(out, p, ROOM);
+  return number(out, constant(out, p, key), v);
+}
+
+function stringMember(out: ByteBuffer, p: number, key: Uint8Array, v: string): number {
+  reserve(out, p, ROOM);
+  return string(out, constant(out, p, key), v);
+}
+
+function endpoint(out: ByteBuffer, p: number, name: Uint8Array, ip: string | undefined, port: unknown,
+  bytes: number | bigint | undefined, packets: number | bigint | undefined): number {
+  const start = p;
+  p = openObject(out, p, name);
+  const members = p;
+  if (ip !== undefined) p = stringMember(out, p, IP, ip);
+  if (typeof port === 'number') p = numberMember(out, p, PORT, port);
+  if (bytes !== undefined) p = numberMember(out, p, BYTES, bytes);
+  if (packets !== undefined) p = numberMember(out, p, PACKETS, packets);
+  return closeObject(out, start, members, p);
+}
+
+/**
+ * Writes the ECS fields of a record (`,"event":{...},...`, to follow the target object) at out.pos, as bytes: the
+ * constant pieces pre-encoded, the record's values (addresses, times and numbers) written in place.
+ */
+export function writeEcs(f: DecodedRecord, host: string, out: ByteBuffer): void {
   const ipv6Source = address(f.sourceIPv6Address);
   let sourceIp = ipv6Source ? f.sourceIPv6Address as string : address(f.sourceIPv4Address) ? f.sourceIPv4Address as string : undefined;
   let destinationIp = address(f.destinationIPv6Address) ? f.destinationIPv6Address as string : address(f.destinationIPv4Address) ? f.destinationIPv4Address as string : undefined;
@@ -216,46 +296,37 @@ export function ecsJson(f: DecodedRecord, host: string): string {
     || f.scope_netflow_cache !== undefined || f.scope_template !== undefined
     || (sourceIp === undefined && destinationIp === undefined && f.octetDeltaCount === undefined && f.octetTotalCount === undefined);
 
-  let event = options ? '"kind":"event","category":["network"],"action":"netflow_options"' : '';
-  let source = '';
-  let destination = '';
-  let network = '';
-  let related = '';
-  if (!options) {
+  let p = out.pos;
+  reserve(out, p, ROOM);
+  if (options) {
+    p = times(f, out, constant(out, p, EVENT_OPTIONS));
+    reserve(out, p, ROOM);
+    p = constant(out, p, CLOSE);
+  } else {
     const biflow = f.biflowDirection;
     const ingress = f.ingressNetworkPolicyRuleAction;
     const egress = f.egressNetworkPolicyRuleAction;
     const denied = ingress === RULE_DROP || ingress === RULE_REJECT || egress === RULE_DROP || egress === RULE_REJECT;
-    const type = denied ? '["connection","denied"]' : ingress === RULE_ALLOW || egress === RULE_ALLOW ? '["connection","allowed"]' : '["connection"]';
-    event = `"kind":"event","category":${biflow !== undefined ? '["network","session"]' : '["network"]'},"type":${type},"action":"netflow_flow"`;
+    p = constant(out, p, biflow !== undefined ? EVENT_SESSION : EVENT_FLOW);
+    p = constant(out, p, denied ? TYPE_DENIED : ingress === RULE_ALLOW || egress === RULE_ALLOW ? TYPE_ALLOWED : TYPE_CONNECTION);
+    p = times(f, out, p);
+    reserve(out, p, ROOM);
+    p = constant(out, p, CLOSE);
 
     let sourcePort = f.sourceTransportPort;
     let destinationPort = f.destinationTransportPort;
-    let bytes = counter(f, 'octetDeltaCount', 'octetTotalCount', 'initiatorOctets');
-    let packets = counter(f, 'packetDeltaCount', 'packetTotalCount', 'initiatorPackets');
-    let reverseBytes = counter(f, 'reverseOctetDeltaCount', 'reverseOctetTotalCount', 'responderOctets');
-    let reversePackets = counter(f, 'reversePacketDeltaCount', 'reversePacketTotalCount', 'responderPackets');
+    let bytes = counter(f.octetDeltaCount, f.octetTotalCount, f.initiatorOctets);
+    let packets = counter(f.packetDeltaCount, f.packetTotalCount, f.initiatorPackets);
+    let reverseBytes = counter(f.reverseOctetDeltaCount, f.reverseOctetTotalCount, f.responderOctets);
+    let reversePackets = counter(f.reversePacketDeltaCount, f.reversePacketTotalCount, f.responderPackets);
     const networkBytes = bytes === undefined ? undefined : reverseBytes === undefined ? bytes : add(bytes, reverseBytes);
     const networkPackets = packets === undefined ? undefined : reversePackets === undefined ? packets : add(packets, reversePackets);
-
     const protocol = f.protocolIdentifier;
-    if (typeof protocol === 'number') {
-      const transport = TRANSPORT[protocol];
-      if (transport !== undefined) network += `,"transport":"${transport}"`;
-      network += `,"iana_number":"${protocol}"`;
-    }
-    if (sourceIp !== undefined || destinationIp !== undefined) {
-      network += ipv6Source || (sourceIp === undefined && address(f.destinationIPv6Address)) ? ',"type":"ipv6"' : ',"type":"ipv4"';
-    }
-    if (networkBytes !== undefined) network += `,"bytes":${networkBytes}`;
-    if (networkPackets !== undefined) network += `,"packets":${networkPackets}`;
-    if (sourceIp !== undefined && destinationIp !== undefined && typeof protocol === 'number') {
-      const [p1, p2] = protocol === 1 || protocol === 58
-        ? icmpTypeCode(f, protocol)
-        : [typeof sourcePort === 'number' ? sourcePort : 0, typeof destinationPort === 'number' ? destinationPort : 0];
-      const id = flowCommunityId(sourceIp, destinationIp, protocol, p1, p2);
-      if (id !== undefined) network += `,"community_id":"${id}"`;
-    }
+    const networkIp6 = ipv6Source || (sourceIp === undefined && address(f.destinationIPv6Address));
+    const sourceIpBefore = sourceIp;
+    const destinationIpBefore = destinationIp;
+    const originalSourcePort = sourcePort;
+    const originalDestinationPort = destinationPort;
 
     if (biflow === 2) {
       // The reverse direction initiated the biflow: ECS's source is the initiator.
@@ -264,36 +335,60 @@ export function ecsJson(f: DecodedRecord, host: string): string {
       [bytes, reverseBytes] = [reverseBytes, bytes];
       [packets, reversePackets] = [reversePackets, packets];
     }
-    source = endpoint(sourceIp, sourcePort, bytes, packets);
-    destination = endpoint(destinationIp, destinationPort, reverseBytes, reversePackets);
-    if (sourceIp !== undefined && destinationIp !== undefined && sourceIp !== destinationIp) related = `"${sourceIp}","${destinationIp}"`;
-    else if (sourceIp !== undefined || destinationIp !== undefined) related = `"${sourceIp ?? destinationIp}"`;
-  }
+    p = endpoint(out, p, SOURCE, sourceIp, sourcePort, bytes, packets);
+    p = endpoint(out, p, DESTINATION, destinationIp, destinationPort, reverseBytes, reversePackets);
 
-  event += times(f);
+    const start = p;
+    p = openObject(out, p, NETWORK);
+    const members = p;
+    if (typeof protocol === 'number') {
+      const transport = TRANSPORT_BYTES[protocol];
+      if (transport !== undefined) p = constant(out, p, transport);
+      reserve(out, p, ROOM);
+      p = constant(out, number(out, constant(out, p, IANA_NUMBER), protocol), QUOTE);
+    }
+    if (sourceIpBefore !== undefined || destinationIpBefore !== undefined) {
+      reserve(out, p, ROOM);
+      p = constant(out, p, networkIp6 ? TYPE_IPV6 : TYPE_IPV4);
+    }
+    if (networkBytes !== undefined) p = numberMember(out, p, BYTES, networkBytes);
+    if (networkPackets !== undefined) p = numberMember(out, p, PACKETS, networkPackets);
+    if (sourceIpBefore !== undefined && destinationIpBefore !== undefined && typeof protocol === 'number') {
+      const [p1, p2] = protocol === 1 || protocol === 58
+        ? icmpTypeCode(f, protocol)
+        : [typeof originalSourcePort === 'number' ? originalSourcePort : 0, typeof originalDestinationPort === 'number' ? originalDestinationPort : 0];
+      const id = flowCommunityId(sourceIpBefore, destinationIpBefore, protocol, p1, p2);
+      if (id !== undefined) p = stringMember(out, p, COMMUNITY_ID, id);
+    }
+    p = closeObject(out, start, members, p);
+
+    if (sourceIp !== undefined || destinationIp !== undefined) {
+      p = stringMember(out, p, RELATED, (sourceIp ?? destinationIp)!);
+      if (sourceIp !== undefined && destinationIp !== undefined && sourceIp !== destinationIp) p = stringMember(out, p, COMMA, destinationIp);
+      reserve(out, p, ROOM);
+      p = constant(out, p, RELATED_END);
+    }
+  }
   const observer = specified(f.originalExporterIPv4Address) ? f.originalExporterIPv4Address
     : specified(f.originalExporterIPv6Address) ? f.originalExporterIPv6Address : host;
-  let out = `,"event":{${event}}`;
-  if (source !== '') out += `,"source":{${source.slice(1)}}`;
-  if (destination !== '') out += `,"destination":{${destination.slice(1)}}`;
-  if (network !== '') out += `,"network":{${network.slice(1)}}`;
-  if (related !== '') out += `,"related":{"ip":[${related}]}`;
-  return `${out},"observer":{"ip":"${observer}"}`;
+  p = stringMember(out, p, OBSERVER, observer);
+  reserve(out, p, ROOM);
+  out.pos = constant(out, p, CLOSE);
 }
 
-function endpoint(ip: string | undefined, port: unknown, bytes: number | bigint | undefined, packets: number | bigint | undefined): string {
-  let s = '';
-  if (ip !== undefined) s += `,"ip":"${ip}"`;
-  if (typeof port === 'number') s += `,"port":${port}`;
-  if (bytes !== undefined) s += `,"bytes":${bytes}`;
-  if (packets !== undefined) s += `,"packets":${packets}`;
-  return s;
+const scratch = new ByteBuffer(4096);
+
+/** The ECS fields of a record as JSON text starting with a comma (what writeEcs writes), for tests and tools. */
+export function ecsJson(f: DecodedRecord, host: string): string {
+  scratch.pos = 0;
+  writeEcs(f, host, scratch);
+  return scratch.takeString();
 }
 
-/** event.start, event.end and event.duration (nanoseconds), as JSON members each with a leading comma. */
-function times(f: DecodedRecord): string {
-  const startText = firstOf(f, START_FIELDS);
-  const endText = firstOf(f, END_FIELDS);
+/** event.start, event.end and event.duration (nanoseconds), as JSON members each with a leading comma, from p. */
+function times(f: DecodedRecord, out: ByteBuffer, p: number): number {
+  const startText = startOf(f);
+  const endText = endOf(f);
   const start = typeof startText === 'string' ? timeOf(startText) : undefined;
   const end = typeof endText === 'string' ? timeOf(endText) : undefined;
   let startIso = start ? startText as string : undefined;
@@ -311,10 +406,9 @@ function times(f: DecodedRecord): string {
       else if (end) startIso = shifted(end[0], -Math.round(durationMs));
     }
   }
-  let s = '';
-  if (startIso !== undefined) s += `,"start":"${startIso}"`;
-  if (endIso !== undefined) s += `,"end":"${endIso}"`;
+  if (startIso !== undefined) p = stringMember(out, p, START, startIso);
+  if (endIso !== undefined) p = stringMember(out, p, END, endIso);
   // An end before the start (an exporter's clock) is no duration at all.
-  if (durationNs !== undefined && durationNs >= 0) s += `,"duration":${durationNs}`;
-  return s;
+  if (durationNs !== undefined && durationNs >= 0) p = numberMember(out, p, DURATION, durationNs);
+  return p;
 }

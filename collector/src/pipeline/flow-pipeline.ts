@@ -3,7 +3,6 @@ import type { CompiledTemplate, TemplateDefinition } from '../decoders/template.
 import { sharedTemplateCompiler } from '../decoders/template-cache.js';
 import { FlowError, type Decoder, type DecodeResult } from '../decoders/types.js';
 import { buildDocument, type DocumentOptions, type FlowDocument } from '../document/document.js';
-import { ecsJson } from '../document/ecs.js';
 import { AntreaEnricher, ENRICHMENT_FIELDS, type EnrichmentIssues, type EnrichmentOptions } from '../enrich/antrea.js';
 import type { ElementRegistry } from '../ie/registry.js';
 import { SequenceTracker } from '../session/sequence.js';
@@ -87,13 +86,10 @@ export class FlowPipeline {
     this.events.recordsDecoded(version, result.records.length);
     const documents: FlowDocument[] = [];
     const options = this.settings.document;
-    const ecs = options.ecs !== false;
     for (let i = 0; i < result.records.length; i++) {
       const record = result.records[i];
       try {
         const doc = buildDocument(record, exporter.address, receivedAtMs, options);
-        // ECS first: it reads the record as decoded (enrichment rewrites some of its strings, never what ECS reads).
-        if (ecs) doc.ecs = ecsJson(doc.fields, doc.host);
         this.enricher?.enrich(doc, receivedAtMs, this.issues);
         documents.push(doc);
       } catch (error) {
