@@ -18,6 +18,8 @@ export interface PipelineSettings {
   pending: PendingLimits;
   /** Bounds on template state; the defaults when left out. */
   templates?: TemplateLimits;
+  /** Template and field counts shared with the other decode workers' sessions (see TemplateSession). */
+  templateTotals?: Int32Array;
   /** Undefined switches enrichment off: documents are then exactly what the Logstash codec emits. */
   enrichment: EnrichmentOptions | undefined;
 }
@@ -46,7 +48,7 @@ export class FlowPipeline {
       reservedFields: settings.enrichment ? ENRICHMENT_FIELDS : [],
     };
     this.compile = sharedTemplateCompiler(compileOptions);
-    this.session = new TemplateSession(this.compile, settings.templateTimeoutMs, settings.pending, settings.templates);
+    this.session = new TemplateSession(this.compile, settings.templateTimeoutMs, settings.pending, settings.templates, settings.templateTotals);
     this.decoders = createDecoders(compileOptions);
     this.enricher = settings.enrichment ? new AntreaEnricher(settings.enrichment) : undefined;
   }

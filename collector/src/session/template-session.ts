@@ -127,6 +127,12 @@ export class TemplateSession implements DecoderSession {
     private readonly templateTimeoutMs: number,
     private readonly pendingLimits: PendingLimits,
     private readonly limits: TemplateLimits = TEMPLATE_LIMIT_DEFAULTS,
+    /**
+     * Templates and fields held by every session of the process ([templates, fields], shared by the decode
+     * workers), against which maxTemplates and maxTemplateFields are checked; without it, this session's own.
+     * Sessions check, then add: workers learning at the same instant can pass a limit by one template each.
+     */
+    private readonly totals?: Int32Array,
   ) {}
 
   template(exporter: ExporterSessionKey, domain: number, templateId: number): CompiledTemplate | undefined {
@@ -154,6 +160,10 @@ export class TemplateSession implements DecoderSession {
     templates.set(definition.templateId, { compiled, lastSeenMs: nowMs, expires: exporter.expires, address: exporter.address });
     this.templateCount++;
     this.fieldCount += definition.fields.length;
+    if (this.totals) {
+      Atomics.add(this.totals, 0, 1);
+      Atomics.add(this.totals, 1, definition.fields.length);
+    }
     this.perAddress.set(exporter.address, (this.perAddress.get(exporter.address) ?? 0) + 1);
     return compiled;
   }
@@ -169,11 +179,13 @@ export class TemplateSession implements DecoderSession {
     if ((this.perAddress.get(exporter.address) ?? 0) + added > l.maxTemplatesPerExporter) {
       return { refused: 'templates_per_exporter', reason: `the exporter already has decoding.maxTemplatesPerExporter (${l.maxTemplatesPerExporter}) templates` };
     }
-    if (this.templateCount + added > l.maxTemplates) {
+    const templateCount = this.totals ? Atomics.load(this.totals, 0) : this.templateCount;
+    const fieldCount = this.totals ? Atomics.load(this.totals, 1) : this.fieldCount;
+    if (templateCount + added > l.maxTemplates) {
       return { refused: 'templates', reason: `the collector already holds decoding.maxTemplates (${l.maxTemplates}) templates` };
     }
     const freed = existing ? existing.compiled.definition.fields.length : 0;
-    if (this.fieldCount - freed + fields > l.maxTemplateFields) {
+    if (fieldCount - freed + fields > l.maxTemplateFields) {
       return { refused: 'template_fields', reason: `the collector's templates would pass decoding.maxTemplateFields (${l.maxTemplateFields}) fields` };
     }
     return undefined;
@@ -182,6 +194,10 @@ export class TemplateSession implements DecoderSession {
   private forgetEntry(entry: TemplateEntry): void {
     this.templateCount--;
     this.fieldCount -= entry.compiled.definition.fields.length;
+    if (this.totals) {
+      Atomics.sub(this.totals, 0, 1);
+      Atomics.sub(this.totals, 1, entry.compiled.definition.fields.length);
+    }
     const left = (this.perAddress.get(entry.address) ?? 1) - 1;
     if (left > 0) this.perAddress.set(entry.address, left);
     else this.perAddress.delete(entry.address);
