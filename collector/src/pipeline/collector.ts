@@ -214,8 +214,9 @@ export class Collector {
       this.events.messagesDropped('queue_full', 1, backlog);
       return;
     }
-    this.workers!.submit(message, exporter, receivedAtMs);
-    if (!this.paused && this.mustPause(this.sink!)) this.pause(this.sink!);
+    const outcome = this.workers!.submit(message, exporter, receivedAtMs);
+    if (outcome === 'dropped') this.events.messagesDropped('queue_full', 1, backlog);
+    else if (!this.paused && (outcome === 'congested' || this.mustPause(this.sink!))) this.pause(this.sink!);
   }
 
   private deliver(documents: FlowDocument[]): void {
@@ -280,7 +281,7 @@ export class Collector {
   private maybeResume(): void {
     if (!this.paused || !this.sink) return;
     const { maxQueueDocuments, maxQueueBytes } = this.config.output;
-    const drained = this.sink.queued < maxQueueDocuments / 2 && this.backlogBytes() < maxQueueBytes / 2;
+    const drained = this.sink.queued < maxQueueDocuments / 2 && this.backlogBytes() < maxQueueBytes / 2 && !this.workers?.congested;
     const backpressure = this.sink.backpressure?.();
     if (drained && !(backpressure && (backpressure.pause || (this.workers?.queuedBytes ?? 0) >= backpressure.roomBytes))) {
       this.paused = false;

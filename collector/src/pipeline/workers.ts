@@ -19,6 +19,12 @@ const COPY_BELOW_OCTETS = 64 * 1024;
  * rates each batch is the one datagram of a loop turn, under load batches grow, and postMessage costs stay small.
  */
 const MAX_BATCHES_IN_FLIGHT = 2;
+/**
+ * Octets of datagrams one worker may have waiting (about 150 ms of a busy exporter's stream): a worker that
+ * cannot keep up gets no deeper queue, only more latency and memory. Past half of it TCP exporters are paused,
+ * past it messages for that worker are dropped (counted), whatever output.maxQueueBytes allows.
+ */
+export const WORKER_QUEUE_OCTETS = 8 * 1024 * 1024;
 const RESTART_WINDOW_MS = 60_000;
 /** Documents' octets per datagram octet before any answer has said (Antrea records: about 3). */
 const INITIAL_EXPANSION = 4;
@@ -191,11 +197,20 @@ export class DecodeWorkers {
     });
   }
 
-  /** One datagram for the worker that owns its exporter session. */
-  submit(message: Buffer, exporter: ExporterSessionKey, receivedAtMs: number): void {
+  /** True while some worker holds more than half of WORKER_QUEUE_OCTETS: TCP exporters are to wait. */
+  get congested(): boolean {
+    return this.slots.some((slot) => slot.queuedBytes >= WORKER_QUEUE_OCTETS / 2);
+  }
+
+  /**
+   * One datagram for the worker that owns its exporter session. 'dropped' when that worker's queue is full
+   * (the caller counts it), 'congested' when it is past half full.
+   */
+  submit(message: Buffer, exporter: ExporterSessionKey, receivedAtMs: number): 'taken' | 'congested' | 'dropped' {
     let route = this.routes.get(exporter);
     if (!route) route = this.route(exporter);
     const slot = this.slots[route.slot];
+    if (slot.queuedBytes >= WORKER_QUEUE_OCTETS) return 'dropped';
     const header = route.header;
     const need = HEADER_OCTETS - 5 + header.length + message.length;
     if (slot.pos + need > slot.buffer.length) this.seal(slot);
@@ -204,8 +219,10 @@ export class DecodeWorkers {
     b.writeUInt32LE(message.length, p);
     b.writeDoubleLE(receivedAtMs, p + 4);
     p += 12;
-    p += header.copy(b, p);
-    p += message.copy(b, p);
+    b.set(header, p); // TypedArray.set: a memcpy, cheaper than Buffer.copy's checks for small copies
+    p += header.length;
+    b.set(message, p);
+    p += message.length;
     slot.pos = p;
     slot.datagrams++;
     slot.queuedBytes += need;
@@ -217,6 +234,7 @@ export class DecodeWorkers {
       this.scheduled = true;
       setImmediate(this.endOfTurn);
     }
+    return slot.queuedBytes >= WORKER_QUEUE_OCTETS / 2 ? 'congested' : 'taken';
   }
 
   private route(exporter: ExporterSessionKey): ExporterRoute {

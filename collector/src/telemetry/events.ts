@@ -240,7 +240,7 @@ export class InternalEvents {
   messagesDropped(reason: 'queue_full', count: number, queuedBytes: number): void {
     this.metrics.packetsDropped.inc({ reason }, count);
     this.limited(`dropped:${reason}`, (suppressed) =>
-      this.log.error({ reason, count, queuedBytes, suppressed }, 'export messages dropped undecoded: the decode workers and the sink are past twice output.maxQueueBytes'),
+      this.log.error({ reason, count, queuedBytes, suppressed }, 'export messages dropped undecoded: the decode workers cannot keep up (a worker\'s queue is full, or with the sink past twice output.maxQueueBytes)'),
     );
   }
 
