@@ -1,5 +1,6 @@
 // Decode workers (decoding.workers): the collector decodes in worker threads with exporter affinity, and must
 // write exactly what it writes when decoding on its main thread. Through the real collector, on loopback sockets.
+import { spawnSync } from 'node:child_process';
 import { createSocket, type Socket } from 'node:dgram';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,6 +21,7 @@ import { InternalEvents } from '../collector/src/telemetry/events.js';
 import { createMetrics } from '../collector/src/telemetry/metrics.js';
 import { aggregatorLayout, aggregatorRecord, dataMessage, templateMessage } from './support/antrea-encoder.js';
 import { ANTREA, counter, LOGSTASH, SOFTFLOWD } from './support/offline.js';
+import { BIN } from './support/process.js';
 import { until } from './support/wait.js';
 
 const CAPTURES = [
@@ -106,8 +108,8 @@ const data = (domain: number, sequence: number) =>
   dataMessage(header(sequence, domain), 300, layout, [aggregatorRecord(sequence, { sourcePodName: `pod-${domain}-${sequence}` })]);
 
 /** A collector with two workers that has decoded one record from exporter `a` (domain 1) and one from `b` (domain 2). */
-async function startedWithTwoExporters(dir: string, a: Socket, b: Socket, log: Logger): Promise<Collector> {
-  const collector = (running = new Collector(configFor(dir, 2), log));
+async function startedWithTwoExporters(dir: string, a: Socket, b: Socket, log: Logger, env: Record<string, string> = {}): Promise<Collector> {
+  const collector = (running = new Collector(configFor(dir, 2, env), log));
   await collector.start();
   const port = collector.inputAddress('udp')!.port;
   await send(a, port, templateMessage(header(0, 1), 300, layout));
@@ -176,7 +178,8 @@ describe('decode workers', () => {
     const dir = mkdtempSync(join(tmpdir(), 'elkfc-workers-crash-'));
     const [[a], [b]] = await exportersOnBothWorkers(1);
     const lines: string[] = [];
-    const collector = await startedWithTwoExporters(dir, a, b, pino({ level: 'info' }, { write: (line: string) => lines.push(line) }));
+    // Room for two templates in all: the dead worker's must leave the shared count, or its successor's is refused.
+    const collector = await startedWithTwoExporters(dir, a, b, pino({ level: 'info' }, { write: (line: string) => lines.push(line) }), { ELKFC_DECODING_MAX_TEMPLATES: '2' });
     const port = collector.inputAddress('udp')!.port;
     const decoded = () => counter(collector.events.metrics, 'elkfc_records_decoded_total');
 
@@ -190,9 +193,25 @@ describe('decode workers', () => {
     await send(a, port, templateMessage(header(1, 1), 300, layout));
     await send(a, port, data(1, 2));
     await until(async () => (await decoded()) === 4, 10_000, 'records of the restarted worker');
+    expect(await counter(collector.events.metrics, 'elkfc_templates_refused_total')).toBe(0);
     await collector.stop();
     running = undefined;
     expect(writtenPairs(dir)).toHaveLength(4);
+  });
+
+  it('run housekeeping in every worker: templates expire there, and the gauges show what all of them hold', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'elkfc-workers-upkeep-'));
+    const [[a], [b]] = await exportersOnBothWorkers(1);
+    const collector = await startedWithTwoExporters(dir, a, b, pino({ level: 'silent' }));
+    const metric = (name: string) => counter(collector.events.metrics, name);
+    const upkeep = (nowMs: number) => (collector as unknown as { upkeep(nowMs: number): Promise<void> }).upkeep(nowMs);
+    await upkeep(Date.now());
+    await until(async () => (await metric('elkfc_templates_active')) === 2, 10_000, 'both workers\' templates in the gauge');
+    expect(await metric('elkfc_template_fields')).toBeGreaterThan(2 * 60);
+    await upkeep(Date.now() + 3_600_000); // past decoding.templateTimeoutSecs (1800)
+    await until(async () => (await metric('elkfc_templates_expired_total')) === 2, 10_000, 'templates expired in both workers');
+    await until(async () => (await metric('elkfc_templates_active')) === 0, 10_000, 'the gauge at zero');
+    expect((await collector.workers!.stats()).templatesPerWorker).toEqual([0, 0]);
   });
 
   it('refuse a decoding.workers that is not auto or a whole number of threads, naming the key', () => {
@@ -201,6 +220,9 @@ describe('decode workers', () => {
       expect(() => loadConfig(undefined, { ELKFC_DECODING_WORKERS: bad })).toThrow(/decoding\.workers \(from ELKFC_DECODING_WORKERS\)/);
     }
     expect(loadConfig(undefined, {}).decoding.workers).toBe('auto');
+    const run = spawnSync('node', [BIN, 'run'], { env: { ...process.env, ELKFC_DECODING_WORKERS: 'many' }, encoding: 'utf8' });
+    expect(run.status).toBe(2);
+    expect(run.stderr.trim().split('\n')).toEqual([expect.stringContaining('decoding.workers (from ELKFC_DECODING_WORKERS): expected auto or a whole number of threads')]);
     expect(loadConfig(undefined, { ELKFC_DECODING_WORKERS: '0' }).decoding.workers).toBe(0);
   });
 

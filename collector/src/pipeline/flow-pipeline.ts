@@ -7,7 +7,7 @@ import { ecsJson } from '../document/ecs.js';
 import { AntreaEnricher, ENRICHMENT_FIELDS, type EnrichmentIssues, type EnrichmentOptions } from '../enrich/antrea.js';
 import type { ElementRegistry } from '../ie/registry.js';
 import { SequenceTracker } from '../session/sequence.js';
-import { reliableTransport, TemplateSession, type ExporterSessionKey, type PendingLimits, type TemplateLimits } from '../session/template-session.js';
+import { reliableTransport, TemplateSession, type ExporterSessionKey, type PendingLimits, type SharedTemplateCounts, type TemplateLimits } from '../session/template-session.js';
 import type { InternalEvents } from '../telemetry/events.js';
 
 export interface PipelineSettings {
@@ -19,7 +19,7 @@ export interface PipelineSettings {
   /** Bounds on template state; the defaults when left out. */
   templates?: TemplateLimits;
   /** Template and field counts shared with the other decode workers' sessions (see TemplateSession). */
-  templateTotals?: Int32Array;
+  templateCounts?: SharedTemplateCounts;
   /** Undefined switches enrichment off: documents are then exactly what the Logstash codec emits. */
   enrichment: EnrichmentOptions | undefined;
 }
@@ -48,7 +48,7 @@ export class FlowPipeline {
       reservedFields: settings.enrichment ? ENRICHMENT_FIELDS : [],
     };
     this.compile = sharedTemplateCompiler(compileOptions);
-    this.session = new TemplateSession(this.compile, settings.templateTimeoutMs, settings.pending, settings.templates, settings.templateTotals);
+    this.session = new TemplateSession(this.compile, settings.templateTimeoutMs, settings.pending, settings.templates, settings.templateCounts);
     this.decoders = createDecoders(compileOptions);
     this.enricher = settings.enrichment ? new AntreaEnricher(settings.enrichment) : undefined;
   }

@@ -1,7 +1,7 @@
 import type { CollectorConfig } from '../config/schema.js';
 import type { DocumentOptions } from '../document/document.js';
 import type { ElementRegistry } from '../ie/registry.js';
-import type { TemplateLimits } from '../session/template-session.js';
+import type { SharedTemplateCounts, TemplateLimits } from '../session/template-session.js';
 import type { PipelineSettings } from './flow-pipeline.js';
 
 /**
@@ -20,9 +20,9 @@ export function templateLimits(config: CollectorConfig): TemplateLimits {
 /**
  * `share` splits the per-pipeline memory bounds (held data sets, throughput state) among that many decode
  * workers, so that all of them together hold what the configuration allows. Template limits are not split:
- * workers count templates in shared totals (`templateTotals`).
+ * workers count templates in shared totals (`templateCounts`).
  */
-export function pipelineSettings(config: CollectorConfig, registry: ElementRegistry, share = 1, templateTotals?: Int32Array): PipelineSettings {
+export function pipelineSettings(config: CollectorConfig, registry: ElementRegistry, share = 1, templateCounts?: SharedTemplateCounts): PipelineSettings {
   const d = config.decoding;
   const part = (n: number) => Math.ceil(n / share);
   return {
@@ -32,7 +32,7 @@ export function pipelineSettings(config: CollectorConfig, registry: ElementRegis
     templateTimeoutMs: d.templateTimeoutSecs * 1000,
     pending: { maxSets: part(d.pendingMaxSets), maxBytes: part(d.pendingMaxBytes), maxAgeMs: d.pendingMaxAgeSecs * 1000 },
     templates: templateLimits(config),
-    templateTotals,
+    templateCounts,
     enrichment: config.enrichment.enabled
       ? { throughputMaxKeys: part(config.enrichment.throughputMaxKeys), throughputIdleTimeoutMs: config.enrichment.throughputIdleTimeoutSecs * 1000 }
       : undefined,

@@ -22,8 +22,8 @@ export interface WorkerSetup {
   config: CollectorConfig;
   sink: string;
   logLevel: string;
-  /** [templates, fields] over every worker (TemplateSession's shared totals). */
-  templateTotals: SharedArrayBuffer;
+  /** [templates, fields] over every worker, then each worker's own pair (TemplateSession's shared counts). */
+  templateCounts: SharedArrayBuffer;
 }
 
 export type ToWorker =

@@ -29,7 +29,8 @@ export function runDecodeWorker(setup: WorkerSetup, port: MessagePort): void {
   const log = pino({ level: setup.logLevel, base: { worker: setup.index }, timestamp: false }, { write: (line: string) => post({ type: 'log', line }) });
   const events = new InternalEvents(createMetrics({ processMetrics: false }), log);
   const { config } = setup;
-  const settings = pipelineSettings(config, buildRegistry(config), setup.workers, new Int32Array(setup.templateTotals));
+  const counts = { all: new Int32Array(setup.templateCounts, 0, 2), own: new Int32Array(setup.templateCounts, 8 * (setup.index + 1), 2) };
+  const settings = pipelineSettings(config, buildRegistry(config), setup.workers, counts);
   const pipeline = new FlowPipeline(settings, events);
   const encoder = createEncoder(setup.sink, config, settings.document);
   const exporters = new Map<string, ExporterSessionKey>();

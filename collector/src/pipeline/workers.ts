@@ -98,7 +98,6 @@ interface Slot {
   /** Its stored templates as last gathered: what a restarted worker starts from. */
   templates: StoredTemplate[];
   lastError?: Error;
-  stopping: boolean;
 }
 
 /** Header bytes of an exporter session (key, flags, address), made once per session object. */
@@ -126,7 +125,8 @@ export interface DecodeWorkersOptions {
 export class DecodeWorkers {
   private readonly slots: Slot[] = [];
   private readonly routes = new WeakMap<ExporterSessionKey, ExporterRoute>();
-  private readonly templateTotals = new SharedArrayBuffer(8);
+  /** [templates, fields] of all workers, then of each (see TemplateSession): a dead worker's are taken off. */
+  private readonly templateCounts: SharedArrayBuffer;
   private total = 0;
   /** Octets of serialised documents per octet of datagram, as the workers' answers go (a moving average). */
   private expansion = INITIAL_EXPANSION;
@@ -135,7 +135,9 @@ export class DecodeWorkers {
   private stopping = false;
   private readonly deaths: number[] = [];
 
-  constructor(private readonly options: DecodeWorkersOptions) {}
+  constructor(private readonly options: DecodeWorkersOptions) {
+    this.templateCounts = new SharedArrayBuffer(8 * (options.workers + 1));
+  }
 
   get count(): number {
     return this.options.workers;
@@ -158,14 +160,14 @@ export class DecodeWorkers {
     const { config, sink, log } = this.options;
     const setup: WorkerSetup = {
       elkfcDecodeWorker: true, index, workers: this.options.workers, config, sink,
-      logLevel: log.level, templateTotals: this.templateTotals,
+      logLevel: log.level, templateCounts: this.templateCounts,
     };
     const script = workerScript();
     const worker = new Worker(script.url, { eval: script.eval, workerData: setup, stdout: false, stderr: false });
     const previous = this.slots[index];
     const slot: Slot = previous ?? {
       index, worker, buffer: Buffer.allocUnsafeSlow(BATCH_CAPACITY), pos: 0, datagrams: 0, outbox: [], inFlight: [],
-      queuedBytes: 0, gauges: new Map(), requests: new Map(), templates: [], stopping: false,
+      queuedBytes: 0, gauges: new Map(), requests: new Map(), templates: [],
     };
     slot.worker = worker;
     slot.lastError = undefined;
@@ -462,6 +464,10 @@ export class DecodeWorkers {
     this.total -= octets;
     slot.gauges.clear();
     this.publishGauges();
+    // Its templates went with it: out of the totals the template limits are checked against.
+    const all = new Int32Array(this.templateCounts, 0, 2);
+    const own = new Int32Array(this.templateCounts, 8 * (slot.index + 1), 2);
+    for (const i of [0, 1]) Atomics.sub(all, i, Atomics.exchange(own, i, 0));
     // Control messages already posted went with it; the outbox (not yet posted) goes to its successor.
     const now = Date.now();
     while (this.deaths.length > 0 && now - this.deaths[0] > RESTART_WINDOW_MS) this.deaths.shift();

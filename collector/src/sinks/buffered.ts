@@ -9,7 +9,8 @@ const FLUSH_AT_BYTES = 4 * 1024 * 1024;
 
 /**
  * Shared by the byte-stream sinks (file, stdout): documents are serialised on arrival straight into one
- * buffer (or arrive serialised by a decode worker and are copied in), written as one chunk at most every `flushIntervalMs` (or sooner when large), one write at a time.
+ * buffer (or arrive serialised by a decode worker and are copied in), written as one chunk at most every
+ * `flushIntervalMs` (or sooner when large), one write at a time.
  */
 export abstract class BufferedSink implements Sink {
   abstract readonly name: string;
