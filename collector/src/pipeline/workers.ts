@@ -83,7 +83,8 @@ type Outgoing = { batch: Batch } | { control: ToWorker };
 
 interface Slot {
   index: number;
-  worker: Worker;
+  /** Started when first needed (its first exporter, templates to restore): none until then. */
+  worker: Worker | undefined;
   buffer: Buffer;
   pos: number;
   datagrams: number;
@@ -98,6 +99,8 @@ interface Slot {
   /** Its stored templates as last gathered: what a restarted worker starts from. */
   templates: StoredTemplate[];
   lastError?: Error;
+  /** After a death, no new thread before this time (restarts back off). */
+  holdUntil: number;
 }
 
 /** Header bytes of an exporter session (key, flags, address), made once per session object. */
@@ -137,6 +140,12 @@ export class DecodeWorkers {
 
   constructor(private readonly options: DecodeWorkersOptions) {
     this.templateCounts = new SharedArrayBuffer(8 * (options.workers + 1));
+    for (let index = 0; index < options.workers; index++) {
+      this.slots.push({
+        index, worker: undefined, buffer: Buffer.allocUnsafeSlow(BATCH_CAPACITY), pos: 0, datagrams: 0, outbox: [], inFlight: [],
+        queuedBytes: 0, gauges: new Map(), requests: new Map(), templates: [], holdUntil: 0,
+      });
+    }
   }
 
   get count(): number {
@@ -151,52 +160,31 @@ export class DecodeWorkers {
     return Math.ceil(this.total * this.expansion);
   }
 
-  /** Starts every worker; resolves once each has loaded and said so. */
-  async start(): Promise<void> {
-    await Promise.all(Array.from({ length: this.options.workers }, (_, i) => this.spawn(i)));
-  }
-
-  private spawn(index: number): Promise<void> {
+  /**
+   * Starts worker `slot`'s thread. Workers start when first needed, not with the collector: one that never gets an
+   * exporter costs nothing (a thread loads in about half a second of CPU). Messages posted while it loads wait
+   * for it. One that fails to load is handled as one that died: logged at ERROR, counted, tried again.
+   */
+  private spawn(slot: Slot): Worker {
     const { config, sink, log } = this.options;
     const setup: WorkerSetup = {
-      elkfcDecodeWorker: true, index, workers: this.options.workers, config, sink,
+      elkfcDecodeWorker: true, index: slot.index, workers: this.options.workers, config, sink,
       logLevel: log.level, templateCounts: this.templateCounts,
     };
     const script = workerScript();
     const worker = new Worker(script.url, { eval: script.eval, workerData: setup, stdout: false, stderr: false });
-    const previous = this.slots[index];
-    const slot: Slot = previous ?? {
-      index, worker, buffer: Buffer.allocUnsafeSlow(BATCH_CAPACITY), pos: 0, datagrams: 0, outbox: [], inFlight: [],
-      queuedBytes: 0, gauges: new Map(), requests: new Map(), templates: [],
-    };
     slot.worker = worker;
     slot.lastError = undefined;
-    this.slots[index] = slot;
-    return new Promise((resolve, reject) => {
-      let ready = false;
-      worker.on('message', (message: FromWorker) => {
-        if (message.type === 'ready') {
-          ready = true;
-          resolve();
-          return;
-        }
-        this.received(slot, message);
-      });
-      worker.on('error', (error) => {
-        slot.lastError = error;
-        if (!ready) reject(new Error(`decode worker ${index} failed to start: ${error.message}`));
-      });
-      worker.on('exit', (code) => {
-        if (!ready) {
-          reject(slot.lastError ?? new Error(`decode worker ${index} exited (code ${code}) before it started`));
-          return;
-        }
-        if (slot.worker === worker) this.died(slot, code);
-      });
-      // A restarted worker starts from the templates its predecessor held when they were last gathered.
-      if (slot.templates.length > 0) void this.request(slot, { type: 'restore', id: 0, templates: slot.templates, nowMs: Date.now() }, true);
-      this.pump(slot);
+    worker.on('message', (message: FromWorker) => this.received(slot, message));
+    worker.on('error', (error) => {
+      slot.lastError = error;
     });
+    worker.on('exit', (code) => {
+      if (slot.worker === worker) this.died(slot, code);
+    });
+    // A restarted worker starts from the templates its predecessor held when they were last gathered.
+    if (slot.templates.length > 0) void this.request(slot, { type: 'restore', id: 0, templates: slot.templates, nowMs: Date.now() }, true);
+    return worker;
   }
 
   /** True while some worker holds more than half of WORKER_QUEUE_OCTETS: TCP exporters are to wait. */
@@ -280,15 +268,18 @@ export class DecodeWorkers {
   }
 
   private pump(slot: Slot, all = false): void {
+    if (slot.outbox.length === 0 || this.stopping) return;
+    if (!slot.worker && Date.now() < slot.holdUntil) return; // restarting after a death: its timer pumps
+    const worker = slot.worker ?? this.spawn(slot);
     while (slot.outbox.length > 0) {
       const next = slot.outbox[0];
       if ('batch' in next) {
         if (!all && slot.inFlight.length >= MAX_BATCHES_IN_FLIGHT) return;
         const { buffer, length, datagrams } = next.batch;
         slot.inFlight.push(next.batch);
-        slot.worker.postMessage({ type: 'batch', buffer, length, datagrams } satisfies ToWorker, [buffer]);
+        worker.postMessage({ type: 'batch', buffer, length, datagrams } satisfies ToWorker, [buffer]);
       } else {
-        slot.worker.postMessage(next.control);
+        worker.postMessage(next.control);
       }
       slot.outbox.shift();
     }
@@ -372,6 +363,10 @@ export class DecodeWorkers {
     const id = this.nextRequest++;
     return new Promise((resolve) => {
       if (this.stopping) return resolve(undefined); // stopped: nobody will answer
+      // A worker not started holds nothing: nothing to flush, close, count or gather (what it is to restore is in slot.templates).
+      if (!slot.worker && message.type !== 'restore') {
+        return resolve(message.type === 'templates' ? { type: 'templates', id, templates: slot.templates } : undefined);
+      }
       slot.requests.set(id, { resolve });
       const item = { control: { ...message, id } };
       if (first) slot.outbox.unshift(item);
@@ -389,6 +384,7 @@ export class DecodeWorkers {
 
   housekeeping(nowMs: number): void {
     for (const slot of this.slots) {
+      if (!slot.worker) continue;
       slot.outbox.push({ control: { type: 'housekeeping', nowMs } });
       this.pump(slot);
     }
@@ -398,7 +394,13 @@ export class DecodeWorkers {
   async restore(templates: readonly StoredTemplate[], nowMs: number): Promise<{ restored: number; refused: number }> {
     const parts = this.slots.map(() => [] as StoredTemplate[]);
     for (const t of templates) parts[workerFor(t.exporter, this.options.workers)].push(t);
-    const answers = await Promise.all(this.slots.map((slot, i) => this.request(slot, { type: 'restore', id: 0, templates: parts[i], nowMs })));
+    // Only the workers that have templates to take start now; the others with their first exporter.
+    const answers = await Promise.all(this.slots.map((slot, i) => {
+      if (parts[i].length === 0) return undefined;
+      const answer = this.request(slot, { type: 'restore', id: 0, templates: parts[i], nowMs });
+      slot.templates = parts[i]; // after: the thread just started restores these once, from the request
+      return answer;
+    }));
     let restored = 0;
     let refused = 0;
     for (const a of answers) {
@@ -437,6 +439,7 @@ export class DecodeWorkers {
   async flush(): Promise<void> {
     await Promise.all(this.slots.map((slot) => {
       this.seal(slot);
+      if (!slot.worker && slot.outbox.length > 0) this.spawn(slot); // restarting: what waits for it is decoded now
       const done = this.request(slot, { type: 'flush', id: 0 });
       this.pump(slot, true);
       return done;
@@ -445,7 +448,7 @@ export class DecodeWorkers {
 
   /** Tests only: makes worker `index` throw, as a bug in it would. */
   crash(index: number): void {
-    this.slots[index].worker.postMessage({ type: 'crash' } satisfies ToWorker);
+    this.slots[index].worker?.postMessage({ type: 'crash' } satisfies ToWorker);
   }
 
   /** Requests it will never answer: answered empty, so that a stop or a save does not wait for a dead worker. */
@@ -474,12 +477,11 @@ export class DecodeWorkers {
     this.deaths.push(now);
     const delayMs = Math.min(10_000, 100 * 2 ** (this.deaths.length - 1)) - 100;
     this.options.events.decodeWorkerDied(slot.index, slot.lastError ?? new Error(`exited with code ${code}`), lost, delayMs);
+    slot.worker = undefined;
+    slot.holdUntil = now + delayMs;
     const restart = () => {
-      if (this.stopping) return;
-      this.spawn(slot.index).catch((error: Error) => {
-        slot.lastError = error;
-        this.died(slot, 1);
-      });
+      if (!this.stopping && !slot.worker) this.spawn(slot);
+      this.pump(slot);
     };
     if (delayMs > 0) setTimeout(restart, delayMs).unref();
     else restart();
@@ -488,7 +490,7 @@ export class DecodeWorkers {
   /** Stops the workers (after flush: nothing is lost). */
   async terminate(): Promise<void> {
     this.stopping = true;
-    await Promise.all(this.slots.map((slot) => slot.worker.terminate()));
+    await Promise.all(this.slots.map((slot) => slot.worker?.terminate()));
     for (const slot of this.slots) this.abandonRequests(slot);
   }
 }
