@@ -55,7 +55,9 @@ for (const e of exporters) for (const t of stream.templates) hand(t, e);
 // Copies as the UDP input's datagrams are: one Buffer each, made before the measurement.
 const datagrams = Array.from({ length: 4096 }, (_, i) => Buffer.from(stream.messages[i % stream.messages.length]));
 const idle = await paced(() => {});
+const processBefore = process.cpuUsage();
 const busy = await paced((i) => hand(datagrams[i & 4095], exporters[i % exporterCount]));
+const processCpu = process.cpuUsage(processBefore);
 const decoded = await counter(collector.events.metrics, 'elkfc_records_decoded_total');
 const dropped = await counter(collector.events.metrics, 'elkfc_packets_dropped_total');
 await collector.stop();

@@ -90,6 +90,7 @@ export class Collector {
       });
     }
     try {
+      await this.workers?.start();
       await this.startParts();
     } catch (error) {
       // Nothing may keep running after a start-up that failed (a port in use): the caller exits or tries again.

@@ -27,7 +27,8 @@ export interface WorkerSetup {
 }
 
 export type ToWorker =
-  | { type: 'batch'; buffer: ArrayBuffer; length: number; datagrams: number }
+  /** `spare`: output buffers of earlier answers, given back once the sink has copied them (no new memory per answer). */
+  | { type: 'batch'; buffer: ArrayBuffer; length: number; datagrams: number; spare: ArrayBuffer[] }
   | { type: 'close'; id: number; exporter: ExporterSessionKey }
   | { type: 'housekeeping'; nowMs: number }
   | { type: 'restore'; id: number; templates: StoredTemplate[]; nowMs: number }

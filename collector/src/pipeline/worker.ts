@@ -15,8 +15,9 @@ import { HEADER_OCTETS, type FromWorker, type MetricsReport, type ToWorker, type
 export const WORKER_GAUGES = new Set(['elkfc_templates_active', 'elkfc_template_fields', 'elkfc_pending_sets', 'elkfc_pending_bytes']);
 /** Metrics go to the main thread at most this often while datagrams flow, and at every flush and housekeeping. */
 const REPORT_INTERVAL_MS = 100;
-/** Answers smaller than this are copied out and the output buffer kept; larger ones hand over their buffer. */
-const COPY_BELOW_OCTETS = 64 * 1024;
+/** Output buffers given back by the main thread (each answer hands over its buffer), kept for the next answers. */
+const MAX_SPARE_BUFFERS = 4;
+const OUTPUT_OCTETS = 1 << 20;
 
 /**
  * A decode worker: its own FlowPipeline (templates, sequence numbers and throughput state of the exporter
@@ -34,7 +35,16 @@ export function runDecodeWorker(setup: WorkerSetup, port: MessagePort): void {
   const pipeline = new FlowPipeline(settings, events);
   const encoder = createEncoder(setup.sink, config, settings.document);
   const exporters = new Map<string, ExporterSessionKey>();
-  let out = new ByteBuffer(1 << 20);
+  const spare: ArrayBuffer[] = [];
+  /** The next answer's buffer: one given back, or a new one. */
+  const output = (): ByteBuffer => {
+    const buffer = new ByteBuffer(0);
+    const ab = spare.pop() ?? new ArrayBuffer(OUTPUT_OCTETS);
+    buffer.buffer = Buffer.from(ab);
+    buffer.view = new DataView(ab);
+    return buffer;
+  };
+  let out = output();
 
   const exporterOf = (key: string, address: string, expires: boolean): ExporterSessionKey => {
     let exporter = exporters.get(key);
@@ -76,14 +86,9 @@ export function runDecodeWorker(setup: WorkerSetup, port: MessagePort): void {
     const used = out.pos;
     offsets.push(used);
     const table = Uint32Array.from(offsets);
-    let body: ArrayBuffer;
-    if (used < COPY_BELOW_OCTETS) {
-      body = out.buffer.buffer.slice(out.buffer.byteOffset, out.buffer.byteOffset + used) as ArrayBuffer;
-      out.pos = 0;
-    } else {
-      body = out.buffer.buffer as ArrayBuffer;
-      out = new ByteBuffer(out.buffer.length);
-    }
+    // The whole buffer goes (no copy); the main thread gives it back once the sink has copied the documents.
+    const body = out.buffer.buffer as ArrayBuffer;
+    out = output();
     post({ type: 'chunk', body, length: used, offsets: table, documents: offsets.length - 1, datagrams, octets: length }, [body, table.buffer]);
   }
 
@@ -128,6 +133,7 @@ export function runDecodeWorker(setup: WorkerSetup, port: MessagePort): void {
   port.on('message', (message: ToWorker) => {
     switch (message.type) {
       case 'batch':
+        for (const b of message.spare) if (spare.length < MAX_SPARE_BUFFERS && b.byteLength >= OUTPUT_OCTETS) spare.push(b);
         decodeBatch(message.buffer, message.length, message.datagrams);
         reportSoon();
         break;

@@ -26,6 +26,8 @@ const MAX_BATCHES_IN_FLIGHT = 2;
  */
 export const WORKER_QUEUE_OCTETS = 8 * 1024 * 1024;
 const RESTART_WINDOW_MS = 60_000;
+/** Output buffers going back to a worker at once (about what is in flight). */
+const MAX_SPARE_BUFFERS = 4;
 /** Documents' octets per datagram octet before any answer has said (Antrea records: about 3). */
 const INITIAL_EXPANSION = 4;
 
@@ -99,6 +101,8 @@ interface Slot {
   /** Its stored templates as last gathered: what a restarted worker starts from. */
   templates: StoredTemplate[];
   lastError?: Error;
+  /** Output buffers of its answers, copied by the sink, to go back with the next batch. */
+  spare: ArrayBuffer[];
   /** After a death, no new thread before this time (restarts back off). */
   holdUntil: number;
 }
@@ -136,6 +140,8 @@ export class DecodeWorkers {
   private scheduled = false;
   private nextRequest = 1;
   private stopping = false;
+  /** While start() waits: a worker that cannot load fails start-up instead of being restarted. */
+  private starting = false;
   private readonly deaths: number[] = [];
 
   constructor(private readonly options: DecodeWorkersOptions) {
@@ -143,7 +149,7 @@ export class DecodeWorkers {
     for (let index = 0; index < options.workers; index++) {
       this.slots.push({
         index, worker: undefined, buffer: Buffer.allocUnsafeSlow(BATCH_CAPACITY), pos: 0, datagrams: 0, outbox: [], inFlight: [],
-        queuedBytes: 0, gauges: new Map(), requests: new Map(), templates: [], holdUntil: 0,
+        queuedBytes: 0, gauges: new Map(), requests: new Map(), templates: [], holdUntil: 0, spare: [],
       });
     }
   }
@@ -161,9 +167,35 @@ export class DecodeWorkers {
   }
 
   /**
-   * Starts worker `slot`'s thread. Workers start when first needed, not with the collector: one that never gets an
-   * exporter costs nothing (a thread loads in about half a second of CPU). Messages posted while it loads wait
-   * for it. One that fails to load is handled as one that died: logged at ERROR, counted, tried again.
+   * Starts every worker thread and resolves once each has loaded (about half a second of CPU each), before the
+   * inputs listen: datagrams wait in the kernel's buffer meanwhile, not in a queue here. A worker that cannot
+   * load stops start-up.
+   */
+  async start(): Promise<void> {
+    this.starting = true;
+    try {
+      await this.startAll();
+    } finally {
+      this.starting = false;
+    }
+  }
+
+  private async startAll(): Promise<void> {
+    await Promise.all(this.slots.map((slot) => new Promise<void>((resolve, reject) => {
+      const worker = this.spawn(slot);
+      const ready = (message: FromWorker) => {
+        if (message.type !== 'ready') return;
+        worker.off('message', ready).off('exit', failed);
+        resolve();
+      };
+      const failed = (code: number) => reject(slot.lastError ?? new Error(`decode worker ${slot.index} exited with code ${code} before it was ready`));
+      worker.on('message', ready).on('exit', failed);
+    })));
+  }
+
+  /**
+   * Starts worker `slot`'s thread (at start, and again after a death). Messages posted while it loads wait for it.
+   * One that fails to load after start-up is handled as one that died: logged at ERROR, counted, tried again.
    */
   private spawn(slot: Slot): Worker {
     const { config, sink, log } = this.options;
@@ -180,7 +212,7 @@ export class DecodeWorkers {
       slot.lastError = error;
     });
     worker.on('exit', (code) => {
-      if (slot.worker === worker) this.died(slot, code);
+      if (slot.worker === worker && !this.starting) this.died(slot, code);
     });
     // A restarted worker starts from the templates its predecessor held when they were last gathered.
     if (slot.templates.length > 0) void this.request(slot, { type: 'restore', id: 0, templates: slot.templates, nowMs: Date.now() }, true);
@@ -277,7 +309,8 @@ export class DecodeWorkers {
         if (!all && slot.inFlight.length >= MAX_BATCHES_IN_FLIGHT) return;
         const { buffer, length, datagrams } = next.batch;
         slot.inFlight.push(next.batch);
-        worker.postMessage({ type: 'batch', buffer, length, datagrams } satisfies ToWorker, [buffer]);
+        const spare = slot.spare.splice(0);
+        worker.postMessage({ type: 'batch', buffer, length, datagrams, spare } satisfies ToWorker, [buffer, ...spare]);
       } else {
         worker.postMessage(next.control);
       }
@@ -296,8 +329,10 @@ export class DecodeWorkers {
           this.expansion = Math.min(20, Math.max(0.5, 0.7 * this.expansion + 0.3 * ratio));
         }
         if (message.documents > 0) {
+          // Sinks copy what they are given before returning: the buffer can go back to the worker.
           this.options.deliver({ body: Buffer.from(message.body, 0, message.length), offsets: message.offsets, documents: message.documents });
         }
+        if (message.body.byteLength > 0 && slot.spare.length < MAX_SPARE_BUFFERS) slot.spare.push(message.body);
         if (slot.pos > 0 && !slot.outbox.some((o) => 'batch' in o)) this.seal(slot);
         this.pump(slot);
         break;
@@ -394,7 +429,6 @@ export class DecodeWorkers {
   async restore(templates: readonly StoredTemplate[], nowMs: number): Promise<{ restored: number; refused: number }> {
     const parts = this.slots.map(() => [] as StoredTemplate[]);
     for (const t of templates) parts[workerFor(t.exporter, this.options.workers)].push(t);
-    // Only the workers that have templates to take start now; the others with their first exporter.
     const answers = await Promise.all(this.slots.map((slot, i) => {
       if (parts[i].length === 0) return undefined;
       const answer = this.request(slot, { type: 'restore', id: 0, templates: parts[i], nowMs });

@@ -13,7 +13,10 @@ export interface DocumentEncoder {
   encode(document: FlowDocument, out: ByteBuffer): void;
 }
 
-/** Documents already serialised by an encoder: `offsets` is where each starts, then `body.length`. */
+/**
+ * Documents already serialised by an encoder: `offsets` is where each starts, then `body.length`. The sink copies
+ * what it keeps before writeEncoded returns (the buffer is used again).
+ */
 export interface EncodedChunk {
   body: Buffer;
   offsets: ArrayLike<number>;
