@@ -67,5 +67,7 @@ console.log(JSON.stringify({
   mainThreadMicrosPerDatagram: Number(perDatagram.toFixed(2)),
   // The hand-over calls alone (wall time inside them): submit, or with 0 workers the whole decode.
   handOverMicrosPerDatagram: Number((busy.handMicros / busy.count).toFixed(2)), pacingLoopCpuMs: Math.round(idle.cpuMicros / 1000),
+  // Every thread (main and workers) less the pacing loop's: the whole cost per record decoded.
+  processMicrosPerRecord: Number(((processCpu.user + processCpu.system - idle.cpuMicros) / Math.max(1, decoded)).toFixed(1)),
 }));
 process.exit(0);
