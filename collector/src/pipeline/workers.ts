@@ -132,8 +132,9 @@ export interface DecodeWorkersOptions {
 /**
  * The main thread's side of the decode workers. Datagrams are appended to their worker's batch (exporter
  * affinity: a hash of the session key, so one worker holds an exporter's templates and sees its messages in
- * order); batches are posted BATCH_WAIT_MS after their first datagram, or when full, at most MAX_BATCHES_IN_FLIGHT per
- * worker. The workers answer with serialised documents. A worker that dies is logged, counted and restarted.
+ * order); batches are posted BATCH_WAIT_MS after their first datagram, or when full, at most
+ * MAX_BATCHES_IN_FLIGHT per worker. The workers answer with serialised documents. A worker that dies is logged,
+ * counted and restarted.
  */
 export class DecodeWorkers {
   private readonly slots: Slot[] = [];
