@@ -7,7 +7,7 @@ import { startFakeElasticsearch } from '../test/support/fake-elasticsearch.js';
 import { benchDecode } from './decode.js';
 import { benchPeer, installedPeers, type PeerResult } from './peers.js';
 import { formatSpread } from './proc.js';
-import { benchUdp, type UdpRun } from './udp.js';
+import { BENCH_EXPORTERS, benchUdp, type UdpRun } from './udp.js';
 
 const TARGETS = { decodeMicros: 8, outputMicros: 10, udpRate: 100_000, peakRssMiB: 256 };
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
@@ -51,7 +51,7 @@ if (!only || only === 'decode') {
 let ours: UdpRun | undefined;
 if (!only || only === 'udp') {
   const rates = [50_000, 75_000, 100_000, 125_000];
-  log('UDP into the running collector, null sink (it still serialises every document)...');
+  log(`UDP into the running collector from ${BENCH_EXPORTERS} exporter${BENCH_EXPORTERS === 1 ? '' : 's'} (BENCH_EXPORTERS), decoding.workers ${process.env.BENCH_WORKERS ?? 'auto'} (BENCH_WORKERS), null sink (it still serialises every document)...`);
   ours = await benchUdp('null', rates, udpSeconds, { log });
   const atTarget = ours.steps.find((s) => s.rate === TARGETS.udpRate);
   row('UDP, null sink: highest step with zero loss', `${ours.best.toLocaleString('en')} records/s`, `≥ ${TARGETS.udpRate.toLocaleString('en')}`, ours.best >= TARGETS.udpRate);

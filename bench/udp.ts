@@ -33,9 +33,15 @@ export interface UdpRun {
   best: number;
 }
 
+/**
+ * Exporters the sender plays (BENCH_EXPORTERS, default 4): each its own source port, so that the collector's
+ * decode workers (one exporter session each) can share the stream; 1 is a single exporter on a single worker.
+ */
+export const BENCH_EXPORTERS = Math.max(1, Number(process.env.BENCH_EXPORTERS ?? 4));
+
 /** Runs the sender at `rate` records/s for `seconds` against `port`; resolves with what it says it sent. */
-export async function send(port: number, rate: number, seconds: number, exporter: Exporter): Promise<{ records: number; messages: number }> {
-  const sender = spawn('node', ['--import', 'tsx', SENDER, String(port), String(rate), String(seconds), exporter], { stdio: ['ignore', 'pipe', 'inherit'] });
+export async function send(port: number, rate: number, seconds: number, exporter: Exporter, exporters = BENCH_EXPORTERS): Promise<{ records: number; messages: number }> {
+  const sender = spawn('node', ['--import', 'tsx', SENDER, String(port), String(rate), String(seconds), exporter, String(exporters)], { stdio: ['ignore', 'pipe', 'inherit'] });
   let output = '';
   sender.stdout!.on('data', (c) => (output += c));
   await new Promise((resolve) => sender.on('exit', resolve));
@@ -78,7 +84,8 @@ export async function benchUdp(output: Output, rates: number[], seconds: number,
   writeFileSync(join(dir, 'collector.yml'), [
     `inputs: { udp: { host: 127.0.0.1, port: ${port} }, tcp: { enabled: false } }`,
     `http: { host: 127.0.0.1, port: ${httpPort} }`,
-    `decoding: { templateStatePath: null }`,
+    // BENCH_WORKERS: decoding.workers of the collector (default auto, the cores it may use; 0 decodes on its main thread).
+    `decoding: { templateStatePath: null${process.env.BENCH_WORKERS ? `, workers: ${process.env.BENCH_WORKERS}` : ''} }`,
     outputConfig,
     `logging: { level: warn }`,
   ].join('\n'));

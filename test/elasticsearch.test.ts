@@ -6,7 +6,9 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../collector/src/config/load.js';
+import { ByteBuffer } from '../collector/src/document/bytes.js';
 import type { FlowDocument } from '../collector/src/document/document.js';
+import { createEncoder } from '../collector/src/sinks/encoders.js';
 import { createElasticsearchSink } from '../collector/src/sinks/elasticsearch/sink.js';
 import type { Sink } from '../collector/src/sinks/types.js';
 import { InternalEvents } from '../collector/src/telemetry/events.js';
@@ -78,6 +80,44 @@ function expectExactlyOnce(es: FakeElasticsearch, dir: string, count: number): v
 const settled = (es: FakeElasticsearch, dir: string, count: number) => () => es.documents.size + deadLetters(dir).length >= count;
 
 describe('Elasticsearch output', () => {
+  it('cuts documents serialised elsewhere (a decode worker) into the same batches as the documents themselves', async () => {
+    const es = await startFakeElasticsearch();
+    servers.push(es);
+    const docs = documents(200);
+    const sealed = async (maxDocuments: number, feed: (sink: Sink) => void) => {
+      const { sink } = await harness(es, {
+        ELKFC_ELASTICSEARCH_BATCH_MAX_DOCUMENTS: String(maxDocuments), ELKFC_ELASTICSEARCH_BATCH_MAX_BYTES: '65536', ELKFC_ELASTICSEARCH_BATCH_MAX_WAIT_MS: '60000',
+      });
+      const batches: { body: string; offsets: number[] }[] = [];
+      (sink as unknown as { writeAhead(batch: { body: Buffer; offsets: number[] }): Promise<void> }).writeAhead = async (batch) => {
+        batches.push({ body: batch.body.toString('utf8'), offsets: batch.offsets });
+      };
+      feed(sink);
+      await sink.flush();
+      return batches;
+    };
+    const encoder = createEncoder('elasticsearch', loadConfig(undefined, {}), { target: 'ipfix', type: 'ipfix', timestampSource: 'export' });
+    const chunk = (from: number, to: number) => {
+      const out = new ByteBuffer();
+      const offsets: number[] = [];
+      for (let i = from; i < to; i++) {
+        offsets.push(out.pos);
+        encoder.encode(docs[i], out);
+      }
+      offsets.push(out.pos);
+      return { body: out.take(), offsets, documents: to - from };
+    };
+    // 200 documents of about 3 kB: batches cut by count (7), then by octets (65536 reached at the 22nd).
+    for (const [maxDocuments, size] of [[7, 7], [40, 22]]) {
+      const direct = await sealed(maxDocuments, (sink) => sink.write(docs));
+      const encoded = await sealed(maxDocuments, (sink) => {
+        for (let i = 0; i < docs.length; i += 45) sink.writeEncoded(chunk(i, Math.min(docs.length, i + 45)));
+      });
+      expect(direct[0].offsets.length - 1).toBe(size);
+      expect(encoded).toEqual(direct);
+    }
+  });
+
   it('installs its templates first, then indexes every document into its daily index with a deterministic _id', async () => {
     const es = await startFakeElasticsearch();
     servers.push(es);
@@ -339,13 +379,13 @@ describe('Elasticsearch output', () => {
     servers.push(es);
     es.faults.down = true;
     const { sink, metrics, dir } = await harness(es, { ELKFC_ELASTICSEARCH_MAX_MEMORY_BATCHES: '1', ELKFC_ELASTICSEARCH_SPOOL_MAX_BYTES: String(1024 * 1024) });
-    expect(sink.backpressure?.()).toEqual({ pause: false, full: false });
+    expect(sink.backpressure?.()).toMatchObject({ pause: false, full: false });
     for (let i = 0; i < 20; i++) {
       sink.write(documents(100, i * 100));
       await new Promise((r) => setTimeout(r, 30)); // the batch is sealed after batchMaxWaitMs      await until(async () => (await counter(metrics, 'elkfc_es_documents_spooled_total')) + (await counter(metrics, 'elkfc_es_documents_spool_dropped_total')) >= (i + 1) * 100);
       if (sink.backpressure?.().pause) expect(sink.ready()).toBe(sink.backpressure?.().full === false);
     }
-    expect(sink.backpressure?.()).toEqual({ pause: true, full: true });
+    expect(sink.backpressure?.()).toMatchObject({ pause: true, full: true, roomBytes: expect.any(Number) });
     expect(sink.ready()).toBe(false);
     const spooled = await counter(metrics, 'elkfc_es_documents_spooled_total');
     const dropped = await counter(metrics, 'elkfc_es_documents_spool_dropped_total');

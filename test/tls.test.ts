@@ -102,11 +102,11 @@ describe('IPFIX over TLS', () => {
     for (const m of messages()) socket.write(m);
     await until(async () => (await metric(collector, 'elkfc_records_decoded_total', { version: '10' })) === 2, 10_000, 'records over TLS');
     expect(await metric(collector, 'elkfc_packets_received_total', { input: 'tls' })).toBe(2);
-    expect(collector.pipeline.session.stats().templates).toBe(1);
+    expect((await collector.templateStats()).templates).toBe(1);
     expect(await metric(collector, 'elkfc_tcp_connections', { input: 'tls' })).toBe(1);
     socket.end();
     // As for TCP, the connection's templates go when it closes (RFC 7011 §8).
-    await until(() => collector.pipeline.session.stats().templates === 0, 10_000, 'templates dropped on close');
+    await until(async () => (await collector.templateStats()).templates === 0, 10_000, 'templates dropped on close');
     expect(await metric(collector, 'elkfc_tls_handshake_failures_total', { input: 'tls' })).toBe(0);
   });
 

@@ -1,7 +1,7 @@
 import type { CollectorConfig } from '../config/schema.js';
 import { serializeDocument } from '../document/document.js';
 import { buildRegistry } from '../ie/configured.js';
-import { documentOptions, pipelineSettings } from '../pipeline/collector.js';
+import { documentOptions, pipelineSettings } from '../pipeline/settings.js';
 import { exporterKey } from '../inputs/types.js';
 import { FlowPipeline } from '../pipeline/flow-pipeline.js';
 import type { ExporterSessionKey } from '../session/template-session.js';

@@ -61,10 +61,8 @@ export function createStreamInput(
     connection.use(socket);
     socket.on('data', framing(socket, exporter, connection));
     socket.on('error', (error) => log.debug({ exporter: exporter.key, err: error }, 'connection error'));
-    socket.on('close', () => {
-      events.exporterClosed(name, exporter.key);
-      handlers.closed(exporter);
-    });
+    // Logged once its session is gone (with decode workers, once its worker has decoded what it sent before).
+    socket.on('close', () => void Promise.resolve(handlers.closed(exporter)).then(() => events.exporterClosed(name, exporter.key)));
   };
 
   const accept = (raw: Socket) => {

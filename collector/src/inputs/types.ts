@@ -15,8 +15,8 @@ export interface InputHandlers {
   decoded(result: DecodeResult, exporter: ExporterSessionKey, receivedAtMs: number): void;
   /** The pipeline's template compiler (its element registry, flowset_id and reserved enrichment fields). */
   compile(definition: TemplateDefinition): CompiledTemplate;
-  /** A connection-oriented exporter session ended: its template state goes with it. */
-  closed(exporter: ExporterSessionKey): void;
+  /** A connection-oriented exporter session ended: its template state goes with it (resolved once it has gone). */
+  closed(exporter: ExporterSessionKey): void | Promise<void>;
 }
 
 /** A listener for export messages (UDP, TCP...). One file per input plus one line in inputs/registry.ts. */

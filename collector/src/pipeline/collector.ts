@@ -3,19 +3,24 @@ import type { Logger } from 'pino';
 import { listenError } from '../config/checks.js';
 import { ConfigError } from '../config/load.js';
 import type { CollectorConfig } from '../config/schema.js';
-import type { DocumentOptions, FlowDocument } from '../document/document.js';
+import type { FlowDocument } from '../document/document.js';
 import { buildRegistry } from '../ie/configured.js';
-import type { ElementRegistry } from '../ie/registry.js';
 import { INPUTS } from '../inputs/registry.js';
 import { hostPort, type Input, type InputHandlers } from '../inputs/types.js';
 import { templateFileBound, TemplatePersistence } from '../session/persistence.js';
-import type { TemplateLimits } from '../session/template-session.js';
+import type { ExporterSessionKey } from '../session/template-session.js';
+import type { EncodedChunk } from '../sinks/encoders.js';
 import { createSink, sinkName } from '../sinks/registry.js';
 import type { Sink } from '../sinks/types.js';
 import { InternalEvents } from '../telemetry/events.js';
 import { createMetrics } from '../telemetry/metrics.js';
 import { buildHealthServer } from '../telemetry/server.js';
-import { FlowPipeline, type PipelineSettings } from './flow-pipeline.js';
+import { FlowPipeline } from './flow-pipeline.js';
+import { documentOptions, pipelineSettings, templateLimits } from './settings.js';
+import { DecodeWorkers, workerCount } from './workers.js';
+
+// Where they used to live: the offline commands and tests import them from here too.
+export { documentOptions, pipelineSettings, templateLimits } from './settings.js';
 
 const HOUSEKEEPING_INTERVAL_MS = 5000;
 /** While paused, how often the backlog is looked at again (it drains without new documents arriving). */
@@ -43,37 +48,18 @@ export function sinkTarget(config: CollectorConfig, sink = sinkName(config)): st
   }
 }
 
-export function documentOptions(config: CollectorConfig): DocumentOptions {
-  return { target: config.decoding.target, type: config.decoding.type, timestampSource: config.decoding.timestampSource, ecs: config.document.ecs };
-}
-
-export function templateLimits(config: CollectorConfig): TemplateLimits {
-  const { maxFieldsPerTemplate, maxTemplatesPerExporter, maxTemplates, maxTemplateFields } = config.decoding;
-  return { maxFieldsPerTemplate, maxTemplatesPerExporter, maxTemplates, maxTemplateFields };
-}
-
-export function pipelineSettings(config: CollectorConfig, registry: ElementRegistry): PipelineSettings {
-  const d = config.decoding;
-  return {
-    registry,
-    document: documentOptions(config),
-    includeFlowsetId: d.includeFlowsetId,
-    templateTimeoutMs: d.templateTimeoutSecs * 1000,
-    pending: { maxSets: d.pendingMaxSets, maxBytes: d.pendingMaxBytes, maxAgeMs: d.pendingMaxAgeSecs * 1000 },
-    templates: templateLimits(config),
-    enrichment: config.enrichment.enabled
-      ? { throughputMaxKeys: config.enrichment.throughputMaxKeys, throughputIdleTimeoutMs: config.enrichment.throughputIdleTimeoutSecs * 1000 }
-      : undefined,
-  };
-}
-
 /**
- * The running collector: inputs → FlowPipeline → sink, with template persistence, housekeeping, backpressure
- * and the health server. `stop` is the graceful shutdown: stop receiving, flush, persist templates.
+ * The running collector: inputs → decode (FlowPipeline, in decode workers or on this thread) → sink, with template
+ * persistence, housekeeping, backpressure and the health server. `stop` is the graceful shutdown: stop receiving,
+ * flush, persist templates. With decode workers (decoding.workers), exporter messages go to the worker that owns
+ * their session and come back as serialised documents; the JSON input's records are decoded on this thread.
  */
 export class Collector {
   readonly events: InternalEvents;
+  /** Decodes on this thread: everything with `decoding.workers: 0`, the JSON input's records otherwise. */
   readonly pipeline: FlowPipeline;
+  /** The decode workers, once started (none with `decoding.workers: 0`). */
+  workers: DecodeWorkers | undefined;
   private readonly inputs: Input[] = [];
   private sink: Sink | undefined;
   private http: FastifyInstance | undefined;
@@ -95,18 +81,45 @@ export class Collector {
   }
 
   async start(): Promise<void> {
+    const workers = workerCount(this.config);
+    this.events.metrics.decodeWorkers.set(workers);
+    if (workers > 0) {
+      this.workers = new DecodeWorkers({
+        config: this.config, workers, sink: sinkName(this.config), events: this.events, log: this.log,
+        deliver: (chunk) => this.deliverEncoded(chunk),
+      });
+    }
+    try {
+      await this.workers?.start();
+      await this.startParts();
+    } catch (error) {
+      // Nothing may keep running after a start-up that failed (a port in use): the caller exits or tries again.
+      await this.workers?.terminate();
+      throw error;
+    }
+  }
+
+  private async startParts(): Promise<void> {
     const now = Date.now();
     if (this.persistence) {
-      const { restored, refused, problem } = await this.persistence.load(this.pipeline.session, now);
+      const workers = this.workers;
+      const { restored, refused, problem } = workers
+        ? await this.persistence.restoreWith((templates) => workers.restore(templates, now))
+        : await this.persistence.load(this.pipeline.session, now);
       if (problem) this.log.warn({ path: this.config.decoding.templateStatePath, problem }, 'saved templates not restored');
       else if (restored > 0) this.log.info({ restored }, 'templates restored from disk');
       if (refused) this.events.templatesRefusedOnRestore(refused);
     }
     const handlers: InputHandlers = {
-      message: (message, exporter, receivedAtMs) => this.deliver(this.pipeline.process(message, exporter, receivedAtMs)),
+      message: this.workers
+        ? (message, exporter, receivedAtMs) => this.submit(message, exporter, receivedAtMs)
+        : (message, exporter, receivedAtMs) => this.deliver(this.pipeline.process(message, exporter, receivedAtMs)),
       decoded: (result, exporter, receivedAtMs) => this.deliver(this.pipeline.processDecoded(result, exporter, receivedAtMs)),
       compile: this.pipeline.compile,
-      closed: (exporter) => this.pipeline.closeExporter(exporter),
+      closed: (exporter) => {
+        this.pipeline.closeExporter(exporter);
+        return this.workers?.closeExporter(exporter);
+      },
     };
     // All made before any listens, so that a bad input configuration (a certificate file) stops start-up at once.
     const inputs = Object.entries(INPUTS).map(([name, create]) =>
@@ -153,9 +166,11 @@ export class Collector {
     const target = sinkTarget(this.config, sink);
     const http = this.http?.server.address();
     const health = http && typeof http === 'object' ? `http://${hostPort(http.address, http.port)}` : undefined;
+    const workers = this.workers?.count ?? 0;
+    const decoding = workers > 0 ? `decoding in ${workers} worker thread${workers === 1 ? '' : 's'}` : 'decoding on the main thread';
     this.log.info(
-      { listeners, sink, target, health },
-      `collector started: receiving on ${listeners.join(', ') || 'no input'}; ${sink} sink → ${target}` +
+      { listeners, sink, target, health, workers },
+      `collector started: receiving on ${listeners.join(', ') || 'no input'}; ${sink} sink → ${target}; ${decoding}` +
         (health ? `; /healthz, /readyz and /metrics on ${health}` : ''),
     );
   }
@@ -176,38 +191,99 @@ export class Collector {
     return address && typeof address === 'object' ? address.port : undefined;
   }
 
+  /** What the template sessions hold now (every decode worker's, or this thread's). */
+  async templateStats(): Promise<{ templates: number; fields: number; pendingSets: number }> {
+    if (this.workers) return this.workers.stats();
+    const { templates, fields, pendingSets } = this.pipeline.session.stats();
+    return { templates, fields, pendingSets };
+  }
+
+  /** Octets held in memory on their way to the destination: datagrams at the decode workers, serialised documents at the sink. */
+  private backlogBytes(): number {
+    return (this.workers?.queuedBytes ?? 0) + (this.sink?.queuedBytes ?? 0);
+  }
+
+  /**
+   * A message for the decode workers. Their backlog counts toward output.maxQueueBytes: past it TCP exporters are
+   * paused; past twice it, messages are dropped here, counted and logged as loss, rather than memory growing.
+   */
+  private submit(message: Buffer, exporter: ExporterSessionKey, receivedAtMs: number): void {
+    const backlog = this.backlogBytes();
+    const { maxQueueBytes } = this.config.output;
+    if (backlog >= 2 * maxQueueBytes) {
+      this.events.messagesDropped('queue_full', 1, backlog);
+      return;
+    }
+    const outcome = this.workers!.submit(message, exporter, receivedAtMs);
+    if (outcome === 'dropped') this.events.messagesDropped('queue_full', 1, backlog);
+    else if (!this.paused && (outcome === 'congested' || this.mustPause(this.sink!))) this.pause(this.sink!);
+  }
+
   private deliver(documents: FlowDocument[]): void {
     if (documents.length === 0) return;
     const sink = this.sink!;
-    const { maxQueueDocuments, maxQueueBytes } = this.config.output;
-    // TCP exporters are paused past the limits; UDP cannot be, so past twice a limit its documents are
-    // dropped (counted, logged as loss) rather than letting memory grow without bound.
-    if (sink.queued >= 2 * maxQueueDocuments || (sink.queuedBytes ?? 0) >= 2 * maxQueueBytes) {
-      this.events.sinkFailed(sink.name, documents.length, new Error('queue full: the sink is not keeping up'));
-      return;
-    }
+    if (this.overflowing(sink, documents.length)) return;
     sink.write(documents); // a sink whose spool is full drops (and counts) them itself
-    if (!this.paused && this.mustPause(sink)) {
-      this.paused = true;
-      this.events.metrics.inputsPaused.set(1);
-      for (const input of this.inputs) input.pause();
-      // Pausing for memory is routine under load; pausing for the spool means the cluster has been away long.
-      if (sink.backpressure?.().pause) this.log.warn({ queued: sink.queued, ...sink.status?.() }, 'spool past its high-water mark: TCP exporters paused');
-      this.resumeTimer = setInterval(() => this.maybeResume(), RESUME_CHECK_MS);
-    }
+    if (!this.paused && this.mustPause(sink)) this.pause(sink);
   }
 
-  /** Memory past maxQueueDocuments or maxQueueBytes, or the sink's durable backlog (the spool) past its high-water mark. */
+  /** Documents a decode worker made, serialised for the sink. */
+  private deliverEncoded(chunk: EncodedChunk): void {
+    const sink = this.sink;
+    if (!sink) return;
+    // A chunk answers a whole batch of messages: what would take the sink past twice its bounds is dropped
+    // (counted, as in overflowing), so that the bounds hold to a document, as they do without workers.
+    const { maxQueueDocuments, maxQueueBytes } = this.config.output;
+    const room = Math.min(2 * maxQueueDocuments - sink.queued, chunk.documents);
+    const roomBytes = 2 * maxQueueBytes - (sink.queuedBytes ?? 0);
+    let take = 0;
+    while (take < room && chunk.offsets[take + 1] - chunk.offsets[0] <= roomBytes) take++;
+    if (take < chunk.documents) {
+      this.events.sinkFailed(sink.name, chunk.documents - take, new Error('queue full: the sink is not keeping up'));
+      if (take === 0) return;
+      chunk = { body: chunk.body.subarray(0, chunk.offsets[take]), offsets: Array.prototype.slice.call(chunk.offsets, 0, take + 1) as number[], documents: take };
+    }
+    sink.writeEncoded(chunk);
+    if (!this.paused && this.mustPause(sink)) this.pause(sink);
+  }
+
+  /**
+   * TCP exporters are paused past the limits; UDP cannot be, so past twice a limit its documents are dropped
+   * (counted, logged as loss) rather than letting memory grow without bound.
+   */
+  private overflowing(sink: Sink, documents: number): boolean {
+    const { maxQueueDocuments, maxQueueBytes } = this.config.output;
+    if (sink.queued < 2 * maxQueueDocuments && (sink.queuedBytes ?? 0) < 2 * maxQueueBytes) return false;
+    this.events.sinkFailed(sink.name, documents, new Error('queue full: the sink is not keeping up'));
+    return true;
+  }
+
+  private pause(sink: Sink): void {
+    this.paused = true;
+    this.events.metrics.inputsPaused.set(1);
+    for (const input of this.inputs) input.pause();
+    // Pausing for memory is routine under load; pausing for the spool means the cluster has been away long.
+    if (sink.backpressure?.().pause) this.log.warn({ queued: sink.queued, ...sink.status?.() }, 'spool past its high-water mark: TCP exporters paused');
+    this.resumeTimer = setInterval(() => this.maybeResume(), RESUME_CHECK_MS);
+  }
+
+  /**
+   * Memory past maxQueueDocuments or maxQueueBytes, or the sink's durable backlog (the spool) past its high-water
+   * mark, or about to pass it with what the decode workers hold.
+   */
   private mustPause(sink: Sink): boolean {
     const { maxQueueDocuments, maxQueueBytes } = this.config.output;
-    return sink.queued >= maxQueueDocuments || (sink.queuedBytes ?? 0) >= maxQueueBytes || (sink.backpressure?.().pause ?? false);
+    if (sink.queued >= maxQueueDocuments || this.backlogBytes() >= maxQueueBytes) return true;
+    const backpressure = sink.backpressure?.();
+    return backpressure !== undefined && (backpressure.pause || (this.workers?.queuedBytes ?? 0) >= backpressure.roomBytes);
   }
 
   private maybeResume(): void {
     if (!this.paused || !this.sink) return;
     const { maxQueueDocuments, maxQueueBytes } = this.config.output;
-    const drained = this.sink.queued < maxQueueDocuments / 2 && (this.sink.queuedBytes ?? 0) < maxQueueBytes / 2;
-    if (drained && !(this.sink.backpressure?.().pause ?? false)) {
+    const drained = this.sink.queued < maxQueueDocuments / 2 && this.backlogBytes() < maxQueueBytes / 2 && !this.workers?.congested;
+    const backpressure = this.sink.backpressure?.();
+    if (drained && !(backpressure && (backpressure.pause || (this.workers?.queuedBytes ?? 0) >= backpressure.roomBytes))) {
       this.paused = false;
       this.events.metrics.inputsPaused.set(0);
       clearInterval(this.resumeTimer);
@@ -218,6 +294,10 @@ export class Collector {
 
   private async upkeep(nowMs: number): Promise<void> {
     this.pipeline.housekeeping(nowMs);
+    if (this.workers) {
+      this.workers.housekeeping(nowMs);
+      this.workers.publishGauges(); // the main thread's pipeline (JSON records only) set them to its own: zero
+    }
     this.events.metrics.queueDepth.set(this.sink?.queued ?? 0);
     if (this.persistence && nowMs - this.lastPersistMs >= this.config.decoding.templatePersistIntervalSecs * 1000) {
       this.lastPersistMs = nowMs;
@@ -226,22 +306,33 @@ export class Collector {
   }
 
   private async persistTemplates(nowMs: number): Promise<void> {
+    if (!this.persistence) return;
     try {
-      await this.persistence?.save(this.pipeline.session, nowMs);
+      const templates = this.workers ? await this.workers.storedTemplates() : this.pipeline.session.storedTemplates();
+      await this.persistence.saveTemplates(templates, nowMs);
     } catch (error) {
       this.log.error({ err: error, path: this.config.decoding.templateStatePath }, 'templates could not be saved');
     }
   }
 
-  /** Graceful shutdown: stop receiving, flush what is decoded, persist templates; each step logged as it ends. */
+  /**
+   * Graceful shutdown: stop receiving, let the decode workers answer everything they were given, persist
+   * templates, stop the workers, write what is decoded; each step logged as it ends.
+   */
   async stop(): Promise<void> {
     if (this.housekeeping) clearInterval(this.housekeeping);
     clearInterval(this.resumeTimer);
     await Promise.all(this.inputs.map((input) => input.stop()));
     this.log.info('inputs closed: no longer receiving');
+    if (this.workers) {
+      await this.workers.flush();
+      await this.persistTemplates(Date.now());
+      await this.workers.terminate();
+      this.log.info({ workers: this.workers.count }, 'decode workers done');
+    }
     await this.sink?.close();
     if (this.sink) this.log.info({ sink: this.sink.name }, `${this.sink.name} sink closed`);
-    await this.persistTemplates(Date.now());
+    if (!this.workers) await this.persistTemplates(Date.now());
     await this.http?.close();
     this.started = false;
   }

@@ -6,7 +6,7 @@ import { buildDocument, type DocumentOptions, type FlowDocument } from '../docum
 import { AntreaEnricher, ENRICHMENT_FIELDS, type EnrichmentIssues, type EnrichmentOptions } from '../enrich/antrea.js';
 import type { ElementRegistry } from '../ie/registry.js';
 import { SequenceTracker } from '../session/sequence.js';
-import { reliableTransport, TemplateSession, type ExporterSessionKey, type PendingLimits, type TemplateLimits } from '../session/template-session.js';
+import { reliableTransport, TemplateSession, type ExporterSessionKey, type PendingLimits, type SharedTemplateCounts, type TemplateLimits } from '../session/template-session.js';
 import type { InternalEvents } from '../telemetry/events.js';
 
 export interface PipelineSettings {
@@ -17,6 +17,8 @@ export interface PipelineSettings {
   pending: PendingLimits;
   /** Bounds on template state; the defaults when left out. */
   templates?: TemplateLimits;
+  /** Template and field counts shared with the other decode workers' sessions (see TemplateSession). */
+  templateCounts?: SharedTemplateCounts;
   /** Undefined switches enrichment off: documents are then exactly what the Logstash codec emits. */
   enrichment: EnrichmentOptions | undefined;
 }
@@ -45,7 +47,7 @@ export class FlowPipeline {
       reservedFields: settings.enrichment ? ENRICHMENT_FIELDS : [],
     };
     this.compile = sharedTemplateCompiler(compileOptions);
-    this.session = new TemplateSession(this.compile, settings.templateTimeoutMs, settings.pending, settings.templates);
+    this.session = new TemplateSession(this.compile, settings.templateTimeoutMs, settings.pending, settings.templates, settings.templateCounts);
     this.decoders = createDecoders(compileOptions);
     this.enricher = settings.enrichment ? new AntreaEnricher(settings.enrichment) : undefined;
   }

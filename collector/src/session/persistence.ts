@@ -38,6 +38,16 @@ export class TemplatePersistence {
    * ignored. Templates past the session's limits are left out and counted (`refused`).
    */
   async load(session: TemplateSession, nowMs: number): Promise<{ restored: number; refused?: number; problem?: string }> {
+    return this.restoreWith((templates) => session.restore(templates, nowMs));
+  }
+
+  /**
+   * Reads the saved templates and gives them to `restore` (a session, or the decode workers, each taking those of
+   * the exporters it owns); what `load` does, for state that is not one session.
+   */
+  async restoreWith(
+    restore: (templates: StoredTemplate[]) => { restored: number; refused: number } | Promise<{ restored: number; refused: number }>,
+  ): Promise<{ restored: number; refused?: number; problem?: string }> {
     let text: string;
     try {
       const { size } = await stat(this.path);
@@ -47,21 +57,30 @@ export class TemplatePersistence {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { restored: 0 };
       return { restored: 0, problem: (error as Error).message };
     }
+    let file: TemplateFile;
     try {
-      const file = JSON.parse(text) as TemplateFile;
+      file = JSON.parse(text) as TemplateFile;
       if (file.formatVersion !== FORMAT_VERSION || !Array.isArray(file.templates)) {
         return { restored: 0, problem: `unknown format ${file.formatVersion}` };
       }
       this.lastWritten = JSON.stringify(file.templates);
-      return session.restore(file.templates, nowMs);
+    } catch (error) {
+      return { restored: 0, problem: (error as Error).message };
+    }
+    try {
+      return await restore(file.templates);
     } catch (error) {
       return { restored: 0, problem: (error as Error).message };
     }
   }
 
   /** Writes the session's templates when they changed since the last write. */
-  async save(session: TemplateSession, nowMs: number): Promise<boolean> {
-    const templates = session.storedTemplates();
+  save(session: TemplateSession, nowMs: number): Promise<boolean> {
+    return this.saveTemplates(session.storedTemplates(), nowMs);
+  }
+
+  /** Writes these templates (every decode worker's) when they changed since the last write. */
+  async saveTemplates(templates: StoredTemplate[], nowMs: number): Promise<boolean> {
     const serialised = JSON.stringify(templates);
     if (serialised === this.lastWritten) return false;
     const file: TemplateFile = { formatVersion: FORMAT_VERSION, savedAtMs: nowMs, templates };

@@ -96,6 +96,12 @@ export interface ExpiryResult {
 }
 
 /** A persisted template: enough to recompile it after a restart. */
+/** Template counts shared between threads (Int32Arrays over SharedArrayBuffers, [templates, fields]). */
+export interface SharedTemplateCounts {
+  all: Int32Array;
+  own: Int32Array;
+}
+
 export interface StoredTemplate {
   exporter: string;
   address: string;
@@ -127,7 +133,24 @@ export class TemplateSession implements DecoderSession {
     private readonly templateTimeoutMs: number,
     private readonly pendingLimits: PendingLimits,
     private readonly limits: TemplateLimits = TEMPLATE_LIMIT_DEFAULTS,
+    /**
+     * Templates and fields held by every session of the process (`all`: [templates, fields], shared by the decode
+     * workers), against which maxTemplates and maxTemplateFields are checked, and this session's part of them
+     * (`own`, so that the totals can be corrected when its thread dies); without it, this session's own counts.
+     * Sessions check, then add: workers learning at the same instant can pass a limit by one template each.
+     */
+    private readonly shared?: SharedTemplateCounts,
   ) {}
+
+  private count(templates: number, fields: number): void {
+    this.templateCount += templates;
+    this.fieldCount += fields;
+    if (!this.shared) return;
+    for (const counts of [this.shared.all, this.shared.own]) {
+      Atomics.add(counts, 0, templates);
+      Atomics.add(counts, 1, fields);
+    }
+  }
 
   template(exporter: ExporterSessionKey, domain: number, templateId: number): CompiledTemplate | undefined {
     return this.domains.get(domainKey(exporter, domain))?.get(templateId)?.compiled;
@@ -152,8 +175,7 @@ export class TemplateSession implements DecoderSession {
     if (!templates) this.domains.set(key, (templates = new Map()));
     if (existing) this.forgetEntry(existing);
     templates.set(definition.templateId, { compiled, lastSeenMs: nowMs, expires: exporter.expires, address: exporter.address });
-    this.templateCount++;
-    this.fieldCount += definition.fields.length;
+    this.count(1, definition.fields.length);
     this.perAddress.set(exporter.address, (this.perAddress.get(exporter.address) ?? 0) + 1);
     return compiled;
   }
@@ -169,19 +191,20 @@ export class TemplateSession implements DecoderSession {
     if ((this.perAddress.get(exporter.address) ?? 0) + added > l.maxTemplatesPerExporter) {
       return { refused: 'templates_per_exporter', reason: `the exporter already has decoding.maxTemplatesPerExporter (${l.maxTemplatesPerExporter}) templates` };
     }
-    if (this.templateCount + added > l.maxTemplates) {
+    const templateCount = this.shared ? Atomics.load(this.shared.all, 0) : this.templateCount;
+    const fieldCount = this.shared ? Atomics.load(this.shared.all, 1) : this.fieldCount;
+    if (templateCount + added > l.maxTemplates) {
       return { refused: 'templates', reason: `the collector already holds decoding.maxTemplates (${l.maxTemplates}) templates` };
     }
     const freed = existing ? existing.compiled.definition.fields.length : 0;
-    if (this.fieldCount - freed + fields > l.maxTemplateFields) {
+    if (fieldCount - freed + fields > l.maxTemplateFields) {
       return { refused: 'template_fields', reason: `the collector's templates would pass decoding.maxTemplateFields (${l.maxTemplateFields}) fields` };
     }
     return undefined;
   }
 
   private forgetEntry(entry: TemplateEntry): void {
-    this.templateCount--;
-    this.fieldCount -= entry.compiled.definition.fields.length;
+    this.count(-1, -entry.compiled.definition.fields.length);
     const left = (this.perAddress.get(entry.address) ?? 1) - 1;
     if (left > 0) this.perAddress.set(entry.address, left);
     else this.perAddress.delete(entry.address);

@@ -1,6 +1,7 @@
 import { ByteBuffer } from '../document/bytes.js';
-import type { DocumentOptions, FlowDocument } from '../document/document.js';
+import type { FlowDocument } from '../document/document.js';
 import type { InternalEvents } from '../telemetry/events.js';
+import { appendBytes, type DocumentEncoder, type EncodedChunk } from './encoders.js';
 import type { Sink } from './types.js';
 
 /** Flush early once this much is buffered, whatever the interval: keeps memory and write sizes bounded. */
@@ -8,7 +9,8 @@ const FLUSH_AT_BYTES = 4 * 1024 * 1024;
 
 /**
  * Shared by the byte-stream sinks (file, stdout): documents are serialised on arrival straight into one
- * buffer, written as one chunk at most every `flushIntervalMs` (or sooner when large), one write at a time.
+ * buffer (or arrive serialised by a decode worker and are copied in), written as one chunk at most every
+ * `flushIntervalMs` (or sooner when large), one write at a time.
  */
 export abstract class BufferedSink implements Sink {
   abstract readonly name: string;
@@ -23,19 +25,27 @@ export abstract class BufferedSink implements Sink {
 
   constructor(
     protected readonly events: InternalEvents,
-    protected readonly documentOptions: DocumentOptions,
+    private readonly encoder: DocumentEncoder,
     private readonly flushIntervalMs: number,
   ) {}
 
-  /** Appends one document as this sink writes it (ending in a newline). */
-  protected abstract format(document: FlowDocument, out: ByteBuffer): void;
   /** Writes one chunk durably enough for this sink; rejects on failure. */
   protected abstract writeChunk(chunk: Buffer, documents: number): Promise<void>;
 
   write(documents: readonly FlowDocument[]): void {
     if (this.closed) throw new Error(`${this.name} sink is closed`);
-    for (const document of documents) this.format(document, this.out);
-    this.documents += documents.length;
+    for (const document of documents) this.encoder.encode(document, this.out);
+    this.added(documents.length);
+  }
+
+  writeEncoded(chunk: EncodedChunk): void {
+    if (this.closed) throw new Error(`${this.name} sink is closed`);
+    appendBytes(this.out, chunk.body, 0, chunk.body.length);
+    this.added(chunk.documents);
+  }
+
+  private added(documents: number): void {
+    this.documents += documents;
     if (this.out.length >= FLUSH_AT_BYTES) void this.flush();
     else if (!this.timer && this.documents > 0) this.timer = setTimeout(() => void this.flush(), this.flushIntervalMs);
   }

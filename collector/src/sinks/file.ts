@@ -1,9 +1,7 @@
 import { mkdir, open, readdir, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ByteBuffer } from '../document/bytes.js';
-import { documentId, type FlowDocument } from '../document/document.js';
 import { BufferedSink } from './buffered.js';
-import { dailyIndex, writeBulkCreate } from './bulk.js';
+import { createEncoder } from './encoders.js';
 import type { SinkContext, SinkFactory } from './types.js';
 
 const FILE_PATTERN = /^flows-(\d{4}\.\d\d\.\d\d)-(\d{4})\.ndjson$/;
@@ -23,16 +21,12 @@ class FileSink extends BufferedSink {
 
   constructor(private readonly context: SinkContext) {
     const { config, events, documentOptions } = context;
-    super(events, documentOptions, config.output.file.flushIntervalMs);
+    // The Elasticsearch output's pairs and _id: a file loaded twice (or after the output shipped it) indexes each record once.
+    super(events, createEncoder('file', config, documentOptions), config.output.file.flushIntervalMs);
   }
 
   private get settings() {
     return this.context.config.output.file;
-  }
-
-  protected format(document: FlowDocument, out: ByteBuffer): void {
-    // The Elasticsearch output's _id: a file loaded twice (or loaded after the output shipped it) indexes each record once.
-    writeBulkCreate(document, dailyIndex(this.settings.indexPrefix, document.timestamp), this.documentOptions, out, documentId(document));
   }
 
   protected async writeChunk(chunk: Buffer): Promise<void> {

@@ -1,23 +1,25 @@
 import { ByteBuffer } from '../document/bytes.js';
-import { writeDocument, type FlowDocument } from '../document/document.js';
+import type { FlowDocument } from '../document/document.js';
+import { createEncoder, type EncodedChunk } from './encoders.js';
 import type { Sink, SinkFactory } from './types.js';
 
 /**
  * Serialises every document and discards it: for benchmarks, so that measured rates include the
- * serialisation every real sink pays.
+ * serialisation every real sink pays (in the decode workers when there are some: they hand over bytes).
  */
-export const createNullSink: SinkFactory = async ({ events, documentOptions }) => {
+export const createNullSink: SinkFactory = async ({ events, documentOptions, config }) => {
   const out = new ByteBuffer();
+  const encoder = createEncoder('null', config, documentOptions);
   const sink: Sink = {
     name: 'null',
     queued: 0,
     write(documents: readonly FlowDocument[]) {
-      for (const document of documents) {
-        writeDocument(document, documentOptions, out);
-        out.byte(0x0a);
-      }
+      for (const document of documents) encoder.encode(document, out);
       out.pos = 0;
       events.sinkWritten('null', documents.length, 0);
+    },
+    writeEncoded(chunk: EncodedChunk) {
+      events.sinkWritten('null', chunk.documents, 0);
     },
     ready: () => true,
     flush: async () => {},

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { CollectorConfig } from '../config/schema.js';
 import type { DocumentOptions, FlowDocument } from '../document/document.js';
 import type { InternalEvents } from '../telemetry/events.js';
+import type { EncodedChunk } from './encoders.js';
 
 /** What a sink with a durable backlog (a spool) says about it: pause what can wait (TCP), or take nothing more. */
 export interface SinkBackpressure {
@@ -9,6 +10,8 @@ export interface SinkBackpressure {
   pause: boolean;
   /** Full: what arrives now is dropped (counted by the sink). */
   full: boolean;
+  /** Octets it can take before its high-water mark: documents on their way (at the decode workers) must fit in it. */
+  roomBytes: number;
 }
 
 /**
@@ -17,7 +20,10 @@ export interface SinkBackpressure {
  */
 export interface Sink {
   readonly name: string;
+  /** Documents to serialise (with the sink's encoder, sinks/encoders.ts) and write. */
   write(documents: readonly FlowDocument[]): void;
+  /** Documents a decode worker already serialised with this sink's encoder: the same bytes `write` makes. */
+  writeEncoded(chunk: EncodedChunk): void;
   readonly queued: number;
   /**
    * Octets it holds in memory not yet written (sinks that serialise on arrival know them exactly): bounds memory

@@ -78,8 +78,13 @@ export class InternalEvents {
 
   /** A TCP exporter went away; its templates go with the connection. */
   exporterClosed(input: string, exporter: string): void {
-    this.templated.delete(exporter);
+    this.forgetExporter(exporter);
     this.limited('exporter:closed', (suppressed) => this.log.info({ input, exporter, suppressed }, `exporter disconnected: ${exporter}`));
+  }
+
+  /** An exporter session ended: its next template is a first one again. */
+  forgetExporter(exporter: string): void {
+    this.templated.delete(exporter);
   }
 
   /** The first datagram from a UDP exporter (source address and port) not seen before. */
@@ -229,6 +234,21 @@ export class InternalEvents {
         ? 'sequence numbers skip ahead on a reliable transport: the exporter\'s count is inconsistent, nothing was lost in transit'
         : 'sequence number went backwards: exporter reset or reordered message, not loss'),
     );
+  }
+
+  /** Messages refused before decoding: the decode workers and the sink are too far behind. Data loss. */
+  messagesDropped(reason: 'queue_full', count: number, queuedBytes: number): void {
+    this.metrics.packetsDropped.inc({ reason }, count);
+    this.limited(`dropped:${reason}`, (suppressed) =>
+      this.log.error({ reason, count, queuedBytes, suppressed }, 'export messages dropped undecoded: the decode workers cannot keep up (a worker\'s queue is full, or with the sink past twice output.maxQueueBytes)'),
+    );
+  }
+
+  /** A decode worker died (a bug of ours): what it held is lost; it is started again. */
+  decodeWorkerDied(index: number, error: Error, lostMessages: number, restartInMs: number): void {
+    this.metrics.decodeWorkerRestarts.inc();
+    if (lostMessages > 0) this.metrics.packetsDropped.inc({ reason: 'worker_died' }, lostMessages);
+    this.log.error({ worker: index, err: error, lostMessages, restartInMs }, `decode worker ${index} died; ${lostMessages} messages it held are lost; restarting it`);
   }
 
   sinkWritten(sink: string, count: number, seconds: number): void {

@@ -4,10 +4,11 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
  * Every metric the collector exports, on a registry of its own (tests run several collectors in one process).
  * Names follow Prometheus conventions: `_total` counters, base units in the name.
  */
-export function createMetrics() {
+export function createMetrics(options: { processMetrics?: boolean } = {}) {
   const registry = new Registry();
-  // Process metrics (CPU, memory, event loop lag, GC), prefixed like ours.
-  collectDefaultMetrics({ register: registry, prefix: 'elkfc_' });
+  // Process metrics (CPU, memory, event loop lag, GC), prefixed like ours; not in decode workers, whose counts the
+  // main thread's registry sums (pipeline/workers.ts).
+  if (options.processMetrics !== false) collectDefaultMetrics({ register: registry, prefix: 'elkfc_' });
   const counter = <L extends string>(name: string, help: string, labelNames: readonly L[] = []) =>
     new Counter<L>({ name: `elkfc_${name}`, help, labelNames, registers: [registry] });
   // Counted per message on the hot path: kept as plain integers and added to the counter when it is read (a
@@ -99,6 +100,13 @@ export function createMetrics() {
       buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers: [registry],
     }),
+    packetsDropped: counter(
+      'packets_dropped_total',
+      'Export messages received and never decoded, per reason: queue_full (their decode worker\'s queue was full, 8 MiB, or the workers\' and the sink\'s backlog past twice output.maxQueueBytes), worker_died (a decode worker held them when it died). Data loss.',
+      ['reason'],
+    ),
+    decodeWorkers: gauge('decode_workers', 'Decode worker threads running (decoding.workers; 0: decoding on the main thread).'),
+    decodeWorkerRestarts: counter('decode_worker_restarts_total', 'Decode workers that died (a bug) and were started again.'),
     queueDepth: gauge('queue_depth', 'Documents decoded and not yet written by the sink.'),
     inputsPaused: gauge('inputs_paused', 'Whether TCP exporters are paused (1): the sink\'s memory queue or its spool is past its high-water mark.'),
     tcpConnections: new Gauge({

@@ -4,16 +4,15 @@ import { dirname } from 'node:path';
 import type { Client, estypes } from '@elastic/elasticsearch';
 import { installAssets, stampedAssets } from '../../../../elasticsearch/src/install.js';
 import { ByteBuffer } from '../../document/bytes.js';
-import { documentId, type FlowDocument } from '../../document/document.js';
+import type { FlowDocument } from '../../document/document.js';
 import { buildRegistry } from '../../ie/configured.js';
-import { dailyIndex, writeBulkCreate } from '../bulk.js';
+import { appendBytes, createEncoder, type DocumentEncoder, type EncodedChunk } from '../encoders.js';
 import type { Sink, SinkBackpressure, SinkContext } from '../types.js';
 import { batchDocuments, pairOffsets, pairText, subBatch, type Batch } from './batch.js';
 import { createElasticsearchClient } from './client.js';
 import { WriteAheadSpool, type SpoolEntry } from './spool.js';
 
 const SHUTDOWN_GRACE_MS = 10_000;
-const DAY_MS = 86_400_000;
 
 /** Why a whole request failed: send it again (later), split it (413), or refuse it for good (400). */
 export function classifyRequest(error: unknown): { verdict: 'retry' | 'split' | 'refuse'; reason: string } {
@@ -57,8 +56,8 @@ type Outcome = { kind: 'done'; again: Batch[] } | { kind: 'failed'; reason: stri
  * can never succeed go to the dead-letter file with their reason. Every document has a deterministic _id and is
  * sent with `create`, so a second copy in the same index is refused (409) and counted as a duplicate.
  *
- * Its input is `write(documents)` (the Sink interface); batching starts at writeBulkCreate, where serialised
- * pairs could as well come from elsewhere (a worker thread).
+ * Its input is `write(documents)`, serialised here by its encoder (sinks/encoders.ts), or `writeEncoded`: pairs a
+ * decode worker serialised with the same encoder, appended and split into batches at pair boundaries.
  */
 export class ElasticsearchSink implements Sink {
   readonly name = 'elasticsearch';
@@ -87,52 +86,68 @@ export class ElasticsearchSink implements Sink {
   private lastError: string | undefined;
   private changedAt = new Date().toISOString();
   private spoolError: string | undefined;
-  private indexDay = -1;
-  private indexName = '';
+  private readonly encoder: DocumentEncoder;
 
   constructor(
     private readonly context: SinkContext,
     private readonly client: Client,
     private readonly spool: WriteAheadSpool,
-  ) {}
+  ) {
+    this.encoder = createEncoder('elasticsearch', context.config, context.documentOptions);
+  }
 
   private get settings() {
     return this.context.config.elasticsearch;
   }
 
-  write(documents: readonly FlowDocument[]): void {
+  /**
+   * False (and counted as loss) when the spool is full: nothing more can be kept. TCP inputs were paused at the
+   * high-water mark; this is what UDP sent meanwhile.
+   */
+  private accepting(documents: number): boolean {
     if (this.closing) throw new Error('elasticsearch sink is closed');
-    // The spool is full: nothing more can be kept. Refused here, counted and logged as loss (TCP inputs were
-    // paused at the high-water mark; this is what UDP sent meanwhile).
-    if (this.spool.sizeBytes >= this.settings.spoolMaxBytes) {
-      this.context.events.esSpoolFull(documents.length, this.spool.sizeBytes);
-      return;
-    }
+    if (this.spool.sizeBytes < this.settings.spoolMaxBytes) return true;
+    this.context.events.esSpoolFull(documents, this.spool.sizeBytes);
+    return false;
+  }
+
+  write(documents: readonly FlowDocument[]): void {
+    if (!this.accepting(documents.length)) return;
     const out = this.current; // seal() takes its bytes but keeps the same ByteBuffer
-    const dataStream = this.settings.indexMode === 'dataStream' ? this.settings.dataStream : undefined;
     for (const document of documents) {
       if (this.currentOffsets.length === 0) this.currentFill = this.spool.openFill();
       this.currentOffsets.push(out.length);
-      const index = dataStream ?? this.dailyIndex(document.origin.exportTimeMs);
-      writeBulkCreate(document, index, this.context.documentOptions, out, documentId(document));
+      this.encoder.encode(document, out);
       if (this.currentOffsets.length >= this.settings.batchMaxDocuments || out.length >= this.settings.batchMaxBytes) this.seal();
     }
+    this.armSealTimer();
+  }
+
+  /** The same batches `write` makes, from pairs serialised elsewhere: runs of whole pairs are copied at once. */
+  writeEncoded(chunk: EncodedChunk): void {
+    if (chunk.documents === 0 || !this.accepting(chunk.documents)) return;
+    const out = this.current;
+    const { batchMaxDocuments, batchMaxBytes } = this.settings;
+    for (let i = 0; i < chunk.documents; ) {
+      if (this.currentOffsets.length === 0) this.currentFill = this.spool.openFill();
+      const start = i;
+      const shift = out.length - chunk.offsets[start];
+      let full = false;
+      while (i < chunk.documents && !full) {
+        this.currentOffsets.push(chunk.offsets[i] + shift);
+        i++;
+        full = this.currentOffsets.length >= batchMaxDocuments || chunk.offsets[i] + shift >= batchMaxBytes;
+      }
+      appendBytes(out, chunk.body, chunk.offsets[start], chunk.offsets[i]);
+      if (full) this.seal();
+    }
+    this.armSealTimer();
+  }
+
+  private armSealTimer(): void {
     if (this.currentOffsets.length > 0 && !this.sealTimer) {
       this.sealTimer = setTimeout(() => this.seal(), this.settings.batchMaxWaitMs);
     }
-  }
-
-  /**
-   * The daily index of a record is chosen by its export time, one of the inputs of its _id: every copy of a
-   * record (a retry, a replay, an exporter resending it) names the same index, where `create` refuses the second.
-   */
-  private dailyIndex(exportTimeMs: number): string {
-    const day = Math.floor(exportTimeMs / DAY_MS);
-    if (day !== this.indexDay) {
-      this.indexDay = day;
-      this.indexName = dailyIndex(this.settings.dailyIndexPrefix, new Date(day * DAY_MS).toISOString());
-    }
-    return this.indexName;
   }
 
   /** Documents held in memory: the batch being filled, batches being written ahead, held bodies, requests. */
@@ -142,10 +157,8 @@ export class ElasticsearchSink implements Sink {
 
   backpressure(): SinkBackpressure {
     const bytes = this.spool.sizeBytes;
-    return {
-      pause: bytes >= (this.settings.spoolMaxBytes * this.settings.spoolHighWaterPercent) / 100,
-      full: bytes >= this.settings.spoolMaxBytes,
-    };
+    const highWater = (this.settings.spoolMaxBytes * this.settings.spoolHighWaterPercent) / 100;
+    return { pause: bytes >= highWater, full: bytes >= this.settings.spoolMaxBytes, roomBytes: highWater - bytes };
   }
 
   /** Ready means "can accept": the spool takes documents (while Elasticsearch is down too). */
