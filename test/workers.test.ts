@@ -219,7 +219,8 @@ describe('decode workers', () => {
       expect(() => loadConfig(undefined, { ELKFC_DECODING_WORKERS: bad })).toThrow(ConfigError);
       expect(() => loadConfig(undefined, { ELKFC_DECODING_WORKERS: bad })).toThrow(/decoding\.workers \(from ELKFC_DECODING_WORKERS\)/);
     }
-    expect(loadConfig(undefined, {}).decoding.workers).toBe('auto');
+    expect(loadConfig(undefined, {}).decoding.workers).toBe(0);
+    expect(loadConfig(undefined, { ELKFC_DECODING_WORKERS: 'auto' }).decoding.workers).toBe('auto');
     const run = spawnSync('node', [BIN, 'run'], { env: { ...process.env, ELKFC_DECODING_WORKERS: 'many' }, encoding: 'utf8' });
     expect(run.status).toBe(2);
     expect(run.stderr.trim().split('\n')).toEqual([expect.stringContaining('decoding.workers (from ELKFC_DECODING_WORKERS): expected auto or a whole number of threads')]);

@@ -100,8 +100,8 @@ const decoding = z
     pendingMaxSets: z.number().int().min(0).default(10_000).describe('Data sets held while their template has not arrived (0 holds none).'),
     pendingMaxBytes: z.number().int().min(0).default(16 * MiB).describe('Octets of data sets held while their template has not arrived.'),
     pendingMaxAgeSecs: positive.default(120).describe('Held data sets older than this are dropped and counted.'),
-    workers: z.union([z.literal('auto'), z.number().int().min(0).max(256)], { error: 'expected auto or a whole number of threads from 0 to 256' }).default('auto')
-      .describe('Decode threads (worker threads): each exporter session (source address and port, or connection) is decoded by one of them, which holds its templates; the main thread receives and writes. `auto`: the cores the process may use (os.availableParallelism(), lowered by a cgroup CPU quota, cgroup v2 cpu.max or v1 cpu.cfs_quota_us). 0: decode on the main thread. The held-data and throughput bounds (pendingMaxSets, pendingMaxBytes, enrichment.throughputMaxKeys) are shared out among the workers; the template limits count over all of them.'),
+    workers: z.union([z.literal('auto'), z.number().int().min(0).max(256)], { error: 'expected auto or a whole number of threads from 0 to 256' }).default(0)
+      .describe('Decode threads (worker threads): each exporter session (source address and port, or connection) is decoded by one of them, which holds its templates; the main thread receives and writes. `auto`: the cores the process may use (os.availableParallelism(), lowered by a cgroup CPU quota, cgroup v2 cpu.max or v1 cpu.cfs_quota_us). 0 (the default): decode on the main thread; on a 2-core machine that was measured to lose less than any number of workers (README, Performance). The held-data and throughput bounds (pendingMaxSets, pendingMaxBytes, enrichment.throughputMaxKeys) are shared out among the workers; the template limits count over all of them.'),
   })
   .strict();
 
