@@ -51,12 +51,20 @@ if (!only || only === 'decode') {
 let ours: UdpRun | undefined;
 if (!only || only === 'udp') {
   const rates = [50_000, 75_000, 100_000, 125_000];
-  log(`UDP into the running collector from ${BENCH_EXPORTERS} exporter${BENCH_EXPORTERS === 1 ? '' : 's'} (BENCH_EXPORTERS), decoding.workers ${process.env.BENCH_WORKERS ?? 'auto'} (BENCH_WORKERS), null sink (it still serialises every document)...`);
+  log(`UDP into the running collector from ${BENCH_EXPORTERS} exporter${BENCH_EXPORTERS === 1 ? '' : 's'} (BENCH_EXPORTERS), decoding.workers ${process.env.BENCH_WORKERS ?? 'default'} (BENCH_WORKERS), null sink (it still serialises every document)...`);
   ours = await benchUdp('null', rates, udpSeconds, { log });
   const atTarget = ours.steps.find((s) => s.rate === TARGETS.udpRate);
   row('UDP, null sink: highest step with zero loss', `${ours.best.toLocaleString('en')} records/s`, `≥ ${TARGETS.udpRate.toLocaleString('en')}`, ours.best >= TARGETS.udpRate);
   row('  collector CPU per record at each step', ours.steps.map((s) => `${s.rate / 1000}k: ${micros(s.cpuMicrosPerRecord)}${s.lost ? ` (lost ${((100 * s.lost) / s.sent).toFixed(1)} %)` : ''}`).join(', '), '');
   row('  collector peak memory (VmHWM)', `${ours.peakRssMiB.toFixed(0)} MiB`, `≤ ${TARGETS.peakRssMiB} MiB`, ours.peakRssMiB <= TARGETS.peakRssMiB && atTarget !== undefined);
+  // Decode workers beside the main thread: four exporters (so that both workers get some), 50,000 records/s in all.
+  for (const workers of [0, 'auto'] as const) {
+    log(`UDP, null sink, 4 exporters, decoding.workers ${workers}...`);
+    const run = await benchUdp('null', [50_000], udpSeconds, { log, workers, exporters: 4 });
+    const [step] = run.steps;
+    row(`UDP, null sink, 4 exporters, decoding.workers ${workers}${workers === 'auto' ? ` (${availableParallelism()} here)` : ''}, 50,000 records/s`,
+      `${step.lost ? `lost ${((100 * step.lost) / step.sent).toFixed(1)} %` : 'no loss'}, ${micros(step.cpuMicrosPerRecord)} CPU per record, ${step.cores.toFixed(2)} cores, ${run.peakRssMiB.toFixed(0)} MiB`, '');
+  }
   for (const output of ['file', 'elasticsearch'] as const) {
     log(`UDP into the collector, ${output} output${output === 'elasticsearch' ? ' to a local _bulk stand-in (in this process, not counted)' : ''}...`);
     const es = output === 'elasticsearch' ? await startFakeElasticsearch() : undefined;

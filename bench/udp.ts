@@ -34,10 +34,10 @@ export interface UdpRun {
 }
 
 /**
- * Exporters the sender plays (BENCH_EXPORTERS, default 4): each its own source port, so that the collector's
- * decode workers (one exporter session each) can share the stream; 1 is a single exporter on a single worker.
+ * Exporters the sender plays (BENCH_EXPORTERS, default 1, the one Flow Aggregator of a cluster): each its own
+ * source port, so that the collector's decode workers (one exporter session each) can share the stream.
  */
-export const BENCH_EXPORTERS = Math.max(1, Number(process.env.BENCH_EXPORTERS ?? 4));
+export const BENCH_EXPORTERS = Math.max(1, Number(process.env.BENCH_EXPORTERS ?? 1));
 
 /** Runs the sender at `rate` records/s for `seconds` against `port`; resolves with what it says it sent. */
 export async function send(port: number, rate: number, seconds: number, exporter: Exporter, exporters = BENCH_EXPORTERS): Promise<{ records: number; messages: number }> {
@@ -53,12 +53,12 @@ export async function send(port: number, rate: number, seconds: number, exporter
  * `delivered` says how many records reached its output so far.
  */
 export async function measureStep(process: ChildProcess, port: number, rate: number, seconds: number, exporter: Exporter,
-  delivered: () => Promise<number>, drainMs: number): Promise<StepResult> {
+  delivered: () => Promise<number>, drainMs: number, exporters = BENCH_EXPORTERS): Promise<StepResult> {
   const before = await delivered();
   const dropsBefore = udpDrops(port);
   const cpuBefore = cpuSeconds(process.pid!);
   const started = performance.now();
-  const { records: sent } = await send(port, rate, seconds, exporter);
+  const { records: sent } = await send(port, rate, seconds, exporter, exporters);
   await new Promise((r) => setTimeout(r, drainMs)); // let the process drain its buffers
   const cpu = cpuSeconds(process.pid!) - cpuBefore;
   const elapsed = (performance.now() - started) / 1000;
@@ -71,7 +71,10 @@ export async function measureStep(process: ChildProcess, port: number, rate: num
 
 export async function benchUdp(output: Output, rates: number[], seconds: number, options: {
   exporter?: Exporter; elasticsearchUrl?: string; indexed?: () => number; log?: (line: string) => void;
+  /** decoding.workers of the collector (default BENCH_WORKERS, else the collector's default); exporters the sender plays. */
+  workers?: number | 'auto'; exporters?: number;
 } = {}): Promise<UdpRun> {
+  const workers = options.workers ?? process.env.BENCH_WORKERS;
   const exporter = options.exporter ?? 'aggregator';
   const dir = mkdtempSync(join(tmpdir(), 'elkfc-bench-'));
   const port = 47390;
@@ -84,8 +87,7 @@ export async function benchUdp(output: Output, rates: number[], seconds: number,
   writeFileSync(join(dir, 'collector.yml'), [
     `inputs: { udp: { host: 127.0.0.1, port: ${port} }, tcp: { enabled: false } }`,
     `http: { host: 127.0.0.1, port: ${httpPort} }`,
-    // BENCH_WORKERS: decoding.workers of the collector (default auto, the cores it may use; 0 decodes on its main thread).
-    `decoding: { templateStatePath: null${process.env.BENCH_WORKERS ? `, workers: ${process.env.BENCH_WORKERS}` : ''} }`,
+    `decoding: { templateStatePath: null${workers !== undefined ? `, workers: ${workers}` : ''} }`,
     outputConfig,
     `logging: { level: warn }`,
   ].join('\n'));
@@ -108,7 +110,7 @@ export async function benchUdp(output: Output, rates: number[], seconds: number,
     const steps: StepResult[] = [];
     let best = 0;
     for (const rate of rates) {
-      const step = await measureStep(collector, port, rate, seconds, exporter, delivered, output === 'elasticsearch' ? 4000 : 2000);
+      const step = await measureStep(collector, port, rate, seconds, exporter, delivered, output === 'elasticsearch' ? 4000 : 2000, options.exporters);
       steps.push(step);
       options.log?.(`  ${output}: ${rate.toLocaleString('en')} records/s for ${seconds} s: sent ${step.sent}, delivered ${step.delivered}, lost ${step.lost} `
         + `(kernel drops ${step.kernelDrops} datagrams), ${step.cpuMicrosPerRecord.toFixed(1)} µs CPU per record, ${step.cores.toFixed(2)} cores`);
