@@ -96,7 +96,7 @@ describe('Elasticsearch output', () => {
       await sink.flush();
       return batches;
     };
-    const encoder = createEncoder('elasticsearch', loadConfig(undefined, {}), { target: 'ipfix', type: 'ipfix', timestampSource: 'export' });
+    const encoder = createEncoder('elasticsearch', loadConfig(undefined, {}), { target: 'ipfix', type: 'ipfix', timestampSource: 'export' }, (_d, error) => { throw error; });
     const chunk = (from: number, to: number) => {
       const out = new ByteBuffer();
       const offsets: number[] = [];
@@ -116,6 +116,21 @@ describe('Elasticsearch output', () => {
       expect(direct[0].offsets.length - 1).toBe(size);
       expect(encoded).toEqual(direct);
     }
+  });
+
+  it('drops a document it cannot serialise, counted as an internal error, and ships the others in whole pairs', async () => {
+    const es = await startFakeElasticsearch();
+    servers.push(es);
+    const { sink, metrics, dir } = await harness(es);
+    const docs = documents(20);
+    // Values whose JSON cannot be written stand for a bug of ours in a document: the first of a batch and one inside it.
+    for (const i of [0, 7]) docs[i].fields.sourcePodLabels = { toJSON: () => { throw new Error('unserialisable'); } };
+    sink.write(docs);
+    await until(async () => (await counter(metrics, 'elkfc_es_documents_indexed_total')) === 18);
+    const pods = new Set([...es.documents.values()].map((d) => (d.document.ipfix as { sourcePodName: string }).sourcePodName));
+    expect(pods).toEqual(new Set(docs.filter((_, i) => i !== 0 && i !== 7).map((d) => d.fields.sourcePodName)));
+    expect(deadLetters(dir)).toEqual([]);
+    expect(await counter(metrics, 'elkfc_decode_errors_total', { kind: 'internal_error' })).toBe(2);
   });
 
   it('installs its templates first, then indexes every document into its daily index with a deterministic _id', async () => {

@@ -50,6 +50,26 @@ describe('file sink', () => {
     expect(JSON.parse(lines[1]).ipfix.sourcePodName).toMatch(/^client-/);
   });
 
+  it('drops a document it cannot serialise, counted as an internal error, and writes the others', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'elkfc-files-'));
+    const metrics = createMetrics();
+    const events = new InternalEvents(metrics, pino({ level: 'silent' }));
+    const config = loadConfig(undefined, { ELKFC_OUTPUT_FILE_DIRECTORY: dir });
+    const sink = await createFileSink({ config, documentOptions: { target: 'ipfix', type: 'ipfix', timestampSource: 'export' }, events, log: pino({ level: 'silent' }) });
+    const { pipeline } = testPipeline();
+    const layout = aggregatorLayout(4);
+    const header = { exportTimeSecs: 1_700_000_000, sequence: 0, domain: 1 };
+    const docs = decodeAll(pipeline, [templateMessage(header, 300, layout), dataMessage(header, 300, layout, [0, 1, 2].map((i) => aggregatorRecord(i)))]);
+    // A value whose JSON cannot be written stands for a bug of ours in a document.
+    docs[1].fields.sourcePodLabels = { toJSON: () => { throw new Error('unserialisable'); } };
+    sink.write(docs);
+    await sink.close();
+    const lines = readdirSync(dir).flatMap((f) => readFileSync(join(dir, f), 'utf8').split('\n').filter(Boolean));
+    expect(lines.filter((_, i) => i % 2 === 1).map((l) => JSON.parse(l).ipfix.sourcePodName)).toEqual([docs[0], docs[2]].map((d) => d.fields.sourcePodName));
+    expect(await counter(metrics, 'elkfc_sink_documents_written_total')).toBe(2);
+    expect(await counter(metrics, 'elkfc_decode_errors_total', { kind: 'internal_error' })).toBe(1);
+  });
+
   it('loads safely by hand: the Elasticsearch output\'s _id in every action, so a second load adds nothing; files under 100 MB', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'elkfc-files-'));
     const config = loadConfig(undefined, { ELKFC_OUTPUT_FILE_DIRECTORY: dir });

@@ -78,7 +78,7 @@ function expectedPairs(messages: Buffer[], port: number): string[] {
   const log = pino({ level: 'silent' });
   const settings = pipelineSettings(config, buildRegistry(config));
   const pipeline = new FlowPipeline(settings, new InternalEvents(createMetrics({ processMetrics: false }), log));
-  const encoder = createEncoder('file', config, settings.document);
+  const encoder = createEncoder('file', config, settings.document, (_d, error) => { throw error; });
   const exporter = { key: `udp:127.0.0.1:${port}`, address: '127.0.0.1', expires: true };
   const out = new ByteBuffer();
   const pairs: string[] = [];

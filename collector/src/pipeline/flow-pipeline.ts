@@ -24,8 +24,8 @@ export interface PipelineSettings {
 }
 
 /**
- * Where a packet goes: decoder (by version) → document → ECS fields → enrichment. Synchronous and shared by every input,
- * by `run` and by `decode`, so both produce the same documents. A malformed packet is counted and dropped
+ * Where a packet goes: decoder (by version) → document → enrichment (the ECS fields are written with the document,
+ * see ecs.ts). Synchronous and shared by every input, by `run` and by `decode`, so both produce the same documents. A malformed packet is counted and dropped
  * here; nothing an exporter sends can throw out of `process`.
  */
 export class FlowPipeline {
@@ -95,7 +95,7 @@ export class FlowPipeline {
         this.enricher?.enrich(doc, receivedAtMs, this.issues);
         documents.push(doc);
       } catch (error) {
-        // A bug of ours in documents, ECS or enrichment must not stop the collector: that record is dropped and
+        // A bug of ours in documents or enrichment must not stop the collector: that record is dropped and
         // counted as an internal error, as a decoder failure is, and the others go on.
         this.events.packetDropped(new FlowError('internal_error', exporter.key, typeof version === 'number' ? version : undefined,
           `document failure: ${(error as Error).message}`, record.domain));

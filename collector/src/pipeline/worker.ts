@@ -33,7 +33,11 @@ export function runDecodeWorker(setup: WorkerSetup, port: MessagePort): void {
   const counts = { all: new Int32Array(setup.templateCounts, 0, 2), own: new Int32Array(setup.templateCounts, 8 * (setup.index + 1), 2) };
   const settings = pipelineSettings(config, buildRegistry(config), setup.workers, counts);
   const pipeline = new FlowPipeline(settings, events);
-  const encoder = createEncoder(setup.sink, config, settings.document);
+  /** The exporter whose documents are being serialised, named when one fails. */
+  let encoding: ExporterSessionKey | undefined;
+  // A bug of ours in serialising one document drops that document, counted, as the pipeline does.
+  const encoder = createEncoder(setup.sink, config, settings.document, (_document, error) =>
+    events.packetDropped(new FlowError('internal_error', encoding?.key ?? '', undefined, `document failure: ${error.message}`)));
   const exporters = new Map<string, ExporterSessionKey>();
   const spare: ArrayBuffer[] = [];
   /** The next answer's buffer: one given back, or a new one. */
@@ -70,16 +74,10 @@ export function runDecodeWorker(setup: WorkerSetup, port: MessagePort): void {
       const address = bytes.toString('utf8', q, (q += addressLength));
       const exporter = exporterOf(key, address, expires);
       const documents = pipeline.process(bytes.subarray(q, q + messageLength), exporter, receivedAtMs);
+      encoding = exporter;
       for (let i = 0; i < documents.length; i++) {
         const start = out.pos;
-        try {
-          encoder.encode(documents[i], out);
-          offsets.push(start);
-        } catch (error) {
-          // A bug of ours in serialising one document drops that document, counted, as the pipeline does.
-          out.pos = start;
-          events.packetDropped(new FlowError('internal_error', exporter.key, undefined, `document failure: ${(error as Error).message}`));
-        }
+        if (encoder.encode(documents[i], out)) offsets.push(start);
       }
       p = q + messageLength;
     }

@@ -34,8 +34,9 @@ export abstract class BufferedSink implements Sink {
 
   write(documents: readonly FlowDocument[]): void {
     if (this.closed) throw new Error(`${this.name} sink is closed`);
-    for (const document of documents) this.encoder.encode(document, this.out);
-    this.added(documents.length);
+    let written = 0;
+    for (const document of documents) if (this.encoder.encode(document, this.out)) written++;
+    this.added(written);
   }
 
   writeEncoded(chunk: EncodedChunk): void {

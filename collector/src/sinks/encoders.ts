@@ -1,6 +1,8 @@
 import type { CollectorConfig } from '../config/schema.js';
 import type { ByteBuffer } from '../document/bytes.js';
 import { documentId, writeDocument, type DocumentOptions, type FlowDocument } from '../document/document.js';
+import { FlowError } from '../decoders/types.js';
+import type { InternalEvents } from '../telemetry/events.js';
 import { dailyIndex, writeBulkCreate } from './bulk.js';
 
 /**
@@ -9,9 +11,15 @@ import { dailyIndex, writeBulkCreate } from './bulk.js';
  * only appends them (Sink.writeEncoded). Light to import: no client, no file handles.
  */
 export interface DocumentEncoder {
-  /** Appends one document as the sink writes it, ending in a newline. */
-  encode(document: FlowDocument, out: ByteBuffer): void;
+  /**
+   * Appends one document as the sink writes it, ending in a newline; false when serialising it failed (a bug of
+   * ours): nothing of it is left in `out`, and the failure went to the encoder's EncodeFailure.
+   */
+  encode(document: FlowDocument, out: ByteBuffer): boolean;
 }
+
+/** Told of each document an encoder could not serialise (dropped: the caller counts it). */
+export type EncodeFailure = (document: FlowDocument, error: Error) => void;
 
 /**
  * Documents already serialised by an encoder: `offsets` is where each starts, then `body.length`. The sink copies
@@ -23,17 +31,18 @@ export interface EncodedChunk {
   documents: number;
 }
 
-export type EncoderFactory = (config: CollectorConfig, options: DocumentOptions) => DocumentEncoder;
+/** Appends one document as the sink writes it (room is the writer's own concern). */
+type Encode = (document: FlowDocument, out: ByteBuffer) => void;
+
+export type EncoderFactory = (config: CollectorConfig, options: DocumentOptions) => Encode;
 
 const DAY_MS = 86_400_000;
 
 /** One document per line, as `decode` prints it (stdout, null). */
-const documentLines: EncoderFactory = (_config, options) => ({
-  encode(document, out) {
-    writeDocument(document, options, out);
-    out.byte(0x0a);
-  },
-});
+const documentLines: EncoderFactory = (_config, options) => (document, out) => {
+  writeDocument(document, options, out);
+  out.byte(0x0a);
+};
 
 /**
  * Elasticsearch: a `create` pair with the deterministic _id, into the data stream or the daily index chosen by
@@ -45,30 +54,24 @@ const elasticsearchPairs: EncoderFactory = (config, options) => {
   const dataStream = es.indexMode === 'dataStream' ? es.dataStream : undefined;
   let indexDay = -1;
   let indexName = '';
-  return {
-    encode(document, out) {
-      let index = dataStream;
-      if (index === undefined) {
-        const day = Math.floor(document.origin.exportTimeMs / DAY_MS);
-        if (day !== indexDay) {
-          indexDay = day;
-          indexName = dailyIndex(es.dailyIndexPrefix, new Date(day * DAY_MS).toISOString());
-        }
-        index = indexName;
+  return (document, out) => {
+    let index = dataStream;
+    if (index === undefined) {
+      const day = Math.floor(document.origin.exportTimeMs / DAY_MS);
+      if (day !== indexDay) {
+        indexDay = day;
+        indexName = dailyIndex(es.dailyIndexPrefix, new Date(day * DAY_MS).toISOString());
       }
-      writeBulkCreate(document, index, options, out, documentId(document));
-    },
+      index = indexName;
+    }
+    writeBulkCreate(document, index, options, out, documentId(document));
   };
 };
 
 /** The file sink: the Elasticsearch output's pairs and _id (a file loaded twice indexes each record once), by the document's day. */
 const filePairs: EncoderFactory = (config, options) => {
   const prefix = config.output.file.indexPrefix;
-  return {
-    encode(document, out) {
-      writeBulkCreate(document, dailyIndex(prefix, document.timestamp), options, out, documentId(document));
-    },
-  };
+  return (document, out) => writeBulkCreate(document, dailyIndex(prefix, document.timestamp), options, out, documentId(document));
 };
 
 /** The encoders by sink name (sinks/registry.ts): a new output adds its line here too. */
@@ -79,11 +82,33 @@ export const ENCODERS: Record<string, EncoderFactory> = {
   null: documentLines,
 };
 
-export function createEncoder(sink: string, config: CollectorConfig, options: DocumentOptions): DocumentEncoder {
+/**
+ * The encoder of a sink. A document whose serialisation throws (a bug of ours in documents, ECS or enrichment's
+ * values) is rolled back and handed to `failed`; the others go on, wherever the encoder runs (a decode worker or a
+ * sink on the main thread).
+ */
+export function createEncoder(sink: string, config: CollectorConfig, options: DocumentOptions, failed: EncodeFailure): DocumentEncoder {
   const factory = ENCODERS[sink];
   if (!factory) throw new Error(`no encoder for sink ${sink}`);
-  return factory(config, options);
+  const encode = factory(config, options);
+  return {
+    encode(document, out) {
+      const start = out.pos;
+      try {
+        encode(document, out);
+        return true;
+      } catch (error) {
+        out.pos = start;
+        failed(document, error as Error);
+        return false;
+      }
+    },
+  };
 }
+
+/** What a sink on the main thread does with a document it could not serialise: drop it, counted as an internal error. */
+export const countedFailure = (events: InternalEvents): EncodeFailure => (document, error) =>
+  events.packetDropped(new FlowError('internal_error', document.host, undefined, `document failure: ${error.message}`, document.origin.domain));
 
 /** Appends bytes [start, end) of `from` to `out`. */
 export function appendBytes(out: ByteBuffer, from: Buffer, start: number, end: number): void {

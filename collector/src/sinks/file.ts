@@ -1,7 +1,7 @@
 import { mkdir, open, readdir, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BufferedSink } from './buffered.js';
-import { createEncoder } from './encoders.js';
+import { countedFailure, createEncoder } from './encoders.js';
 import type { SinkContext, SinkFactory } from './types.js';
 
 const FILE_PATTERN = /^flows-(\d{4}\.\d\d\.\d\d)-(\d{4})\.ndjson$/;
@@ -22,7 +22,7 @@ class FileSink extends BufferedSink {
   constructor(private readonly context: SinkContext) {
     const { config, events, documentOptions } = context;
     // The Elasticsearch output's pairs and _id: a file loaded twice (or after the output shipped it) indexes each record once.
-    super(events, createEncoder('file', config, documentOptions), config.output.file.flushIntervalMs);
+    super(events, createEncoder('file', config, documentOptions, countedFailure(events)), config.output.file.flushIntervalMs);
   }
 
   private get settings() {

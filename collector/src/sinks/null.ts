@@ -1,6 +1,6 @@
 import { ByteBuffer } from '../document/bytes.js';
 import type { FlowDocument } from '../document/document.js';
-import { createEncoder, type EncodedChunk } from './encoders.js';
+import { countedFailure, createEncoder, type EncodedChunk } from './encoders.js';
 import type { Sink, SinkFactory } from './types.js';
 
 /**
@@ -9,14 +9,15 @@ import type { Sink, SinkFactory } from './types.js';
  */
 export const createNullSink: SinkFactory = async ({ events, documentOptions, config }) => {
   const out = new ByteBuffer();
-  const encoder = createEncoder('null', config, documentOptions);
+  const encoder = createEncoder('null', config, documentOptions, countedFailure(events));
   const sink: Sink = {
     name: 'null',
     queued: 0,
     write(documents: readonly FlowDocument[]) {
-      for (const document of documents) encoder.encode(document, out);
+      let written = 0;
+      for (const document of documents) if (encoder.encode(document, out)) written++;
       out.pos = 0;
-      events.sinkWritten('null', documents.length, 0);
+      events.sinkWritten('null', written, 0);
     },
     writeEncoded(chunk: EncodedChunk) {
       events.sinkWritten('null', chunk.documents, 0);

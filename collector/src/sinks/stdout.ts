@@ -1,5 +1,5 @@
 import { BufferedSink } from './buffered.js';
-import { createEncoder } from './encoders.js';
+import { countedFailure, createEncoder } from './encoders.js';
 import type { SinkFactory } from './types.js';
 
 /** NDJSON documents on standard output, one per line, as `decode` prints them. */
@@ -14,4 +14,4 @@ class StdoutSink extends BufferedSink {
 }
 
 export const createStdoutSink: SinkFactory = async ({ events, documentOptions, config }) =>
-  new StdoutSink(events, createEncoder('stdout', config, documentOptions), config.output.file.flushIntervalMs);
+  new StdoutSink(events, createEncoder('stdout', config, documentOptions, countedFailure(events)), config.output.file.flushIntervalMs);

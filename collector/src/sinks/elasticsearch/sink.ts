@@ -6,7 +6,7 @@ import { installAssets, stampedAssets } from '../../../../elasticsearch/src/inst
 import { ByteBuffer } from '../../document/bytes.js';
 import type { FlowDocument } from '../../document/document.js';
 import { buildRegistry } from '../../ie/configured.js';
-import { appendBytes, createEncoder, type DocumentEncoder, type EncodedChunk } from '../encoders.js';
+import { appendBytes, countedFailure, createEncoder, type DocumentEncoder, type EncodedChunk } from '../encoders.js';
 import type { Sink, SinkBackpressure, SinkContext } from '../types.js';
 import { batchDocuments, pairOffsets, pairText, subBatch, type Batch } from './batch.js';
 import { createElasticsearchClient } from './client.js';
@@ -93,7 +93,7 @@ export class ElasticsearchSink implements Sink {
     private readonly client: Client,
     private readonly spool: WriteAheadSpool,
   ) {
-    this.encoder = createEncoder('elasticsearch', context.config, context.documentOptions);
+    this.encoder = createEncoder('elasticsearch', context.config, context.documentOptions, countedFailure(context.events));
   }
 
   private get settings() {
@@ -115,9 +115,10 @@ export class ElasticsearchSink implements Sink {
     if (!this.accepting(documents.length)) return;
     const out = this.current; // seal() takes its bytes but keeps the same ByteBuffer
     for (const document of documents) {
+      const start = out.length;
+      if (!this.encoder.encode(document, out)) continue; // dropped and counted by the encoder
       if (this.currentOffsets.length === 0) this.currentFill = this.spool.openFill();
-      this.currentOffsets.push(out.length);
-      this.encoder.encode(document, out);
+      this.currentOffsets.push(start);
       if (this.currentOffsets.length >= this.settings.batchMaxDocuments || out.length >= this.settings.batchMaxBytes) this.seal();
     }
     this.armSealTimer();
