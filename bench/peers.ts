@@ -3,7 +3,7 @@
 // print plugin, a child process). Each is measured as ours is (bench/udp.ts): CPU per record from /proc (children
 // included), loss from the kernel's drop counter on its port.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Exporter } from './cluster.js';
@@ -90,5 +90,6 @@ export async function benchPeer(name: PeerName, port: number, rate: number, seco
     const exited = peer.exitCode === null ? new Promise((resolve) => peer.on('exit', resolve)) : undefined;
     process.kill(-peer.pid!, 'SIGKILL');
     await exited;
+    rmSync(dir, { recursive: true, force: true });
   }
 }

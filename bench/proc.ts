@@ -10,11 +10,20 @@ const CLOCK_TICKS_PER_SEC = Number(execFileSync('getconf', ['CLK_TCK'], { encodi
  * children it has waited for (cutime, cstime).
  */
 export function cpuSeconds(pid: number, reapedChildren = false): number {
+  const fields = statFields(pid);
+  return (fields[11] + fields[12] + (reapedChildren ? fields[13] + fields[14] : 0)) / CLOCK_TICKS_PER_SEC;
+}
+
+/** The kernel's share of a process's CPU seconds (stime: system calls, page faults; a file system's writes are here). */
+export function systemCpuSeconds(pid: number): number {
+  return statFields(pid)[12] / CLOCK_TICKS_PER_SEC;
+}
+
+function statFields(pid: number): number[] {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   // Fields after the command name (which may hold spaces) start at state; utime, stime, cutime and cstime are
   // fields 14 to 17.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
-  return (fields[11] + fields[12] + (reapedChildren ? fields[13] + fields[14] : 0)) / CLOCK_TICKS_PER_SEC;
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
 }
 
 /**

@@ -3,12 +3,12 @@
 // (from /proc, so a stand-in cluster in another process is not counted), the kernel's receive drops, and its peak
 // memory. A step loses when what was sent is more than what the sink took.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readdirSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { scrapeMetric } from '../test/support/wait.js';
 import type { Exporter } from './cluster.js';
-import { cpuSeconds, peakRssMiB, udpDrops } from './proc.js';
+import { cpuSeconds, peakRssMiB, systemCpuSeconds, udpDrops } from './proc.js';
 
 const BIN = new URL('../bin/elk-flow-collector.js', import.meta.url).pathname;
 const SENDER = new URL('./sender.ts', import.meta.url).pathname;
@@ -20,8 +20,12 @@ export interface StepResult {
   lost: number;
   kernelDrops: number;
   cpuMicrosPerRecord: number;
+  /** Of which in the kernel (system calls: receive, and for the outputs the file system's and the socket's writes). */
+  systemMicrosPerRecord: number;
   /** Share of one core the process used during the step. */
   cores: number;
+  /** Share of one core the sender used while it sent: the rest of the machine was the collector's. */
+  senderCores: number;
 }
 
 export type Output = 'null' | 'file' | 'elasticsearch';
@@ -31,6 +35,27 @@ export interface UdpRun {
   peakRssMiB: number;
   /** The highest step with nothing lost. */
   best: number;
+  /**
+   * File output only: what the file system alone costs per record, its octets written by a bare loop of 4 MiB
+   * writes into the same directory (kernel CPU: page cache, ext4), to tell it from the collector's own work.
+   */
+  fileSystemMicrosPerRecord?: number;
+  /** File output only: octets per record in its files (the `_bulk` pair). */
+  fileOctetsPerRecord?: number;
+}
+
+/** CPU µs per record of writing `octetsPerRecord` per record into a file in `dir` with bare 4 MiB writes. */
+function fileSystemCost(dir: string, octetsPerRecord: number): number {
+  const chunk = Buffer.alloc(4 << 20, 0x61);
+  const path = join(dir, 'baseline.bin');
+  const fd = openSync(path, 'w');
+  const started = process.cpuUsage();
+  const chunks = 256; // 1 GiB: as much as a step writes
+  for (let i = 0; i < chunks; i++) writeSync(fd, chunk);
+  const used = process.cpuUsage(started);
+  closeSync(fd);
+  rmSync(path);
+  return (used.user + used.system) / ((chunks * chunk.length) / octetsPerRecord);
 }
 
 /**
@@ -39,13 +64,13 @@ export interface UdpRun {
  */
 export const BENCH_EXPORTERS = Math.max(1, Number(process.env.BENCH_EXPORTERS ?? 1));
 
-/** Runs the sender at `rate` records/s for `seconds` against `port`; resolves with what it says it sent. */
-export async function send(port: number, rate: number, seconds: number, exporter: Exporter, exporters = BENCH_EXPORTERS): Promise<{ records: number; messages: number }> {
+/** Runs the sender at `rate` records/s for `seconds` against `port`; resolves with what it says it sent, and its CPU. */
+export async function send(port: number, rate: number, seconds: number, exporter: Exporter, exporters = BENCH_EXPORTERS): Promise<{ records: number; messages: number; cores: number }> {
   const sender = spawn('node', ['--import', 'tsx', SENDER, String(port), String(rate), String(seconds), exporter, String(exporters)], { stdio: ['ignore', 'pipe', 'inherit'] });
   let output = '';
   sender.stdout!.on('data', (c) => (output += c));
   await new Promise((resolve) => sender.on('exit', resolve));
-  return JSON.parse(output) as { records: number; messages: number };
+  return JSON.parse(output) as { records: number; messages: number; cores: number };
 }
 
 /**
@@ -57,15 +82,17 @@ export async function measureStep(process: ChildProcess, port: number, rate: num
   const before = await delivered();
   const dropsBefore = udpDrops(port);
   const cpuBefore = cpuSeconds(process.pid!);
+  const systemBefore = systemCpuSeconds(process.pid!);
   const started = performance.now();
-  const { records: sent } = await send(port, rate, seconds, exporter, exporters);
+  const { records: sent, cores: senderCores } = await send(port, rate, seconds, exporter, exporters);
   await new Promise((r) => setTimeout(r, drainMs)); // let the process drain its buffers
   const cpu = cpuSeconds(process.pid!) - cpuBefore;
+  const system = systemCpuSeconds(process.pid!) - systemBefore;
   const elapsed = (performance.now() - started) / 1000;
   const got = (await delivered()) - before;
   return {
     rate, sent, delivered: got, lost: Math.max(0, sent - got), kernelDrops: udpDrops(port) - dropsBefore,
-    cpuMicrosPerRecord: got > 0 ? (cpu * 1e6) / got : NaN, cores: cpu / elapsed,
+    cpuMicrosPerRecord: got > 0 ? (cpu * 1e6) / got : NaN, systemMicrosPerRecord: got > 0 ? (system * 1e6) / got : NaN, cores: cpu / elapsed, senderCores,
   };
 }
 
@@ -113,13 +140,21 @@ export async function benchUdp(output: Output, rates: number[], seconds: number,
       const step = await measureStep(collector, port, rate, seconds, exporter, delivered, output === 'elasticsearch' ? 4000 : 2000, options.exporters);
       steps.push(step);
       options.log?.(`  ${output}: ${rate.toLocaleString('en')} records/s for ${seconds} s: sent ${step.sent}, delivered ${step.delivered}, lost ${step.lost} `
-        + `(kernel drops ${step.kernelDrops} datagrams), ${step.cpuMicrosPerRecord.toFixed(1)} µs CPU per record, ${step.cores.toFixed(2)} cores`);
+        + `(kernel drops ${step.kernelDrops} datagrams), ${step.cpuMicrosPerRecord.toFixed(1)} µs CPU per record (${step.systemMicrosPerRecord.toFixed(1)} in the kernel), ${step.cores.toFixed(2)} cores (sender ${step.senderCores.toFixed(2)})`);
       if (step.lost > 0) break;
       best = rate;
     }
-    return { steps, peakRssMiB: peakRssMiB(collector.pid!), best };
+    const run: UdpRun = { steps, peakRssMiB: peakRssMiB(collector.pid!), best };
+    if (output === 'file') {
+      const flows = join(dir, 'flows');
+      const octets = readdirSync(flows).reduce((n, name) => n + statSync(join(flows, name)).size, 0);
+      run.fileOctetsPerRecord = octets / steps.reduce((n, s) => n + s.delivered, 0);
+      run.fileSystemMicrosPerRecord = fileSystemCost(dir, run.fileOctetsPerRecord);
+    }
+    return run;
   } finally {
     collector.kill('SIGTERM');
     await new Promise((resolve) => collector.on('exit', resolve));
+    rmSync(dir, { recursive: true, force: true }); // a step writes a GiB or so of flows
   }
 }
