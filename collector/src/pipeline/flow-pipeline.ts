@@ -83,8 +83,9 @@ export class FlowPipeline {
   }
 
   private documents(result: DecodeResult, exporter: ExporterSessionKey, receivedAtMs: number, version: number | 'json'): FlowDocument[] {
-    this.events.fieldsSkipped('time_out_of_range', result.badFields, { exporter: exporter.key });
-    this.events.fieldsSkipped('length_mismatch', result.misfits, { exporter: exporter.key });
+    // Tested here, not only in fieldsSkipped: the detail object would be made for every message.
+    if (result.badFields > 0) this.events.fieldsSkipped('time_out_of_range', result.badFields, { exporter: exporter.key });
+    if (result.misfits > 0) this.events.fieldsSkipped('length_mismatch', result.misfits, { exporter: exporter.key });
     this.events.recordsDecoded(version, result.records.length);
     const documents: FlowDocument[] = [];
     const options = this.settings.document;

@@ -17,10 +17,10 @@ export const createNullSink: SinkFactory = async ({ events, documentOptions, con
       let written = 0;
       for (const document of documents) if (encoder.encode(document, out)) written++;
       out.pos = 0;
-      events.sinkWritten('null', written, 0);
+      events.sinkWritten('null', written);
     },
     writeEncoded(chunk: EncodedChunk) {
-      events.sinkWritten('null', chunk.documents, 0);
+      events.sinkWritten('null', chunk.documents);
     },
     ready: () => true,
     flush: async () => {},

@@ -251,9 +251,10 @@ export class InternalEvents {
     this.log.error({ worker: index, err: error, lostMessages, restartInMs }, `decode worker ${index} died; ${lostMessages} messages it held are lost; restarting it`);
   }
 
-  sinkWritten(sink: string, count: number, seconds: number): void {
-    this.metrics.documentsWritten.inc({ sink }, count);
-    this.metrics.sinkWriteSeconds.observe({ sink }, seconds);
+  /** Documents a sink wrote; `seconds` is how long its write (a batch) took, left out by the null sink, which writes nothing. */
+  sinkWritten(sink: string, count: number, seconds?: number): void {
+    if (count > 0) this.metrics.documentsWritten.add(sink, count);
+    if (seconds !== undefined) this.metrics.sinkWriteSeconds.observe({ sink }, seconds);
   }
 
   /** Documents a sink lost: always data loss. */
@@ -272,7 +273,7 @@ export class InternalEvents {
     this.metrics.esIndexed.inc(count);
     if (duplicates > 0) this.metrics.esDuplicates.inc(duplicates);
     this.metrics.esRequestSeconds.observe({ outcome }, seconds);
-    this.metrics.documentsWritten.inc({ sink: 'elasticsearch' }, count + duplicates);
+    if (count + duplicates > 0) this.metrics.documentsWritten.add('elasticsearch', count + duplicates);
   }
 
   esRequestSeconds(outcome: 'failed', seconds: number): void {
