@@ -6,7 +6,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { serializeDocument, type DocumentOptions } from '../collector/src/document/document.js';
-import { communityId, ecsJson } from '../collector/src/document/ecs.js';
+import { communityId, communityIdMember, ecsJson } from '../collector/src/document/ecs.js';
 import { aggregatorLayout, aggregatorRecord, dataMessage, templateMessage, type LayoutField } from './support/antrea-encoder.js';
 import { decodeAll, testPipeline, udpExporter } from './support/offline.js';
 
@@ -54,6 +54,26 @@ describe('Community ID v1', () => {
     expect(communityId('10.0.0.256', '10.0.0.1', 6, 1, 2)).toBeUndefined();
     expect(communityId('1::2::3', '::1', 6, 1, 2)).toBeUndefined();
     expect(communityId('::ffff:10.0.0.1', '::1', 6, 1, 2)).toMatch(/^1:/);
+  });
+
+  it('gives each flow its own Community ID from the cache, also flows that share its slot', () => {
+    const member = (flow: [string, string, number, number, number]) => Buffer.from(communityIdMember(...flow) ?? []).toString();
+    const expected = (flow: [string, string, number, number, number]) => `,"community_id":"${communityId(...flow)}"`;
+    // The cache hashes the addresses' last six characters and the ports as sourcePort * 65536 + destinationPort:
+    // these pairs land in one slot, and only its check of all five tells them apart.
+    const collide: [string, string, number, number, number][][] = [
+      [['fd00:aaaa:bbbb::1', 'fd00::2', 6, 80, 443], ['fd00:cccc:bbbb::1', 'fd00::2', 6, 80, 443]],
+      [['10.0.0.1', '10.0.0.2', 17, 1, 65536], ['10.0.0.1', '10.0.0.2', 17, 2, 0]],
+    ];
+    for (const [a, b] of collide) {
+      for (let i = 0; i < 3; i++) {
+        expect(member(a)).toBe(expected(a));
+        expect(member(b)).toBe(expected(b));
+      }
+      expect(expected(a)).not.toBe(expected(b));
+    }
+    expect(communityIdMember('10.0.0.1', 'fe80::1', 6, 1, 2)).toBeUndefined();
+    expect(communityIdMember('10.0.0.1', 'fe80::1', 6, 1, 2)).toBeUndefined(); // remembered as none
   });
 });
 
