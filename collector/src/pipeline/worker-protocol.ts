@@ -46,7 +46,8 @@ export interface MetricsReport {
 
 export type FromWorker =
   | { type: 'ready' }
-  | { type: 'chunk'; body: ArrayBuffer; length: number; offsets: Uint32Array; documents: number; datagrams: number; octets: number }
+  /** `batch`: the batch's own buffer, given back to be filled again (no new memory per batch). */
+  | { type: 'chunk'; body: ArrayBuffer; length: number; offsets: Uint32Array; documents: number; datagrams: number; octets: number; batch: ArrayBuffer }
   | { type: 'metrics'; report: MetricsReport }
   | { type: 'log'; line: string }
   | { type: 'restored'; id: number; restored: number; refused: number }

@@ -17,7 +17,8 @@ export const WORKER_GAUGES = new Set(['elkfc_templates_active', 'elkfc_template_
 const REPORT_INTERVAL_MS = 100;
 /** Output buffers given back by the main thread (each answer hands over its buffer), kept for the next answers. */
 const MAX_SPARE_BUFFERS = 4;
-const OUTPUT_OCTETS = 1 << 20;
+/** Room for the documents of a full batch (about 3 octets of JSON per octet of Antrea datagrams): no growing copy. */
+const OUTPUT_OCTETS = 2 << 20;
 
 /**
  * A decode worker: its own FlowPipeline (templates, sequence numbers and throughput state of the exporter
@@ -87,7 +88,7 @@ export function runDecodeWorker(setup: WorkerSetup, port: MessagePort): void {
     // The whole buffer goes (no copy); the main thread gives it back once the sink has copied the documents.
     const body = out.buffer.buffer as ArrayBuffer;
     out = output();
-    post({ type: 'chunk', body, length: used, offsets: table, documents: offsets.length - 1, datagrams, octets: length }, [body, table.buffer]);
+    post({ type: 'chunk', body, length: used, offsets: table, documents: offsets.length - 1, datagrams, octets: length, batch: buffer }, [body, table.buffer, buffer]);
   }
 
   // Counters as increments since the last report: the main thread adds them to its own, so its /metrics is the sum

@@ -103,7 +103,7 @@ export function createMetrics(options: { processMetrics?: boolean } = {}) {
     }),
     packetsDropped: counter(
       'packets_dropped_total',
-      'Export messages received and never decoded, per reason: queue_full (their decode worker\'s queue was full, 8 MiB, or the workers\' and the sink\'s backlog past twice output.maxQueueBytes), worker_died (a decode worker held them when it died). Data loss.',
+      'Export messages received and never decoded, per reason: queue_full (their decode worker\'s queue was full, 32 MiB, or the workers\' and the sink\'s backlog past twice output.maxQueueBytes), worker_died (a decode worker held them when it died). Data loss.',
       ['reason'],
     ),
     decodeWorkers: gauge('decode_workers', 'Decode worker threads running (decoding.workers; 0: decoding on the main thread).'),
