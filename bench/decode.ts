@@ -30,11 +30,10 @@ export interface Stages {
  * `ecs: false` measures the Logstash shape alone, so that the difference is what the ECS fields cost; without
  * enrichment and serialisation it measures decoding alone.
  */
-export function benchDecode(exporter: Exporter, seconds: number, trials = 5, stages: Stages = {}): DecodeResult {
-  const ecs = stages.ecs !== false;
-  const serialise = stages.serialise !== false;
-  const events = new InternalEvents(createMetrics(), pino({ level: 'silent' }));
-  const documentOptions = { target: 'ipfix', type: 'ipfix', timestampSource: 'export' as const, ecs };
+/** The collector's pipeline with the defaults, one exporter's stream of realistic records, its templates learnt. */
+export function benchPipeline(exporter: Exporter, stages: Stages = {}) {
+  const events = new InternalEvents(createMetrics({ processMetrics: false }), pino({ level: 'silent' }));
+  const documentOptions = { target: 'ipfix', type: 'ipfix', timestampSource: 'export' as const, ecs: stages.ecs !== false };
   const pipeline = new FlowPipeline({
     registry: ElementRegistry.builtin(),
     document: documentOptions,
@@ -46,6 +45,12 @@ export function benchDecode(exporter: Exporter, seconds: number, trials = 5, sta
   const stream = ipfixStream(makeCluster(1), exporter, 40_000);
   const session = { key: 'udp:10.0.0.1:4739', address: '10.0.0.1', expires: true };
   for (const template of stream.templates) pipeline.process(template, session, 0);
+  return { pipeline, stream, session, documentOptions };
+}
+
+export function benchDecode(exporter: Exporter, seconds: number, trials = 5, stages: Stages = {}): DecodeResult {
+  const serialise = stages.serialise !== false;
+  const { pipeline, stream, session, documentOptions } = benchPipeline(exporter, stages);
   let records = 0;
   let octets = 0;
   const out = new ByteBuffer(8 << 20);

@@ -1,12 +1,13 @@
 // npm run bench: the figures the README reports, against issue #11's targets, on realistic Antrea records
 // (bench/cluster.ts). Exits 1 when a target is missed. BENCH_SECONDS (in-process trials) and BENCH_UDP_SECONDS
-// (per UDP step) shorten or lengthen it; BENCH_ONLY=decode|udp|peers runs one part.
+// (per UDP step) shorten or lengthen it; BENCH_ONLY=decode|stages|udp|peers runs one part.
 import { readFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
 import { startFakeElasticsearch } from '../test/support/fake-elasticsearch.js';
 import { benchDecode } from './decode.js';
 import { benchPeer, installedPeers, type PeerResult } from './peers.js';
 import { formatSpread } from './proc.js';
+import { benchStages } from './stages.js';
 import { BENCH_EXPORTERS, benchUdp, type UdpRun } from './udp.js';
 
 const TARGETS = { decodeMicros: 8, outputMicros: 10, udpRate: 100_000, peakRssMiB: 256 };
@@ -46,6 +47,15 @@ if (!only || only === 'decode') {
   log(`  ${formatSpread(decodeOnly.cpuMicrosPerRecord)} µs, ${formatSpread(enriched.cpuMicrosPerRecord)} µs`);
   row('  of which decoding alone (templates compiled, one object per record)', `${formatSpread(decodeOnly.cpuMicrosPerRecord)} µs`);
   row('  decoding and enrichment (nothing serialised): enrichment is the difference', `${formatSpread(enriched.cpuMicrosPerRecord)} µs`);
+}
+
+if (!only || only === 'stages') {
+  // The serialising taken apart: each part of the same documents written alone, in turn, round after round.
+  log('each part of the documents written alone, Flow Aggregator records...');
+  for (const [stage, cpu] of benchStages()) {
+    log(`  ${stage}: ${formatSpread(cpu, 2)} µs`);
+    row(`  written alone, Flow Aggregator documents: ${stage} (median, min–max of 10 rounds)`, `${formatSpread(cpu, 2)} µs`);
+  }
 }
 
 let ours: UdpRun | undefined;
