@@ -19,9 +19,10 @@ const BATCH_WAIT_MS = 5;
 /** Room for one more record past BATCH_OCTETS: a datagram is at most 65,535 octets, with its header. */
 const BATCH_CAPACITY = BATCH_OCTETS + 66 * 1024;
 /**
- * Batch buffers kept for reuse per worker: each answer gives its batch's buffer back. Performance: a new buffer per
- * batch (and a new output buffer per answer) made the main thread's V8 run a full mark-compact about every
- * second to free them, and tripled the CPU of V8's helper threads.
+ * Batch buffers kept for reuse per worker: each answer gives its batch's buffer back. Performance: with a new buffer
+ * per batch (and output buffers that grew), two workers at 50,000 records/s from 4 exporters cost 34 µs of CPU per
+ * record, with reuse 25–29 µs, V8's helper threads a sixth to a third less. The main thread's V8 still runs a
+ * mark-compact about every second: buffers that arrive transferred count as external memory, reused or not.
  */
 const MAX_FREE_BATCHES = 4;
 /**
