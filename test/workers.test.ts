@@ -155,6 +155,22 @@ describe('decode workers', () => {
     expect(runs[2]).toEqual(runs[0]);
   }, 60_000);
 
+  it('share exporters out evenly, also exporters whose keys all hash to one worker, and keep each where it went', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'elkfc-workers-spread-'));
+    const [onFirst] = await exportersOnBothWorkers(4);
+    const collector = (running = new Collector(configFor(dir, 2), pino({ level: 'silent' })));
+    await collector.start();
+    const port = collector.inputAddress('udp')!.port;
+    for (const [i, s] of onFirst.entries()) await send(s, port, templateMessage(header(0, i + 1), 300, layout));
+    await until(async () => (await counter(collector.events.metrics, 'elkfc_templates_learned_total')) === 4, 10_000, 'four templates');
+    // By hash alone all four would be on worker 0.
+    expect((await collector.workers!.stats()).templatesPerWorker).toEqual([2, 2]);
+    // Each exporter's data finds its templates on the worker it was given.
+    for (const [i, s] of onFirst.entries()) await send(s, port, data(i + 1, 0));
+    await until(async () => (await counter(collector.events.metrics, 'elkfc_records_decoded_total')) === 4, 10_000, 'four records');
+    expect(await counter(collector.events.metrics, 'elkfc_pending_sets_held_total')).toBe(0);
+  });
+
   it('save every worker\'s templates and give them back to their workers after a restart', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'elkfc-workers-persist-'));
     const [[a], [b]] = await exportersOnBothWorkers(1);

@@ -56,7 +56,10 @@ export type FromWorker =
   | { type: 'flushed'; id: number }
   | { type: 'closed'; id: number };
 
-/** Which worker decodes an exporter session: FNV-1a of its key, so the same session always lands on the same one. */
+/**
+ * An exporter session's worker by FNV-1a of its key: the choice among equally loaded workers, and the worker of
+ * sessions past those remembered (workers.ts, slotFor).
+ */
 export function workerFor(key: string, workers: number): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < key.length; i++) {

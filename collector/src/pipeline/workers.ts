@@ -40,6 +40,11 @@ const MAX_BATCHES_IN_FLIGHT = 2;
  */
 export const WORKER_QUEUE_OCTETS = 32 * 1024 * 1024;
 const RESTART_WINDOW_MS = 60_000;
+/**
+ * Exporter sessions whose worker is remembered (see slotFor). Past it (a flood of spoofed sources), new sessions go
+ * to their hash's worker, unremembered: memory stays bounded, and the known exporters stay where their templates are.
+ */
+const MAX_ASSIGNED_EXPORTERS = 65_536;
 /** Output buffers going back to a worker at once (about what is in flight). */
 const MAX_SPARE_BUFFERS = 4;
 /** Documents' octets per datagram octet before any answer has said (Antrea records: about 3). */
@@ -141,14 +146,17 @@ export interface DecodeWorkersOptions {
 
 /**
  * The main thread's side of the decode workers. Datagrams are appended to their worker's batch (exporter
- * affinity: a hash of the session key, so one worker holds an exporter's templates and sees its messages in
- * order); batches are posted BATCH_WAIT_MS after their first datagram, or when full, at most
+ * affinity: each session stays on the worker it was given, see slotFor, so one worker holds an exporter's templates
+ * and sees its messages in order); batches are posted BATCH_WAIT_MS after their first datagram, or when full, at most
  * MAX_BATCHES_IN_FLIGHT per worker. The workers answer with serialised documents. A worker that dies is logged,
  * counted and restarted.
  */
 export class DecodeWorkers {
   private readonly slots: Slot[] = [];
   private readonly routes = new WeakMap<ExporterSessionKey, ExporterRoute>();
+  /** The worker of each exporter session key seen (see slotFor), and how many each worker has. */
+  private readonly assigned = new Map<string, number>();
+  private readonly assignedPerSlot: number[];
   /** [templates, fields] of all workers, then of each (see TemplateSession): a dead worker's are taken off. */
   private readonly templateCounts: SharedArrayBuffer;
   private total = 0;
@@ -163,6 +171,7 @@ export class DecodeWorkers {
 
   constructor(private readonly options: DecodeWorkersOptions) {
     this.templateCounts = new SharedArrayBuffer(8 * (options.workers + 1));
+    this.assignedPerSlot = new Array<number>(options.workers).fill(0);
     for (let index = 0; index < options.workers; index++) {
       this.slots.push({
         index, worker: undefined, buffer: Buffer.allocUnsafeSlow(BATCH_CAPACITY), pos: 0, datagrams: 0, outbox: [], inFlight: [],
@@ -285,9 +294,26 @@ export class DecodeWorkers {
     header.writeUInt16LE(address.length, 3);
     key.copy(header, 5);
     address.copy(header, 5 + key.length);
-    const route = { slot: workerFor(exporter.key, this.options.workers), header };
+    const route = { slot: this.slotFor(exporter.key), header };
     this.routes.set(exporter, route);
     return route;
+  }
+
+  /**
+   * The worker of an exporter session: the one it has, else the one with the fewest exporter sessions (its hash's
+   * among equals), so that a few exporters share the workers evenly (by hash alone, 3 of 4 could land on one of two).
+   * It stays there while the collector runs: its templates are there. Restored templates are placed the same way.
+   */
+  private slotFor(key: string): number {
+    const known = this.assigned.get(key);
+    if (known !== undefined) return known;
+    const hashed = workerFor(key, this.options.workers);
+    if (this.assigned.size >= MAX_ASSIGNED_EXPORTERS) return hashed;
+    let slot = hashed;
+    for (let i = 0; i < this.assignedPerSlot.length; i++) if (this.assignedPerSlot[i] < this.assignedPerSlot[slot]) slot = i;
+    this.assigned.set(key, slot);
+    this.assignedPerSlot[slot]++;
+    return slot;
   }
 
   /** Whatever gathered meanwhile goes to workers that are not busy; busy ones get it with their next answer. */
@@ -426,8 +452,15 @@ export class DecodeWorkers {
 
   /** A TCP exporter's session ended: its worker forgets it, after the datagrams it already has; resolves once it has. */
   async closeExporter(exporter: ExporterSessionKey): Promise<void> {
-    const slot = this.slots[this.routes.get(exporter)?.slot ?? workerFor(exporter.key, this.options.workers)];
+    const index = this.routes.get(exporter)?.slot ?? this.slotFor(exporter.key);
+    const slot = this.slots[index];
     this.seal(slot);
+    // Forgotten at once: a new connection with the same key starts without templates, on whichever worker it gets.
+    if (this.assigned.get(exporter.key) === index) {
+      this.assigned.delete(exporter.key);
+      this.assignedPerSlot[index]--;
+    }
+    this.routes.delete(exporter);
     await this.request(slot, { type: 'close', id: 0, exporter: { key: exporter.key, address: exporter.address, expires: exporter.expires } });
   }
 
@@ -442,7 +475,7 @@ export class DecodeWorkers {
   /** Saved templates, each to the worker that owns its exporter session. */
   async restore(templates: readonly StoredTemplate[], nowMs: number): Promise<{ restored: number; refused: number }> {
     const parts = this.slots.map(() => [] as StoredTemplate[]);
-    for (const t of templates) parts[workerFor(t.exporter, this.options.workers)].push(t);
+    for (const t of templates) parts[this.slotFor(t.exporter)].push(t);
     const answers = await Promise.all(this.slots.map((slot, i) => {
       if (parts[i].length === 0) return undefined;
       const answer = this.request(slot, { type: 'restore', id: 0, templates: parts[i], nowMs });
