@@ -187,6 +187,17 @@ describe('document writer', () => {
       { create: { _index: 'flows' } }, JSON.parse(serializeDocument(doc, options)), '',
     ]);
   });
+
+  it('hands over what was written as a copy of its own size, or with the buffer, and starts over either way', () => {
+    const out = new ByteBuffer(64);
+    out.ascii('first');
+    const copy = out.takeCopy();
+    out.ascii('second'); // written over the same buffer: the copy keeps its bytes
+    expect([copy.toString(), copy.length, out.buffer.length]).toEqual(['first', 5, 64]);
+    const taken = out.take();
+    out.ascii('third'); // a new buffer: what was taken keeps its bytes
+    expect([taken.toString(), copy.toString(), out.takeString()]).toEqual(['second', 'first', 'third']);
+  });
 });
 
 describe('octetArray elements under the default configuration', () => {

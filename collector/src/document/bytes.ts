@@ -58,6 +58,14 @@ export class ByteBuffer {
     return out;
   }
 
+  /** A copy of the bytes written so far, of their own size; writing starts over in this buffer. */
+  takeCopy(): Buffer {
+    const out = Buffer.allocUnsafe(this.pos);
+    this.buffer.copy(out, 0, 0, this.pos);
+    this.pos = 0;
+    return out;
+  }
+
   /** The bytes written so far as text; the buffer starts over. */
   takeString(): string {
     const text = this.buffer.toString('utf8', 0, this.pos);

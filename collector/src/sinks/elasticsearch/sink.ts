@@ -218,7 +218,9 @@ export class ElasticsearchSink implements Sink {
     clearTimeout(this.sealTimer);
     this.sealTimer = undefined;
     if (this.currentOffsets.length === 0) return;
-    const body = this.current.take();
+    // A small batch (sealed by batchMaxWaitMs) is copied out: held in memory for a retry, it would pin a whole
+    // batch's buffer. A large one takes the buffer with it.
+    const body = this.current.length < this.current.buffer.length / 4 ? this.current.takeCopy() : this.current.take();
     const batch: Batch = { body, offsets: [...this.currentOffsets, body.length] };
     this.currentOffsets = [];
     void this.writeAhead(batch, false, this.currentFill);
