@@ -9,12 +9,12 @@ import { loadConfig } from '../collector/src/config/load.js';
 import { ByteBuffer } from '../collector/src/document/bytes.js';
 import type { FlowDocument } from '../collector/src/document/document.js';
 import { createEncoder } from '../collector/src/sinks/encoders.js';
-import { createElasticsearchSink } from '../collector/src/sinks/elasticsearch/sink.js';
+import { BULK_FILTER_PATH, createElasticsearchSink } from '../collector/src/sinks/elasticsearch/sink.js';
 import type { Sink } from '../collector/src/sinks/types.js';
 import { InternalEvents } from '../collector/src/telemetry/events.js';
 import { createMetrics } from '../collector/src/telemetry/metrics.js';
 import { aggregatorLayout, aggregatorRecord, dataMessage, templateMessage } from './support/antrea-encoder.js';
-import { startFakeElasticsearch, type FakeElasticsearch } from './support/fake-elasticsearch.js';
+import { filterPath, startFakeElasticsearch, type FakeElasticsearch } from './support/fake-elasticsearch.js';
 import { counter, decodeAll, testPipeline } from './support/offline.js';
 import { until } from './support/wait.js';
 
@@ -303,6 +303,22 @@ describe('Elasticsearch output', () => {
     const dead = deadLetters(dir);
     expect(dead).toHaveLength(30);
     expect(dead[0].reason).toBe('400 document_parsing_exception: fault injected');
+    // The answers were cut to errors, statuses and item errors, as Logstash and Beats ask: the reasons came through.
+    expect(es.lastBulkFilterPath).toBe(BULK_FILTER_PATH);
+  });
+
+  it('the stand-in cuts answers as Elasticsearch\'s filter_path does (its documented example, and the _bulk answer)', () => {
+    const search = { took: 3, timed_out: false, hits: { total: { value: 1 }, hits: [{ _index: 'twitter', _id: '0', _score: 1.6375021, _source: { user: 'kimchy' } }] } };
+    expect(filterPath(search, 'took,hits.hits._id,hits.hits._score')).toEqual({ took: 3, hits: { hits: [{ _id: '0', _score: 1.6375021 }] } });
+    const bulk = {
+      took: 30, errors: true, items: [
+        { create: { _index: 'flow-2026.12.02', _id: 'a', _version: 1, result: 'created', _shards: { total: 2, successful: 1, failed: 0 }, _seq_no: 0, _primary_term: 1, status: 201 } },
+        { create: { _index: 'flow-2026.12.02', _id: 'b', status: 409, error: { type: 'version_conflict_engine_exception', reason: 'document already exists' } } },
+      ],
+    };
+    expect(filterPath(bulk, BULK_FILTER_PATH)).toEqual({
+      errors: true, items: [{ create: { status: 201 } }, { create: { status: 409, error: bulk.items[1].create.error } }],
+    });
   });
 
   it('retries after a timeout; what the timed-out request indexed is not indexed twice', async () => {

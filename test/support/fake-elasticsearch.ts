@@ -39,7 +39,30 @@ export interface FakeElasticsearch {
   dataStreams: Map<string, string[]>;
   faults: Faults;
   bulkRequests: number;
+  /** The filter_path of the last _bulk request, as sent (undefined: none). */
+  lastBulkFilterPath: string | undefined;
   close(): Promise<void>;
+}
+
+/**
+ * A response filtered as Elasticsearch's `filter_path` does: comma-separated dotted paths, `*` matching any one
+ * field name, arrays passed through (a path applies to each element), fields that keep nothing left out.
+ */
+export function filterPath(value: unknown, filter: string): unknown {
+  return pick(value, filter.split(',').map((path) => path.trim().split('.')));
+}
+
+function pick(value: unknown, paths: string[][]): unknown {
+  if (Array.isArray(value)) return value.map((v) => pick(v, paths)).filter((v) => v !== undefined);
+  if (value === null || typeof value !== 'object') return undefined;
+  const out: Record<string, unknown> = {};
+  for (const [key, v] of Object.entries(value)) {
+    const here = paths.filter(([first]) => first === '*' || first === key);
+    if (here.length === 0) continue;
+    const picked = here.some((p) => p.length === 1) ? v : pick(v, here.map((p) => p.slice(1)));
+    if (picked !== undefined) out[key] = picked;
+  }
+  return Object.keys(out).length > 0 ? out : undefined;
 }
 
 const ID = Buffer.from('"_id":"');
@@ -48,7 +71,7 @@ const ID = Buffer.from('"_id":"');
  * The benchmark's cheap _bulk: finds each action's _id in the bytes (every other line) without decoding the
  * documents, and writes the response as text, so that the stand-in cluster takes little of the machine's CPU.
  */
-function idsOnlyBulk(body: Buffer, received: Map<string, number>): string {
+function idsOnlyBulk(body: Buffer, received: Map<string, number>, filtered: boolean): string {
   const items: string[] = [];
   let errors = false;
   for (let line = 0; line < body.length; ) {
@@ -60,12 +83,13 @@ function idsOnlyBulk(body: Buffer, received: Map<string, number>): string {
     const known = received.has(id);
     received.set(id, (received.get(id) ?? 0) + 1);
     errors ||= known;
-    items.push(`{"create":{"_id":"${id}","status":${known ? 409 : 201}}}`);
+    // What the collector's filter_path (errors,items.*.error,items.*.status) leaves of an item, without the error.
+    items.push(filtered ? `{"create":{"status":${known ? 409 : 201}}}` : `{"create":{"_id":"${id}","status":${known ? 409 : 201}}}`);
     const actionEnd = body.indexOf(0x0a, end);
     line = body.indexOf(0x0a, actionEnd + 1) + 1; // skip the document line
     if (line === 0) break;
   }
-  return `{"took":1,"errors":${errors},"items":[${items.join(',')}]}`;
+  return `{${filtered ? '' : '"took":1,'}"errors":${errors},"items":[${items.join(',')}]}`;
 }
 
 export async function startFakeElasticsearch(port = 0): Promise<FakeElasticsearch> {
@@ -84,6 +108,7 @@ export async function startFakeElasticsearch(port = 0): Promise<FakeElasticsearc
     dataStreams: new Map(),
     faults: { down: false },
     bulkRequests: 0,
+    lastBulkFilterPath: undefined,
     close: () => app.close(),
   };
   app.removeAllContentTypeParsers();
@@ -129,13 +154,15 @@ export async function startFakeElasticsearch(port = 0): Promise<FakeElasticsearc
   const attempts = new Map<string, number>();
   app.post('/_bulk', async (request, reply) => {
     state.bulkRequests++;
+    const filter = (request.query as { filter_path?: string }).filter_path;
+    state.lastBulkFilterPath = filter;
     if (state.faults.delayBeforeMs) await new Promise((r) => setTimeout(r, state.faults.delayBeforeMs));
     const whole = state.faults.wholeStatus;
     if (whole && whole.remaining > 0) {
       whole.remaining--;
       return reply.code(whole.status).send({ error: { type: 'fault_injected' }, status: whole.status });
     }
-    if (state.faults.idsOnly) return reply.type('application/json').send(idsOnlyBulk(request.body as Buffer, state.received));
+    if (state.faults.idsOnly) return reply.type('application/json').send(idsOnlyBulk(request.body as Buffer, state.received, filter !== undefined));
     const lines = (request.body as Buffer).toString('utf8').split('\n').filter(Boolean);
     const items = [];
     let errors = false;
@@ -169,7 +196,8 @@ export async function startFakeElasticsearch(port = 0): Promise<FakeElasticsearc
       if (state.faults.delayRemaining !== undefined) state.faults.delayRemaining--;
       await new Promise((r) => setTimeout(r, state.faults.delayMs));
     }
-    return { took: 1, errors, items };
+    const response = { took: 1, errors, items };
+    return filter ? filterPath(response, filter) : response;
   });
 
   await app.listen({ host: '127.0.0.1', port });
