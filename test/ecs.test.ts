@@ -5,8 +5,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { serializeDocument, type DocumentOptions } from '../collector/src/document/document.js';
-import { communityId, communityIdMember, ecsJson } from '../collector/src/document/ecs.js';
+import { ByteBuffer } from '../collector/src/document/bytes.js';
+import { serializeDocument, writeDocument, type DocumentOptions } from '../collector/src/document/document.js';
+import { communityId, communityIdMember, ecsJson, writeEcs } from '../collector/src/document/ecs.js';
 import { aggregatorLayout, aggregatorRecord, dataMessage, templateMessage, type LayoutField } from './support/antrea-encoder.js';
 import { decodeAll, testPipeline, udpExporter } from './support/offline.js';
 
@@ -232,6 +233,38 @@ describe('ECS fields of documents', () => {
     expect((first.event as Fields).duration).toBe(1_500_000_000);
     expect((second.event as Fields).duration).toBe(250_001);
     expect(second.source).toEqual({ ip: 'fd00::2', port: 5353, bytes: 7 });
+  });
+
+  it('are written whole wherever the output buffer ends, however close to a piece written after one check of room', () => {
+    // The buffer grows when a piece does not fit; a piece written without its own check past the room reserved for
+    // it would leave unwritten bytes there (a buffer holds what it was allocated with). Every end position is tried.
+    const { pipeline } = testPipeline({ document: options });
+    const layout = aggregatorLayout(4);
+    const header = { exportTimeSecs: 1_700_000_100, sequence: 1, domain: 7 };
+    const [doc] = decodeAll(pipeline, [templateMessage(header, 300, layout), dataMessage({ ...header, sequence: 2 }, 300, layout, [aggregatorRecord(1)])]);
+    const expected = serializeDocument(doc, options);
+    const filler = 0x20;
+    for (let start = 0; start <= expected.length + 8; start++) {
+      const out = new ByteBuffer(expected.length + 8);
+      out.buffer.fill(filler, 0, start);
+      out.pos = start;
+      writeDocument(doc, options, out);
+      expect(out.buffer.toString('utf8', start, out.pos), `document at ${start}`).toBe(expected);
+    }
+    // The ECS pieces alone, for a biflow (the longest event pieces) and for an options record.
+    for (const f of [
+      { version: 10, sourceIPv4Address: '10.1.1.1', destinationIPv4Address: '10.2.2.2', protocolIdentifier: 6, sourceTransportPort: 1, destinationTransportPort: 2,
+        octetDeltaCount: 10, biflowDirection: 1, ingressNetworkPolicyRuleAction: 2, flowStartSeconds: '2024-01-01T00:00:00.000Z', flowEndSeconds: '2024-01-01T00:00:01.000Z' },
+      { version: 9, flow_seq_num: 1, scope_system: 1 },
+    ]) {
+      const ecs = ecsJson(f, 'h');
+      for (let start = 0; start <= ecs.length + 8; start++) {
+        const out = new ByteBuffer(ecs.length + 8);
+        out.pos = start;
+        writeEcs(f, 'h', out);
+        expect(out.buffer.toString('utf8', start, out.pos), `ECS at ${start}`).toBe(ecs);
+      }
+    }
   });
 
   it('document.ecs false leaves the Logstash shape alone', () => {

@@ -25,8 +25,12 @@ export function key(d: DataView, p: number, words: Uint32Array, start: number, e
   return p + length;
 }
 
-/** Copies constant bytes (room reserved by the caller). */
+/**
+ * Copies constant bytes, making room for them first when the caller's reserve does not cover them (ECS writes two
+ * pieces after one reserve: past the buffer's end their bytes were lost, and the buffer then grew with garbage there).
+ */
 export function constant(out: ByteBuffer, p: number, bytes: Uint8Array): number {
+  if (p + bytes.length > out.buffer.length) reserve(out, p, bytes.length);
   const b = out.buffer;
   for (let i = 0; i < bytes.length; i++) b[p + i] = bytes[i];
   return p + bytes.length;
