@@ -147,7 +147,9 @@ export async function benchUdp(output: Output, rates: number[], seconds: number,
     const run: UdpRun = { steps, peakRssMiB: peakRssMiB(collector.pid!), best };
     if (output === 'file') {
       const flows = join(dir, 'flows');
-      const octets = readdirSync(flows).reduce((n, name) => n + statSync(join(flows, name)).size, 0);
+      // What is on disk, and what the sink deleted to stay within maxTotalBytes (a fast run writes more than 4 GiB).
+      const octets = readdirSync(flows).reduce((n, name) => n + statSync(join(flows, name)).size, 0)
+        + await scrapeMetric(httpPort, 'elkfc_sink_discarded_bytes_total');
       run.fileOctetsPerRecord = octets / steps.reduce((n, s) => n + s.delivered, 0);
       run.fileSystemMicrosPerRecord = fileSystemCost(dir, run.fileOctetsPerRecord);
     }
