@@ -3,7 +3,7 @@ import type { FlowRecord } from '../decoders/types.js';
 import type { DecodedRecord, RecordLayout } from '../decoders/template.js';
 import { ByteBuffer } from './bytes.js';
 import { writeEcs } from './ecs.js';
-import { constant, reserve, string, textBytes } from './json-bytes.js';
+import { constant, reserve, string, textBytes, type ConstantBytes } from './json-bytes.js';
 import { compileRecordWriter, type RecordWriter } from './record-writer.js';
 
 /** Where `@timestamp` comes from: the message's export time (the codec's choice), the flow's end, or receipt. */
@@ -105,9 +105,9 @@ function writerFor(layout: RecordLayout): RecordWriter {
 }
 
 interface Envelope {
-  head: Uint8Array;
-  version: Uint8Array;
-  tail: Uint8Array;
+  head: ConstantBytes;
+  version: ConstantBytes;
+  tail: ConstantBytes;
   room: number;
 }
 

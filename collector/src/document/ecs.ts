@@ -2,7 +2,7 @@ import * as crypto from 'node:crypto';
 import type { DecodedRecord } from '../decoders/template.js';
 import { BoundedCache } from '../shared/bounded-cache.js';
 import { ByteBuffer } from './bytes.js';
-import { constant, number, reserve, string, textBytes } from './json-bytes.js';
+import { constant, number, reserve, string, textBytes, type ConstantBytes } from './json-bytes.js';
 
 /**
  * Elastic Common Schema fields of a flow record, as real fields beside the Logstash-shaped target object, so that
@@ -205,7 +205,7 @@ const idSources = new Array<string>(ID_SLOTS).fill('');
 const idDestinations = new Array<string>(ID_SLOTS).fill('');
 /** Per slot: the source port, the destination port and the protocol (-1: empty). */
 const idNumbers = new Float64Array(3 * ID_SLOTS).fill(-1);
-const idMembers = new Array<Uint8Array | undefined>(ID_SLOTS).fill(undefined);
+const idMembers = new Array<ConstantBytes | undefined>(ID_SLOTS).fill(undefined);
 
 function hashTail(h: number, text: string): number {
   const n = text.length;
@@ -215,7 +215,7 @@ function hashTail(h: number, text: string): number {
 }
 
 /** `,"community_id":"1:..."` of a flow, or undefined when its addresses have none. */
-export function communityIdMember(source: string, destination: string, protocol: number, sourcePort: number, destinationPort: number): Uint8Array | undefined {
+export function communityIdMember(source: string, destination: string, protocol: number, sourcePort: number, destinationPort: number): ConstantBytes | undefined {
   let h = hashTail(hashTail(0x811c9dc5, source), destination);
   h = Math.imul(h ^ (sourcePort * 65536 + destinationPort), 0x01000193);
   const slot = (Math.imul(h ^ protocol, 0x01000193) >>> 0) & (ID_SLOTS - 1);
@@ -268,7 +268,7 @@ const IP = C(',"ip":');
 const PORT = C(',"port":');
 const BYTES = C(',"bytes":');
 const PACKETS = C(',"packets":');
-const TRANSPORT_BYTES: Record<number, Uint8Array> = Object.fromEntries(Object.entries(TRANSPORT).map(([n, t]) => [n, C(`,"transport":"${t}"`)]));
+const TRANSPORT_BYTES: Record<number, ConstantBytes> = Object.fromEntries(Object.entries(TRANSPORT).map(([n, t]) => [n, C(`,"transport":"${t}"`)]));
 const IANA_NUMBER = C(',"iana_number":"');
 const QUOTE = C('"');
 const TYPE_IPV6 = C(',"type":"ipv6"');
@@ -282,7 +282,7 @@ const CLOSE = C('}');
 const ROOM = 96;
 
 /** Writes `,"<name>":` and then members each with a leading comma: the first comma becomes the brace. */
-function openObject(out: ByteBuffer, p: number, name: Uint8Array): number {
+function openObject(out: ByteBuffer, p: number, name: ConstantBytes): number {
   reserve(out, p, ROOM);
   return constant(out, p, name);
 }
@@ -296,17 +296,17 @@ function closeObject(out: ByteBuffer, start: number, members: number, p: number)
   return p + 1;
 }
 
-function numberMember(out: ByteBuffer, p: number, key: Uint8Array, v: number | bigint): number {
+function numberMember(out: ByteBuffer, p: number, key: ConstantBytes, v: number | bigint): number {
   reserve(out, p, ROOM);
   return number(out, constant(out, p, key), v);
 }
 
-function stringMember(out: ByteBuffer, p: number, key: Uint8Array, v: string): number {
+function stringMember(out: ByteBuffer, p: number, key: ConstantBytes, v: string): number {
   reserve(out, p, ROOM);
   return string(out, constant(out, p, key), v);
 }
 
-function endpoint(out: ByteBuffer, p: number, name: Uint8Array, ip: string | undefined, port: unknown,
+function endpoint(out: ByteBuffer, p: number, name: ConstantBytes, ip: string | undefined, port: unknown,
   bytes: number | bigint | undefined, packets: number | bigint | undefined): number {
   const start = p;
   p = openObject(out, p, name);

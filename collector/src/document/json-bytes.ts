@@ -14,9 +14,19 @@ import type { ByteBuffer } from './bytes.js';
 /** Room a number, boolean or null needs: the longest JavaScript number text is 24 characters. */
 export const NUMBER_ROOM = 32;
 
+/** Constant bytes with the same bytes as big-endian 32-bit words (the last one padded), copied four at a time. */
+export interface ConstantBytes extends Uint8Array {
+  readonly words: Uint32Array;
+}
+
 /** The UTF-8 bytes of constant text (keys, the envelope), to copy with constant(). */
-export function textBytes(text: string): Uint8Array {
-  return new Uint8Array(Buffer.from(text, 'utf8'));
+export function textBytes(text: string): ConstantBytes {
+  const bytes = new Uint8Array(Buffer.from(text, 'utf8'));
+  const words = new Uint32Array(Math.ceil(bytes.length / 4));
+  for (let i = 0; i < words.length; i++) {
+    words[i] = ((bytes[4 * i] << 24) | ((bytes[4 * i + 1] ?? 0) << 16) | ((bytes[4 * i + 2] ?? 0) << 8) | (bytes[4 * i + 3] ?? 0)) >>> 0;
+  }
+  return Object.assign(bytes, { words });
 }
 
 /** Copies a key of `length` bytes from words [start, end) of a table of big-endian 32-bit words (room reserved by the caller). */
@@ -29,11 +39,15 @@ export function key(d: DataView, p: number, words: Uint32Array, start: number, e
  * Copies constant bytes, making room for them first when the caller's reserve does not cover them (ECS writes two
  * pieces after one reserve: past the buffer's end their bytes were lost, and the buffer then grew with garbage there).
  */
-export function constant(out: ByteBuffer, p: number, bytes: Uint8Array): number {
-  if (p + bytes.length > out.buffer.length) reserve(out, p, bytes.length);
-  const b = out.buffer;
-  for (let i = 0; i < bytes.length; i++) b[p + i] = bytes[i];
-  return p + bytes.length;
+export function constant(out: ByteBuffer, p: number, bytes: ConstantBytes): number {
+  const n = bytes.length;
+  // Four bytes at a time (a byte loop cost three to four times as much for pieces of 24 to 48 bytes): the last word
+  // may write up to three bytes past the piece, which what follows overwrites.
+  if (p + n + 3 > out.buffer.length) reserve(out, p, n + 3);
+  const words = bytes.words;
+  const d = out.view;
+  for (let i = 0, q = p; i < words.length; i++, q += 4) d.setUint32(q, words[i]);
+  return p + n;
 }
 
 /** Text JSON.stringify would escape: quotes, backslashes, control characters, and (lone) surrogates. */
