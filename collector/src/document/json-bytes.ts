@@ -42,7 +42,7 @@ export function key(d: DataView, p: number, words: Uint32Array, start: number, e
 export function constant(out: ByteBuffer, p: number, bytes: ConstantBytes): number {
   const n = bytes.length;
   // Four bytes at a time (a byte loop cost three to four times as much for pieces of 24 to 48 bytes): the last word
-  // may write up to three bytes past the piece, which what follows overwrites.
+  // may write up to three bytes past the piece, which what follows overwrites or which lie past what was written.
   if (p + n + 3 > out.buffer.length) reserve(out, p, n + 3);
   const words = bytes.words;
   const d = out.view;

@@ -24,7 +24,7 @@ export function compileRecordWriter(layout: RecordLayout, fallback: ValueWriter)
   const at: number[] = [];
   for (const bytes of keys) {
     at.push(words.length);
-    for (let j = 0; j < bytes.length; j += 4) words.push((((bytes[j] << 24) | ((bytes[j + 1] ?? 0) << 16) | ((bytes[j + 2] ?? 0) << 8) | (bytes[j + 3] ?? 0)) >>> 0));
+    words.push(...bytes.words);
   }
   const table = new Uint32Array(words);
   const store = (i: number) => `p = W.key(d, p, K, ${at[i]}, ${at[i] + Math.ceil(keys[i].length / 4)}, ${keys[i].length});`;
