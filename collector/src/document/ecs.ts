@@ -251,7 +251,7 @@ const RULE_ALLOW = 1;
 const RULE_DROP = 2;
 const RULE_REJECT = 3;
 
-const C = (text: string) => textBytes(text);
+const C = textBytes;
 const EVENT_OPTIONS = C(',"event":{"kind":"event","category":["network"],"action":"netflow_options"');
 const EVENT_FLOW = C(',"event":{"kind":"event","category":["network"],"type":');
 const EVENT_SESSION = C(',"event":{"kind":"event","category":["network","session"],"type":');

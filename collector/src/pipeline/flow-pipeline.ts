@@ -25,8 +25,8 @@ export interface PipelineSettings {
 
 /**
  * Where a packet goes: decoder (by version) → document → enrichment (the ECS fields are written with the document,
- * see ecs.ts). Synchronous and shared by every input, by `run` and by `decode`, so both produce the same documents. A malformed packet is counted and dropped
- * here; nothing an exporter sends can throw out of `process`.
+ * see ecs.ts). Synchronous and shared by every input, by `run` and by `decode`, so both produce the same documents.
+ * A malformed packet is counted and dropped here; nothing an exporter sends can throw out of `process`.
  */
 export class FlowPipeline {
   readonly session: TemplateSession;

@@ -95,13 +95,13 @@ export interface ExpiryResult {
   pendingSets: PendingSet[];
 }
 
-/** A persisted template: enough to recompile it after a restart. */
 /** Template counts shared between threads (Int32Arrays over SharedArrayBuffers, [templates, fields]). */
 export interface SharedTemplateCounts {
   all: Int32Array;
   own: Int32Array;
 }
 
+/** A persisted template: enough to recompile it after a restart. */
 export interface StoredTemplate {
   exporter: string;
   address: string;
