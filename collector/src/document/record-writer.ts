@@ -17,22 +17,27 @@ export function compileRecordWriter(layout: RecordLayout, fallback: ValueWriter)
   // Every record starts with `version`, always set: so every later key is written with its leading comma.
   if (layout.names[0] !== 'version') throw new Error(`record layout must start with version, not ${layout.names[0]}`);
   const keys = layout.names.map((name, i) => W.textBytes(i === 0 ? `{${JSON.stringify(name)}:` : `,${JSON.stringify(name)}:`));
-  // Keys as 32-bit words, copied a word at a time (a byte loop cost more than all the values together; straight-line
-  // stores took TurboFan seconds to compile per layout). A key's last word may run past its end: the value after it
-  // overwrites those bytes, and the room reserved covers them.
+  // Keys as 8-byte chunks (or 32-bit words, see ConstantBytes), copied a chunk at a time (a byte loop cost more than
+  // all the values together; straight-line stores took TurboFan seconds to compile per layout). A key's last chunk
+  // may run past its end: the value after it overwrites those bytes, and the room reserved covers them.
+  const chunks: number[] = [];
   const words: number[] = [];
   const at: number[] = [];
   for (const bytes of keys) {
-    at.push(words.length);
-    words.push(...bytes.words);
+    at.push(bytes.chunks ? chunks.length : words.length);
+    if (bytes.chunks) chunks.push(...bytes.chunks);
+    else words.push(...bytes.words);
   }
-  const table = new Uint32Array(words);
-  const store = (i: number) => `p = W.key(d, p, K, ${at[i]}, ${at[i] + Math.ceil(keys[i].length / 4)}, ${keys[i].length});`;
+  const chunkTable = new Float64Array(chunks);
+  const wordTable = new Uint32Array(words);
+  const store = (i: number) => keys[i].chunks
+    ? `p = W.key8(d, p, C, ${at[i]}, ${at[i] + keys[i].chunks!.length}, ${keys[i].length});`
+    : `p = W.key(d, p, K, ${at[i]}, ${at[i] + keys[i].words.length}, ${keys[i].length});`;
   const lines = ['let p = out.pos; let b = out.buffer; let d = out.view; let v;'];
   layout.names.forEach((name, i) => {
     const write = layout.kinds[i] === 'integer' ? 'W.number(out, p, v)' : 'W.value(out, p, v, J)';
-    // Room for the key (and its last word) and a number; strings make their own room.
-    const room = keys[i].length + 4 + W.NUMBER_ROOM;
+    // Room for the key (and its last chunk) and a number; strings make their own room.
+    const room = keys[i].length + W.CONSTANT_OVERRUN + W.NUMBER_ROOM;
     const reserve = `if (p + ${room} > b.length) { W.reserve(out, p, ${room}); b = out.buffer; d = out.view; }`;
     if (i === 0) {
       lines.push(reserve, store(0), 'p = W.number(out, p, f.version); b = out.buffer; d = out.view;');
@@ -41,5 +46,5 @@ export function compileRecordWriter(layout: RecordLayout, fallback: ValueWriter)
     lines.push(`v = f[${JSON.stringify(name)}];`, `if (v !== undefined) { ${reserve} ${store(i)} p = ${write}; b = out.buffer; d = out.view; }`);
   });
   lines.push('if (p + 1 > b.length) { W.reserve(out, p, 1); b = out.buffer; }', 'b[p] = 0x7d;', 'out.pos = p + 1;');
-  return new Function('W', 'J', 'K', `return function writeRecord(f, out) {\n${lines.join('\n')}\n};`)(W, fallback, table) as RecordWriter;
+  return new Function('W', 'J', 'C', 'K', `return function writeRecord(f, out) {\n${lines.join('\n')}\n};`)(W, fallback, chunkTable, wordTable) as RecordWriter;
 }
