@@ -1,9 +1,11 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { applicationId, ip6, isoMillis, isoNtp, str, uptimeMillis, type RecordScratch } from '../collector/src/decoders/values.js';
+import { compileTemplate } from '../collector/src/decoders/template.js';
 import { ByteBuffer } from '../collector/src/document/bytes.js';
 import { documentId, serializeDocument, type FlowDocument } from '../collector/src/document/document.js';
 import { textBytes } from '../collector/src/document/json-bytes.js';
+import { ElementRegistry } from '../collector/src/ie/registry.js';
 import { dailyIndex, writeBulkCreate } from '../collector/src/sinks/bulk.js';
 import { dataMessage, templateMessage, type LayoutField } from './support/antrea-encoder.js';
 import { decodeAll, testPipeline } from './support/offline.js';
@@ -135,6 +137,19 @@ describe('document writer', () => {
     expect(text).toBe(`{"@timestamp":"2024-01-01T00:00:00.000Z","@version":"1","host":"192.0.2.1","type":"ipfix","ipfix":${expected}}`);
     // Written twice: the same bytes (nothing of the first write is left in the writer).
     expect(serializeDocument(doc, { target: 'ipfix', type: 'ipfix', timestampSource: 'export' })).toBe(text);
+  });
+
+  it('is told by a compiled template which values are integers, plain text or anything', () => {
+    // An integer read as "anything" would still be written right, only slower: nothing else would catch it.
+    const template = compileTemplate({
+      version: 10, templateId: 256, scopeFieldCount: 0,
+      fields: [[7, 2], [1, 8], [2, 4], [4, 1], [10, 4], [8, 4], [150, 4], [154, 8], [82, 65535]].map(([id, length]) => ({ enterprise: 0, id, length })),
+    }, { registry: ElementRegistry.builtin(), includeFlowsetId: false });
+    const { names, kinds } = template.layout;
+    expect(Object.fromEntries(names.map((name, i) => [name, kinds[i]]))).toEqual({
+      version: 'integer', sourceTransportPort: 'integer', octetDeltaCount: 'integer', packetDeltaCount: 'integer', protocolIdentifier: 'integer',
+      ingressInterface: 'integer', sourceIPv4Address: 'plain', flowStartSeconds: 'plain', flowStartMicroseconds: 'plain', interfaceName: 'any',
+    });
   });
 
   it('writes keys and constant text exactly when 8 of their bytes read as a NaN (DEL before a 4-byte UTF-8 sequence)', () => {

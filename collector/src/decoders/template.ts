@@ -138,8 +138,8 @@ function readExpression(type: ResolvedField['type'], length: number, at: string)
   switch (type) {
     case 'unsigned8': case 'unsigned16': case 'unsigned32': case 'unsigned64':
       if (length === 1) return `b[${at}]`;
-      if (length === 2) return `b.readUInt16BE(${at})`;
-      if (length === 4) return `b.readUInt32BE(${at})`;
+      if (length === 2) return `V.u16(b, ${at})`;
+      if (length === 4) return `V.u32(b, ${at})`;
       if (length === 8) return `V.u64(b, ${at})`;
       if (fixed && length <= 8) return `V.uint(b, ${at}, ${length})`;
       break;
@@ -174,7 +174,7 @@ function readExpression(type: ResolvedField['type'], length: number, at: string)
       if (length >= 1 && length <= 8) return `V.isoMillis(V.uint(b, ${at}, ${length}), s)`;
       break;
     case 'dateTimeMicroseconds': case 'dateTimeNanoseconds':
-      if (length === 8) return `V.isoNtp(b.readUInt32BE(${at}), b.readUInt32BE(${at} + 4), s)`;
+      if (length === 8) return `V.isoNtp(V.u32(b, ${at}), V.u32(b, ${at} + 4), s)`;
       break;
     case 'switched':
       if (length >= 1 && length <= 6) return `V.switched(b.readUIntBE(${at}, ${length}), h.uptimeMs, h.exportTimeSecs, h.unixNsecs, s)`;
@@ -257,7 +257,7 @@ export function compileTemplate(definition: TemplateDefinition, options: Compile
   const valueNames = new Map<string, string[]>();
   const kinds = new Map<string, ValueKind>();
   const note = (name: string, expression: string) => {
-    const kind: ValueKind = /^(b\[[^\]]+\]|b\.read(UInt|Int)(8|16BE|32BE)\(|V\.(u64|uint|int)\()/.test(expression)
+    const kind: ValueKind = /^(b\[[^\]]+\]|b\.readInt(8|16BE|32BE)\(|V\.(u16|u32|u64|uint|int)\()/.test(expression)
       ? 'integer'
       : /^V\.(ip4|ip6|mac|hex|isoMillis|isoNtp|switched|uptimeMillis|aclIdAsa)\(/.test(expression) ? 'plain' : 'any';
     // A repeated element (an array) or one name read two ways is anything.

@@ -162,9 +162,18 @@ export function str(b: Buffer, start: number, length: number): string {
 const TWO_32 = 4294967296;
 const SAFE_HIGH = 0x200000; // high word below 2^21 keeps hi * 2^32 + lo below 2^53
 
+// Byte arithmetic rather than readUInt16BE/readUInt32BE (here and in u64): bounds are already checked, and it decoded the Flow
+// Aggregator's records 3–5 % faster in alternating rounds.
+export function u16(b: Buffer, o: number): number {
+  return (b[o] << 8) | b[o + 1];
+}
+
+export function u32(b: Buffer, o: number): number {
+  return b[o] * 0x1000000 + ((b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]);
+}
+
 /** Unsigned 64-bit integer, the common counter size; exact above 2^53 as a bigint. */
 export function u64(b: Buffer, o: number): number | bigint {
-  // Byte arithmetic rather than readUInt32BE: bounds are already checked, and this is the hottest read.
   const hi = b[o] * 0x1000000 + ((b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]);
   const lo = b[o + 4] * 0x1000000 + ((b[o + 5] << 16) | (b[o + 6] << 8) | b[o + 7]);
   if (hi < SAFE_HIGH) return hi * TWO_32 + lo;
