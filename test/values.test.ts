@@ -99,6 +99,16 @@ describe('value rendering', () => {
       const text = `payments-${String(i % 700).padStart(4, '0')}-deployment-suffix`;
       expect(str(Buffer.from(text), 0, text.length)).toBe(text);
     }
+    // More names than slots, of every length from 1 to 40, each read from a buffer that is a slice of a larger one
+    // at an odd offset: slots shared by names that differ anywhere, and bytes compared four at a time from there.
+    const pool = Buffer.alloc(64 * 1024);
+    for (let i = 0; i < 30_000; i++) {
+      const text = `${'abcdefghijklmnopqrstuvwxyz0123456789'.slice(0, i % 37)}-${i % 12_000}`.slice(-(1 + (i % 40)));
+      const at = 1 + ((i * 7) % 1000);
+      const slice = pool.subarray(at, at + 100);
+      slice.write(`??${text}`, "latin1");
+      expect(str(slice, 2, text.length)).toBe(text);
+    }
     const long = 'x'.repeat(300);
     expect(str(Buffer.from(long), 0, long.length)).toBe(long);
   });

@@ -102,20 +102,52 @@ export function mac(b: Buffer, o: number): string {
 // Interned ASCII strings: names repeat from record to record (pods, namespaces, nodes, policies, label texts).
 // Returning the same string instance spares the native slice and its garbage, and lets later stages compare values
 // by identity (and look them up in Maps by the hash V8 keeps in them). Direct-mapped by a hash of the length and of
-// up to 16 bytes at both ends (names share prefixes, not suffixes); a hit is then checked byte for byte against a
-// copy of the entry's bytes, which also proves it ASCII. A collision just replaces the entry.
+// up to 8 bytes at both ends (names share prefixes, not suffixes); a hit is then checked against a copy of the
+// entry's bytes, which also proves it ASCII. A collision just replaces the entry.
+// Performance: names of 8 bytes or more are hashed and compared four bytes at a time through DataViews (one per
+// message, kept while records of it are read): decoding the Flow Aggregator's records took a fifth less than byte
+// by byte, in alternating rounds.
 const INTERN_SIZE = 8192;
 const INTERN_MAX_LENGTH = 256;
 const internKeys = new Array<string>(INTERN_SIZE).fill('');
 const internLengths = new Int32Array(INTERN_SIZE).fill(-1);
 const internBytes = new Uint8Array(INTERN_SIZE * INTERN_MAX_LENGTH);
+const internView = new DataView(internBytes.buffer);
+let viewedBuffer: Buffer | undefined;
+let bufferView: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
 
-function internSlot(b: Buffer, start: number, end: number): number {
-  let hash = Math.imul(0x811c9dc5 ^ (end - start), 0x01000193);
-  const head = Math.min(end, start + 8);
-  for (let i = start; i < head; i++) hash = Math.imul(hash ^ b[i], 0x01000193);
-  for (let i = Math.max(head, end - 8); i < end; i++) hash = Math.imul(hash ^ b[i], 0x01000193);
+function viewOf(b: Buffer): DataView<ArrayBufferLike> {
+  if (b !== viewedBuffer) {
+    viewedBuffer = b;
+    bufferView = new DataView(b.buffer, b.byteOffset, b.length);
+  }
+  return bufferView;
+}
+
+function internSlot(b: Buffer, v: DataView<ArrayBufferLike>, start: number, end: number): number {
+  const n = end - start;
+  let hash;
+  if (n >= 8) {
+    // Little-endian on every platform: the same slots everywhere.
+    hash = Math.imul(v.getInt32(start, true) ^ Math.imul(n, 0x9e3779b1), 0x85ebca6b);
+    hash = Math.imul(hash ^ v.getInt32(start + 4, true), 0xc2b2ae35);
+    hash = Math.imul(hash ^ v.getInt32(end - 8, true), 0x85ebca6b);
+    hash = Math.imul(hash ^ v.getInt32(end - 4, true), 0xc2b2ae35);
+    hash ^= hash >>> 15;
+  } else {
+    hash = Math.imul(0x811c9dc5 ^ n, 0x01000193);
+    for (let i = start; i < end; i++) hash = Math.imul(hash ^ b[i], 0x01000193);
+  }
   return (hash >>> 0) & (INTERN_SIZE - 1);
+}
+
+/** Whether the n bytes at b[start] are those of intern slot `slot`. */
+function sameBytes(b: Buffer, v: DataView<ArrayBufferLike>, start: number, n: number, slot: number): boolean {
+  const base = slot * INTERN_MAX_LENGTH;
+  let i = 0;
+  for (; i + 4 <= n; i += 4) if (v.getInt32(start + i, true) !== internView.getInt32(base + i, true)) return false;
+  for (; i < n; i++) if (internBytes[base + i] !== b[start + i]) return false;
+  return true;
 }
 
 /**
@@ -128,13 +160,9 @@ export function str(b: Buffer, start: number, length: number): string {
   const n = end - start;
   let slot = -1;
   if (n <= INTERN_MAX_LENGTH) {
-    slot = internSlot(b, start, end);
-    if (internLengths[slot] === n) {
-      const base = slot * INTERN_MAX_LENGTH;
-      let i = 0;
-      while (i < n && internBytes[base + i] === b[start + i]) i++;
-      if (i === n) return internKeys[slot];
-    }
+    const v = viewOf(b);
+    slot = internSlot(b, v, start, end);
+    if (internLengths[slot] === n && sameBytes(b, v, start, n, slot)) return internKeys[slot];
   }
   // Kubernetes names are ASCII: slicing them as Latin-1 is much cheaper than decoding UTF-8.
   let ascii = true;
