@@ -11,7 +11,7 @@ import { dataMessage, templateMessage, type LayoutField } from './support/antrea
 import { decodeAll, testPipeline } from './support/offline.js';
 import { random } from './support/random.js';
 
-const scratch = (): RecordScratch => ({ pos: 0, end: 0, badFields: 0, misfits: 0 });
+const scratch = (): RecordScratch => ({ pos: 0, end: 0, badFields: 0, misfits: 0, notJsonObjects: 0 });
 
 describe('value rendering', () => {
   it('formats times exactly as Date.prototype.toISOString, across days and years', () => {

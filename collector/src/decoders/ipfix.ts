@@ -1,5 +1,5 @@
 import type { DecoderSession, ExporterSessionKey } from '../session/template-session.js';
-import { decodeReleased, errorsFor, handleDataSet, learnTemplate, newScratch, type Decoder, type DecodeResult, type FlowError } from './types.js';
+import { addFieldFaults, decodeReleased, emptyResult, errorsFor, handleDataSet, learnTemplate, newScratch, type Decoder, type DecodeResult, type FlowError } from './types.js';
 import { type FieldSpecifier, type MessageHeader, type TemplateDefinition } from './template.js';
 
 const HEADER_LENGTH = 16;
@@ -25,7 +25,7 @@ export const ipfixDecoder: Decoder = {
       uptimeMs: 0,
       unixNsecs: 0,
     };
-    const result: DecodeResult = { records: [], notices: [], badFields: 0, misfits: 0 };
+    const result = emptyResult();
     const scratch = newScratch();
     let unknownRecordCount = false;
     let ownRecords = 0;
@@ -51,8 +51,7 @@ export const ipfixDecoder: Decoder = {
       }
       offset = setEnd;
     }
-    result.badFields += scratch.badFields;
-    result.misfits += scratch.misfits;
+    addFieldFaults(result, scratch);
     // IPFIX sequence numbers count data records; records held for a template leave the count unknown.
     result.sequence = { domain, sequence: header.sequence, advance: unknownRecordCount ? undefined : ownRecords };
     return result;

@@ -1,6 +1,6 @@
 import type { DecoderSession, ExporterSessionKey } from '../session/template-session.js';
 import { compileTemplate, type CompiledTemplate, type CompileOptions, type FieldSpecifier, type MessageHeader } from './template.js';
-import { decodeRecords, FlowError, newScratch, type Decoder, type DecodeResult } from './types.js';
+import { addFieldFaults, decodeRecords, emptyResult, FlowError, newScratch, type Decoder, type DecodeResult } from './types.js';
 
 const HEADER_LENGTH = 24;
 const RECORD_LENGTH = 48;
@@ -46,12 +46,11 @@ export function createNetflow5Decoder(options: CompileOptions): Decoder {
         samplingInterval: sampling & 0x3fff,
         recordCount: count,
       };
-      const result: DecodeResult = { records: [], notices: [], badFields: 0, misfits: 0 };
+      const result = emptyResult();
       const scratch = newScratch();
       decodeRecords(template, message, HEADER_LENGTH, HEADER_LENGTH + decoded * RECORD_LENGTH, header, scratch, result.records);
       if (decoded !== count) result.notices.push({ kind: 'record_count_mismatch', domain: header.domain, announced: count, decoded });
-      result.badFields = scratch.badFields;
-      result.misfits = scratch.misfits;
+      addFieldFaults(result, scratch);
       // v5 sequence numbers count flows.
       result.sequence = { domain: header.domain, sequence: header.sequence, advance: count };
       return result;

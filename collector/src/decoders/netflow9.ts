@@ -1,5 +1,5 @@
 import type { DecoderSession, ExporterSessionKey } from '../session/template-session.js';
-import { decodeReleased, errorsFor, handleDataSet, learnTemplate, newScratch, type Decoder, type DecodeResult, type FlowError } from './types.js';
+import { addFieldFaults, decodeReleased, emptyResult, errorsFor, handleDataSet, learnTemplate, newScratch, type Decoder, type DecodeResult, type FlowError } from './types.js';
 import { type FieldSpecifier, type MessageHeader } from './template.js';
 
 const HEADER_LENGTH = 20;
@@ -21,7 +21,7 @@ export const netflow9Decoder: Decoder = {
       sequence: message.readUInt32BE(12),
       unixNsecs: 0,
     };
-    const result: DecodeResult = { records: [], notices: [], badFields: 0, misfits: 0 };
+    const result = emptyResult();
     const scratch = newScratch();
     const length = message.length;
     let offset = HEADER_LENGTH;
@@ -51,8 +51,7 @@ export const netflow9Decoder: Decoder = {
       }
       offset = end;
     }
-    result.badFields += scratch.badFields;
-    result.misfits += scratch.misfits;
+    addFieldFaults(result, scratch);
     // v9 sequence numbers count export packets, whatever they hold.
     result.sequence = { domain, sequence: header.sequence, advance: 1 };
     return result;

@@ -92,6 +92,19 @@ export interface CompileOptions {
    * JSON.stringify then walks several times slower; declared up front, the record keeps one fast shape.
    */
   reservedFields?: readonly string[];
+  /** What some texts are read as (enrichment's rules for its template fields); none when left out. */
+  textRules?: TextRules;
+}
+
+/**
+ * Values enrichment gives template fields of text, applied as they are decoded: a record's template fields are then
+ * final once decoded, and enrichment only fills the fields it reserved.
+ */
+export interface TextRules {
+  /** Names whose empty text reads as the value given (values.emptyAs). */
+  readonly emptyAs?: Readonly<Record<string, string>>;
+  /** Names whose text is a JSON object, kept as JSON text or left out and counted (values.jsonObject). */
+  readonly jsonObjects?: readonly string[];
 }
 
 const V9_SCOPE_NAMES: Record<number, string> = {
@@ -200,8 +213,13 @@ function readExpression(type: ResolvedField['type'], length: number, at: string)
  * length does not fit its type is kept the same way (so the field keeps one type in Elasticsearch and nothing
  * is lost) and counted as a misfit each time it is decoded.
  */
-function fieldReader(field: ResolvedField, element: FieldSpecifier, at: string): { name: string; expression: string; misfit: boolean } {
-  const expression = readExpression(field.type, field.length, at);
+function fieldReader(field: ResolvedField, element: FieldSpecifier, at: string, rules: TextRules | undefined): { name: string; expression: string; misfit: boolean } {
+  let expression = readExpression(field.type, field.length, at);
+  if (expression !== undefined && field.type === 'string' && rules) {
+    const empty = rules.emptyAs?.[field.name];
+    if (empty !== undefined) expression = `V.emptyAs(${expression}, ${JSON.stringify(empty)})`;
+    else if (rules.jsonObjects?.includes(field.name)) expression = `V.jsonObject(${expression}, s)`;
+  }
   if (expression !== undefined) return { name: field.name, expression, misfit: false };
   const n = field.length === VARIABLE_LENGTH ? 'n' : String(field.length);
   return { name: unknownElementName(element.enterprise, element.id), expression: `V.hex(b, ${at}, ${n})`, misfit: true };
@@ -288,7 +306,7 @@ export function compileTemplate(definition: TemplateDefinition, options: Compile
         'if (p + n > s.end) throw new Overrun();',
       );
       if (field.type !== 'skip') {
-        const reader = fieldReader(field, definition.fields[index], 'p');
+        const reader = fieldReader(field, definition.fields[index], 'p', options.textRules);
         note(reader.name, reader.expression);
         lines.push(`const v${index} = ${reader.expression};`);
         if (reader.misfit) lines.push('s.misfits++;');
@@ -303,7 +321,7 @@ export function compileTemplate(definition: TemplateDefinition, options: Compile
     }
     // Zero-length fields (v9 templates have them) carry no value; skip fields only take space.
     if (field.length > 0 && field.type !== 'skip') {
-      const reader = fieldReader(field, definition.fields[index], at);
+      const reader = fieldReader(field, definition.fields[index], at, options.textRules);
       note(reader.name, reader.expression);
       lines.push(`const v${index} = ${reader.expression};`);
       if (reader.misfit) lines.push('s.misfits++;');

@@ -49,6 +49,8 @@ export interface DecodeResult {
   badFields: number;
   /** Fields kept as hex because their length did not fit their type. */
   misfits: number;
+  /** Texts left out because they had to be a JSON object and were not. */
+  notJsonObjects: number;
   sequence?: SequenceReport;
 }
 
@@ -93,7 +95,7 @@ export function errorsFor(exporter: ExporterSessionKey, version: number) {
 }
 
 export function newScratch(): RecordScratch {
-  return { pos: 0, end: 0, badFields: 0, misfits: 0 };
+  return { pos: 0, end: 0, badFields: 0, misfits: 0, notJsonObjects: 0 };
 }
 
 /**
@@ -198,6 +200,16 @@ export function decodeReleased(
       result.notices.push({ kind: 'pending_set_malformed', domain, templateId: set.templateId, reason: 'record overruns its set' });
     }
   }
+  addFieldFaults(result, scratch);
+}
+
+/** Adds what a scratch counted of skipped fields to a result. */
+export function addFieldFaults(result: DecodeResult, scratch: RecordScratch): void {
   result.badFields += scratch.badFields;
   result.misfits += scratch.misfits;
+  result.notJsonObjects += scratch.notJsonObjects;
+}
+
+export function emptyResult(): DecodeResult {
+  return { records: [], notices: [], badFields: 0, misfits: 0, notJsonObjects: 0 };
 }

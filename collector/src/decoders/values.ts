@@ -6,6 +6,7 @@
 
 import { isUtf8 } from 'node:buffer';
 import { latin1Slice, utf8Slice } from '../shared/buffer-access.js';
+import { JsonText } from '../shared/json-text.js';
 
 /** Per-record scratch state shared with compiled decoders. */
 export interface RecordScratch {
@@ -17,6 +18,8 @@ export interface RecordScratch {
   badFields: number;
   /** Fields whose length did not fit their type, kept as hex under ie_<enterprise>_<id>. */
   misfits: number;
+  /** Texts that had to be a JSON object and were not (left out; see jsonObject). */
+  notJsonObjects: number;
 }
 
 const HEX: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
@@ -357,4 +360,45 @@ export function mplsLabelStackOctets(b: Buffer, o: number, length: number) {
     bottom_of_stack: top & 0x1,
     ttl: length >= 4 ? b[o + 3] : 0,
   };
+}
+
+/** Text an exporter left empty, read as the value a rule gives it (Antrea's "N/A" for no policy). */
+export function emptyAs(text: string, value: string): string {
+  return text === '' ? value : text;
+}
+
+// Texts already validated: a Pod's labels come with each of its records, so each text is parsed once. Bounded in
+// entries and in characters (an exporter can send texts of 64 KiB): past either, the cache starts again.
+const JSON_OBJECT_CACHE_SIZE = 10_000;
+const JSON_OBJECT_CACHE_CHARS = 4 * 1024 * 1024;
+const knownJsonObjects = new Map<string, JsonText | object>();
+let knownJsonObjectChars = 0;
+
+/**
+ * Text that must be a JSON object (Antrea's Pod labels): valid JSON on one line is kept as that text (JsonText,
+ * written out as received), JSON spanning lines as the parsed object; empty text is no value. Anything else would
+ * give the field two types in Elasticsearch: left out and counted.
+ */
+export function jsonObject(text: string, scratch: RecordScratch): JsonText | object | undefined {
+  if (text === '') return undefined;
+  const known = knownJsonObjects.get(text);
+  if (known !== undefined) return known;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    parsed = undefined;
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    scratch.notJsonObjects++;
+    return undefined;
+  }
+  const value = /[\r\n]/.test(text) ? parsed : new JsonText(text);
+  if (knownJsonObjects.size >= JSON_OBJECT_CACHE_SIZE || knownJsonObjectChars + text.length > JSON_OBJECT_CACHE_CHARS) {
+    knownJsonObjects.clear();
+    knownJsonObjectChars = 0;
+  }
+  knownJsonObjects.set(text, value);
+  knownJsonObjectChars += text.length;
+  return value;
 }

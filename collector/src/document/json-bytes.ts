@@ -1,3 +1,4 @@
+import { JsonText } from '../shared/json-text.js';
 import type { ByteBuffer } from './bytes.js';
 
 /**
@@ -189,16 +190,7 @@ export function number(out: ByteBuffer, p: number, v: number | bigint): number {
   return encoded(out, p, v.toString());
 }
 
-/**
- * A value that is already JSON text (pod labels, validated by JSON.parse and free of line breaks): written as
- * is, which spares parsing it into an object and writing that object out again.
- */
-export class JsonText {
-  constructor(readonly text: string) {}
-  toJSON(): unknown {
-    return JSON.parse(this.text);
-  }
-}
+export { JsonText };
 
 const TRUE = textBytes('true');
 const FALSE = textBytes('false');

@@ -1,6 +1,5 @@
-import type { DecodedRecord } from '../decoders/template.js';
+import type { DecodedRecord, TextRules } from '../decoders/template.js';
 import type { FlowDocument } from '../document/document.js';
-import { JsonText } from '../document/json-bytes.js';
 import { BoundedCache } from '../shared/bounded-cache.js';
 import { ThroughputTracker } from './throughput.js';
 
@@ -31,14 +30,20 @@ export const ENRICHMENT_FIELDS = [
   'flowKeyPodToService', 'flowKeyPodToExternal', 'throughput', 'reverseThroughput', 'originalExporterIP',
 ] as const;
 
+/**
+ * filter.rb's rules for template fields, applied as records are decoded (see TextRules): a policy's empty name and
+ * namespace read "N/A" (rule 7), Pod labels are JSON objects, written out as received (its json filter parsed them).
+ */
+export const ENRICHMENT_TEXT_RULES: TextRules = {
+  emptyAs: {
+    ingressNetworkPolicyName: 'N/A', ingressNetworkPolicyNamespace: 'N/A', egressNetworkPolicyName: 'N/A', egressNetworkPolicyNamespace: 'N/A',
+  },
+  jsonObjects: ['sourcePodLabels', 'destinationPodLabels'],
+};
+
 export interface EnrichmentOptions {
   throughputMaxKeys: number;
   throughputIdleTimeoutMs: number;
-}
-
-/** Outcome of enriching one record: fields that could not be derived (counted by the caller). */
-export interface EnrichmentIssues {
-  badLabels: number;
 }
 
 const nonEmpty = (value: unknown): value is string => typeof value === 'string' && value !== '';
@@ -48,23 +53,14 @@ const toNumber = (value: unknown): number | undefined =>
 const parsedTimes = new BoundedCache<string, number>(16_384);
 const timeMs = (value: unknown): number | undefined => (typeof value === 'string' ? parsedTimes.get(value, Date.parse) : undefined);
 
-/**
- * Label texts already validated: a Pod's labels come with each of its records, so parse each text once. Bounded in
- * entries and in characters (an exporter can send texts of 64 KiB): past either, the cache starts again.
- */
-const LABEL_CACHE_SIZE = 10_000;
-const LABEL_CACHE_CHARS = 4 * 1024 * 1024;
-
 export class AntreaEnricher {
   private readonly throughput: ThroughputTracker;
-  private readonly knownLabels = new Map<string, JsonText | object>();
-  private knownLabelChars = 0;
 
   constructor(options: EnrichmentOptions) {
     this.throughput = new ThroughputTracker(options.throughputMaxKeys, options.throughputIdleTimeoutMs);
   }
 
-  enrich(doc: FlowDocument, nowMs: number, issues: EnrichmentIssues): void {
+  enrich(doc: FlowDocument, nowMs: number): void {
     const f = doc.fields;
     const host = doc.host;
     if (f.octetTotalCount !== undefined) f.bytes = f.octetTotalCount;
@@ -85,11 +81,6 @@ export class AntreaEnricher {
     if (typeof f.egressNetworkPolicyType === 'number') {
       f.egressNetworkPolicyTypeStr = POLICY_TYPES[f.egressNetworkPolicyType] ?? String(f.egressNetworkPolicyType);
     }
-    if (f.ingressNetworkPolicyName === '') f.ingressNetworkPolicyName = 'N/A';
-    if (f.ingressNetworkPolicyNamespace === '') f.ingressNetworkPolicyNamespace = 'N/A';
-    if (f.egressNetworkPolicyName === '') f.egressNetworkPolicyName = 'N/A';
-    if (f.egressNetworkPolicyNamespace === '') f.egressNetworkPolicyNamespace = 'N/A';
-
     const sourceIP = nonEmpty(f.sourceIPv6Address) ? f.sourceIPv6Address : f.sourceIPv4Address;
     const destinationIP = nonEmpty(f.destinationIPv6Address) ? f.destinationIPv6Address : f.destinationIPv4Address;
     if (sourceIP !== undefined) f.sourceIP = sourceIP;
@@ -115,8 +106,6 @@ export class AntreaEnricher {
       }
     }
 
-    issues.badLabels += this.parseLabels(doc, 'sourcePodLabels') + this.parseLabels(doc, 'destinationPodLabels');
-
     // The Flow Aggregator exports throughput itself (bits/s); derive it only for records without it (agent records).
     // Per exporting agent: in Proxy mode both Nodes of an inter-Node flow report it through the one Flow Aggregator.
     if (f.throughput === undefined && hasPorts) {
@@ -127,40 +116,6 @@ export class AntreaEnricher {
   /** Forgets throughput state of flows not seen for the idle timeout. */
   expire(nowMs: number): void {
     this.throughput.expire(nowMs);
-  }
-
-  private parseLabels(doc: FlowDocument, name: 'sourcePodLabels' | 'destinationPodLabels'): number {
-    const f = doc.fields;
-    const text = f[name];
-    if (typeof text !== 'string') return 0;
-    // Assigning undefined (JSON leaves the field out) rather than `delete`, which would make the object slow.
-    if (text === '') {
-      f[name] = undefined;
-      return 0;
-    }
-    const known = this.knownLabels.get(text);
-    if (known) {
-      f[name] = known;
-      return 0;
-    }
-    try {
-      const labels: unknown = JSON.parse(text);
-      if (labels === null || typeof labels !== 'object' || Array.isArray(labels)) throw new Error('not an object');
-      // Valid JSON on one line is written out as received (see JsonText); otherwise as the parsed object.
-      const value = /[\r\n]/.test(text) ? labels : new JsonText(text);
-      if (this.knownLabels.size >= LABEL_CACHE_SIZE || this.knownLabelChars + text.length > LABEL_CACHE_CHARS) {
-        this.knownLabels.clear();
-        this.knownLabelChars = 0;
-      }
-      this.knownLabels.set(text, value);
-      this.knownLabelChars += text.length;
-      f[name] = value;
-      return 0;
-    } catch {
-      // Keeping the string would give the field two types in Elasticsearch: leave it out and count it.
-      f[name] = undefined;
-      return 1;
-    }
   }
 
   private deriveThroughput(

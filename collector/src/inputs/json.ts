@@ -236,10 +236,11 @@ export class JsonRecordReader {
   }
 
   /** Time and length faults the compiled template met since the last call (as DecodeResult counts them). */
-  takeFieldFaults(): { badFields: number; misfits: number } {
-    const faults = { badFields: this.scratch.badFields, misfits: this.scratch.misfits };
+  takeFieldFaults(): { badFields: number; misfits: number; notJsonObjects: number } {
+    const faults = { badFields: this.scratch.badFields, misfits: this.scratch.misfits, notJsonObjects: this.scratch.notJsonObjects };
     this.scratch.badFields = 0;
     this.scratch.misfits = 0;
+    this.scratch.notJsonObjects = 0;
     return faults;
   }
 }

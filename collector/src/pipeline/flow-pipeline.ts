@@ -3,7 +3,7 @@ import type { CompiledTemplate, TemplateDefinition } from '../decoders/template.
 import { sharedTemplateCompiler } from '../decoders/template-cache.js';
 import { FlowError, type Decoder, type DecodeResult } from '../decoders/types.js';
 import { buildDocument, type DocumentOptions, type FlowDocument } from '../document/document.js';
-import { AntreaEnricher, ENRICHMENT_FIELDS, type EnrichmentIssues, type EnrichmentOptions } from '../enrich/antrea.js';
+import { AntreaEnricher, ENRICHMENT_FIELDS, ENRICHMENT_TEXT_RULES, type EnrichmentOptions } from '../enrich/antrea.js';
 import type { ElementRegistry } from '../ie/registry.js';
 import { SequenceTracker } from '../session/sequence.js';
 import { reliableTransport, TemplateSession, type ExporterSessionKey, type PendingLimits, type SharedTemplateCounts, type TemplateLimits } from '../session/template-session.js';
@@ -33,7 +33,6 @@ export class FlowPipeline {
   private readonly decoders: ReadonlyMap<number, Decoder>;
   private readonly sequences = new SequenceTracker();
   private readonly enricher: AntreaEnricher | undefined;
-  private readonly issues: EnrichmentIssues = { badLabels: 0 };
   /** Compiles a template as the session does: inputs that decode records themselves (JSON) use it. */
   readonly compile: (definition: TemplateDefinition) => CompiledTemplate;
 
@@ -45,6 +44,7 @@ export class FlowPipeline {
       registry: settings.registry,
       includeFlowsetId: settings.includeFlowsetId,
       reservedFields: settings.enrichment ? ENRICHMENT_FIELDS : [],
+      textRules: settings.enrichment ? ENRICHMENT_TEXT_RULES : undefined,
     };
     this.compile = sharedTemplateCompiler(compileOptions);
     this.session = new TemplateSession(this.compile, settings.templateTimeoutMs, settings.pending, settings.templates, settings.templateCounts);
@@ -86,6 +86,7 @@ export class FlowPipeline {
     // Tested here, not only in fieldsSkipped: the detail object would be made for every message.
     if (result.badFields > 0) this.events.fieldsSkipped('time_out_of_range', result.badFields, { exporter: exporter.key });
     if (result.misfits > 0) this.events.fieldsSkipped('length_mismatch', result.misfits, { exporter: exporter.key });
+    if (result.notJsonObjects > 0) this.events.fieldsSkipped('pod_labels_not_json', result.notJsonObjects, { exporter: exporter.key });
     this.events.recordsDecoded(version, result.records.length);
     const documents: FlowDocument[] = [];
     const options = this.settings.document;
@@ -93,7 +94,7 @@ export class FlowPipeline {
       const record = result.records[i];
       try {
         const doc = buildDocument(record, exporter.address, receivedAtMs, options);
-        this.enricher?.enrich(doc, receivedAtMs, this.issues);
+        this.enricher?.enrich(doc, receivedAtMs);
         documents.push(doc);
       } catch (error) {
         // A bug of ours in documents or enrichment must not stop the collector: that record is dropped and
@@ -101,10 +102,6 @@ export class FlowPipeline {
         this.events.packetDropped(new FlowError('internal_error', exporter.key, typeof version === 'number' ? version : undefined,
           `document failure: ${(error as Error).message}`, record.domain));
       }
-    }
-    if (this.issues.badLabels > 0) {
-      this.events.fieldsSkipped('pod_labels_not_json', this.issues.badLabels, { exporter: exporter.key });
-      this.issues.badLabels = 0;
     }
     return documents;
   }
