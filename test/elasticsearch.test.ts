@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../collector/src/config/load.js';
 import { ByteBuffer } from '../collector/src/document/bytes.js';
 import type { FlowDocument } from '../collector/src/document/document.js';
@@ -116,6 +116,37 @@ describe('Elasticsearch output', () => {
       expect(direct[0].offsets.length - 1).toBe(size);
       expect(encoded).toEqual(direct);
     }
+  });
+
+  it('fills batch buffers again once their batches are indexed, every document arriving whole', async () => {
+    const es = await startFakeElasticsearch();
+    servers.push(es);
+    const batchMaxBytes = 1 << 20;
+    const { sink, metrics } = await harness(es, {
+      ELKFC_ELASTICSEARCH_BATCH_MAX_BYTES: String(batchMaxBytes), ELKFC_ELASTICSEARCH_BATCH_MAX_DOCUMENTS: '100000',
+    });
+    const docs = documents(9000);
+    const options = { target: 'ipfix', type: 'ipfix', timestampSource: 'export' as const };
+    const expected = new Map(docs.map((d) => {
+      const out = new ByteBuffer(1 << 16);
+      createEncoder('elasticsearch', loadConfig(undefined, {}), options, () => {}).encode(d, out);
+      const [action, document] = out.buffer.toString('utf8', 0, out.pos).trimEnd().split('\n');
+      return [JSON.parse(action).create._id as string, JSON.parse(document)];
+    }));
+    // A batch buffer is the batch's capacity (batchMaxBytes and a document's slack): count the new ones.
+    const fresh = vi.spyOn(Buffer, 'allocUnsafe');
+    for (let i = 0; i < docs.length; i += 600) {
+      sink.write(docs.slice(i, i + 600));
+      await until(async () => (await counter(metrics, 'elkfc_es_documents_indexed_total')) >= Math.max(0, i - 1200));
+    }
+    await sink.flush();
+    const batchBuffers = fresh.mock.calls.filter(([size]) => size === batchMaxBytes + (1 << 20)).length;
+    fresh.mockRestore();
+    expect(es.documents.size).toBe(docs.length);
+    for (const [id, { document }] of es.documents) expect(document).toEqual(expected.get(id));
+    // Some 30 batches of 1 MiB; without reuse each took a fresh buffer (a few are new while several are under way).
+    expect(es.bulkRequests).toBeGreaterThan(20);
+    expect(batchBuffers).toBeLessThan(es.bulkRequests / 2);
   });
 
   it('drops a document it cannot serialise, counted as an internal error, and ships the others in whole pairs', async () => {

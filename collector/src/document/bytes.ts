@@ -49,10 +49,13 @@ export class ByteBuffer {
     return this.pos;
   }
 
-  /** The bytes written so far; writing continues in a fresh buffer of the same capacity (no copy). */
-  take(): Buffer {
+  /**
+   * The bytes written so far; writing continues in `next` (a buffer given back, see the Elasticsearch output) or a
+   * fresh buffer of the same capacity (no copy).
+   */
+  take(next?: Buffer): Buffer {
     const out = this.buffer.subarray(0, this.pos);
-    this.buffer = Buffer.allocUnsafe(this.buffer.length);
+    this.buffer = next !== undefined && next.length >= this.buffer.length ? next : Buffer.allocUnsafe(this.buffer.length);
     this.view = viewOf(this.buffer);
     this.pos = 0;
     return out;
