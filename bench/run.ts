@@ -3,6 +3,8 @@
 // (per UDP step) shorten or lengthen it; BENCH_ONLY=decode|stages|udp|peers runs one part.
 import { readFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
+import { loadConfig } from '../collector/src/config/load.js';
+import { workerCount } from '../collector/src/pipeline/workers.js';
 import { startFakeElasticsearch } from '../test/support/fake-elasticsearch.js';
 import { benchDecode } from './decode.js';
 import { benchPeer, installedPeers, type PeerResult } from './peers.js';
@@ -72,7 +74,7 @@ if (!only || only === 'udp') {
     log(`UDP, null sink, 4 exporters, decoding.workers ${workers}...`);
     const run = await benchUdp('null', [50_000], udpSeconds, { log, workers, exporters: 4 });
     const [step] = run.steps;
-    row(`UDP, null sink, 4 exporters, decoding.workers ${workers}${workers === 'auto' ? ` (${availableParallelism()} here)` : ''}, 50,000 records/s`,
+    row(`UDP, null sink, 4 exporters, decoding.workers ${workers}${workers === 'auto' ? ` (${workerCount(loadConfig(undefined, { ELKFC_DECODING_WORKERS: 'auto' }))} here)` : ''}, 50,000 records/s`,
       `${step.lost ? `lost ${((100 * step.lost) / step.sent).toFixed(1)} %` : 'no loss'}, ${micros(step.cpuMicrosPerRecord)} CPU per record, ${step.cores.toFixed(2)} cores, ${run.peakRssMiB.toFixed(0)} MiB`, '');
   }
   for (const output of ['file', 'elasticsearch'] as const) {

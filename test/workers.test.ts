@@ -15,7 +15,7 @@ import { Collector } from '../collector/src/pipeline/collector.js';
 import { FlowPipeline } from '../collector/src/pipeline/flow-pipeline.js';
 import { pipelineSettings } from '../collector/src/pipeline/settings.js';
 import { workerFor } from '../collector/src/pipeline/worker-protocol.js';
-import { availableCores } from '../collector/src/pipeline/workers.js';
+import { availableCores, workerCount } from '../collector/src/pipeline/workers.js';
 import { createEncoder } from '../collector/src/sinks/encoders.js';
 import { InternalEvents } from '../collector/src/telemetry/events.js';
 import { createMetrics } from '../collector/src/telemetry/metrics.js';
@@ -241,6 +241,12 @@ describe('decode workers', () => {
     expect(run.status).toBe(2);
     expect(run.stderr.trim().split('\n')).toEqual([expect.stringContaining('decoding.workers (from ELKFC_DECODING_WORKERS): expected auto or a whole number of threads')]);
     expect(loadConfig(undefined, { ELKFC_DECODING_WORKERS: '0' }).decoding.workers).toBe(0);
+  });
+
+  it('are, with `auto`, the cores the process may use but one, left to the main thread', () => {
+    const auto = loadConfig(undefined, { ELKFC_DECODING_WORKERS: 'auto' });
+    expect([1, 2, 4, 8].map((cores) => workerCount(auto, cores))).toEqual([1, 1, 3, 7]);
+    expect(workerCount(loadConfig(undefined, { ELKFC_DECODING_WORKERS: '3' }), 8)).toBe(3);
   });
 
   it('count the cores a cgroup CPU quota allows', () => {

@@ -75,10 +75,14 @@ function readText(path: string): string | undefined {
   }
 }
 
-/** decoding.workers as a number of threads (`auto`: the cores the process may use). */
-export function workerCount(config: CollectorConfig): number {
+/**
+ * decoding.workers as a number of threads. `auto`: the cores the process may use but one, which the main thread's
+ * receiving and writing need (at least one worker): on 2 cores, two workers each spent about 20.6 µs of CPU per
+ * record against 15.4 for one worker doing all of it (the same 4 exporters, 50,000 records/s, per thread from /proc).
+ */
+export function workerCount(config: CollectorConfig, cores = availableCores()): number {
   const setting = config.decoding.workers;
-  return setting === 'auto' ? availableCores() : setting;
+  return setting === 'auto' ? Math.max(1, cores - 1) : setting;
 }
 
 /** How a worker is started: the compiled worker.js beside this file, the TypeScript source through tsx (tests), or the bundle itself. */
