@@ -4,7 +4,7 @@ import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../collector/src/config/load.js';
 import { documentId } from '../collector/src/document/document.js';
 import { createFileSink } from '../collector/src/sinks/file.js';
@@ -14,18 +14,45 @@ import { aggregatorLayout, aggregatorRecord, dataMessage, templateMessage } from
 import { startFakeElasticsearch } from './support/fake-elasticsearch.js';
 import { counter, decodeAll, testPipeline } from './support/offline.js';
 
+async function startFileSink(env: Record<string, string>) {
+  const dir = mkdtempSync(join(tmpdir(), 'elkfc-files-'));
+  const config = loadConfig(undefined, { ELKFC_OUTPUT_FILE_DIRECTORY: dir, ...env });
+  const metrics = createMetrics();
+  const events = new InternalEvents(metrics, pino({ level: 'silent' }));
+  const sink = await createFileSink({ config, documentOptions: { target: 'ipfix', type: 'ipfix', timestampSource: 'export' }, events, log: pino({ level: 'silent' }) });
+  return { dir, config, metrics, sink };
+}
+
 describe('file sink', () => {
+  it('fills its buffer again once a chunk is written, every document written whole', async () => {
+    const { dir, sink } = await startFileSink({});
+    const { pipeline } = testPipeline();
+    const layout = aggregatorLayout(4);
+    const header = (sequence: number) => ({ exportTimeSecs: 1_700_000_000, sequence, domain: 1 });
+    const messages = [templateMessage(header(0), 300, layout)];
+    for (let i = 0; i < 6000; i += 3) messages.push(dataMessage(header(i), 300, layout, [0, 1, 2].map((j) => aggregatorRecord(i + j, { sourcePodName: `pod-${i + j}` }))));
+    const docs = decodeAll(pipeline, messages);
+    // The sink's buffer is 5 MiB (a 4 MiB chunk and a document's slack): count the new ones.
+    const fresh = vi.spyOn(Buffer, 'allocUnsafe');
+    for (let i = 0; i < docs.length; i += 1000) {
+      sink.write(docs.slice(i, i + 1000));
+      await sink.flush();
+    }
+    const buffers = fresh.mock.calls.filter(([size]) => size === 5 * 1024 * 1024).length;
+    fresh.mockRestore();
+    await sink.close();
+    const lines = readdirSync(dir).flatMap((f) => readFileSync(join(dir, f), 'utf8').split('\n').filter(Boolean));
+    expect(lines.filter((_, i) => i % 2 === 1).map((l) => JSON.parse(l).ipfix.sourcePodName)).toEqual(docs.map((d) => d.fields.sourcePodName));
+    // Six chunks written one after the other: without reuse each took a fresh buffer.
+    expect(buffers).toBeLessThanOrEqual(1);
+  });
+
   it('rotates parts by size and deletes the oldest past the total bound, counting the loss', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'elkfc-files-'));
     const MiB = 1024 * 1024;
-    const config = loadConfig(undefined, {
-      ELKFC_OUTPUT_FILE_DIRECTORY: dir,
+    const { dir, metrics, sink } = await startFileSink({
       ELKFC_OUTPUT_FILE_MAX_FILE_BYTES: String(MiB),
       ELKFC_OUTPUT_FILE_MAX_TOTAL_BYTES: String(3 * MiB),
     });
-    const metrics = createMetrics();
-    const events = new InternalEvents(metrics, pino({ level: 'silent' }));
-    const sink = await createFileSink({ config, documentOptions: { target: 'ipfix', type: 'ipfix', timestampSource: 'export' }, events, log: pino({ level: 'silent' }) });
     const { pipeline } = testPipeline();
     const layout = aggregatorLayout(4);
     const header = (sequence: number) => ({ exportTimeSecs: 1_700_000_000, sequence, domain: 1 });
