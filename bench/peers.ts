@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Exporter } from './cluster.js';
 import { cpuSecondsWithChildren, udpDrops } from './proc.js';
-import { send } from './udp.js';
+import { send, settleFileSystem } from './udp.js';
 
 export interface PeerResult {
   name: string;
@@ -91,5 +91,6 @@ export async function benchPeer(name: PeerName, port: number, rate: number, seco
     process.kill(-peer.pid!, 'SIGKILL');
     await exited;
     rmSync(dir, { recursive: true, force: true });
+    settleFileSystem();
   }
 }

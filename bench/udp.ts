@@ -2,7 +2,7 @@
 // another process, step by step in rate: per step the records it decoded and lost, its own CPU time per record
 // (from /proc, so a stand-in cluster in another process is not counted), the kernel's receive drops, and its peak
 // memory. A step loses when what was sent is more than what the sink took.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readdirSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -42,6 +42,14 @@ export interface UdpRun {
   fileSystemMicrosPerRecord?: number;
   /** File output only: octets per record in its files (the `_bulk` pair). */
   fileOctetsPerRecord?: number;
+}
+
+/**
+ * Waits until the file system has done with what a step wrote and deleted (write-back, the journal, the discards of
+ * an ext4 mounted with `discard`), so that its kernel threads do not take the next step's CPU on a 2-core machine.
+ */
+export function settleFileSystem(): void {
+  spawnSync('sync');
 }
 
 /** CPU µs per record of writing `octetsPerRecord` per record into a file in `dir` with bare 4 MiB writes. */
@@ -158,5 +166,6 @@ export async function benchUdp(output: Output, rates: number[], seconds: number,
     collector.kill('SIGTERM');
     await new Promise((resolve) => collector.on('exit', resolve));
     rmSync(dir, { recursive: true, force: true }); // a step writes a GiB or so of flows
+    settleFileSystem();
   }
 }
