@@ -13,8 +13,9 @@ export class ByteBuffer {
   view: DataView;
   pos = 0;
 
-  constructor(initialSize = 1 << 20) {
-    this.buffer = Buffer.allocUnsafe(initialSize);
+  /** A new buffer of `initial` bytes, or the given one to write into from its start. */
+  constructor(initial: number | Buffer = 1 << 20) {
+    this.buffer = typeof initial === 'number' ? Buffer.allocUnsafe(initial) : initial;
     this.view = viewOf(this.buffer);
   }
 

@@ -43,11 +43,8 @@ export function runDecodeWorker(setup: WorkerSetup, port: MessagePort): void {
   const spare: ArrayBuffer[] = [];
   /** The next answer's buffer: one given back, or a new one. */
   const output = (): ByteBuffer => {
-    const buffer = new ByteBuffer(0);
     const ab = spare.pop() ?? (Buffer.allocUnsafeSlow(OUTPUT_OCTETS).buffer as ArrayBuffer); // not zero-filled, unlike new ArrayBuffer
-    buffer.buffer = Buffer.from(ab);
-    buffer.view = new DataView(ab);
-    return buffer;
+    return new ByteBuffer(Buffer.from(ab));
   };
   let out = output();
 
