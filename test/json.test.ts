@@ -41,7 +41,7 @@ function viaJson(lines: string[]) {
   const counts: JsonRecordCounts = { badValues: 0, unknownElements: 0 };
   const records: FlowRecord[] = [];
   for (const line of lines) reader.read(line.trimEnd(), 0, counts, records);
-  const documents = pipeline.processDecoded({ records, notices: [], ...reader.takeFieldFaults() }, AGGREGATOR, 0);
+  const documents = pipeline.processDecoded(reader.takeResult(records), AGGREGATOR, 0);
   return { documents, counts, metrics };
 }
 

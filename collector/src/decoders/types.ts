@@ -203,11 +203,14 @@ export function decodeReleased(
   addFieldFaults(result, scratch);
 }
 
-/** Adds what a scratch counted of skipped fields to a result. */
+/** Moves what a scratch counted of skipped fields into a result: the scratch counts from zero again. */
 export function addFieldFaults(result: DecodeResult, scratch: RecordScratch): void {
   result.badFields += scratch.badFields;
   result.misfits += scratch.misfits;
   result.notJsonObjects += scratch.notJsonObjects;
+  scratch.badFields = 0;
+  scratch.misfits = 0;
+  scratch.notJsonObjects = 0;
 }
 
 export function emptyResult(): DecodeResult {

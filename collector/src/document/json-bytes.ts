@@ -190,8 +190,6 @@ export function number(out: ByteBuffer, p: number, v: number | bigint): number {
   return encoded(out, p, v.toString());
 }
 
-export { JsonText };
-
 const TRUE = textBytes('true');
 const FALSE = textBytes('false');
 const NULL = textBytes('null');

@@ -4,7 +4,7 @@ import { isIPv4, isIPv6, createServer, type Socket } from 'node:net';
 import { listenError } from '../config/checks.js';
 import type { CompiledTemplate, FieldSpecifier, MessageHeader, TemplateDefinition } from '../decoders/template.js';
 import { VARIABLE_LENGTH } from '../decoders/template.js';
-import { decodeRecords, newScratch, type DecodeResult, type FlowRecord } from '../decoders/types.js';
+import { addFieldFaults, decodeRecords, emptyResult, newScratch, type DecodeResult, type FlowRecord } from '../decoders/types.js';
 import { buildRegistry } from '../ie/configured.js';
 import type { ElementRegistry } from '../ie/registry.js';
 import { ANTREA_PEN, REVERSE_PEN, type InformationElement, type ValueType } from '../ie/types.js';
@@ -235,13 +235,11 @@ export class JsonRecordReader {
     decodeRecords(template, body, 0, body.length, header, this.scratch, out, digest.readUInt32BE(4));
   }
 
-  /** Time and length faults the compiled template met since the last call (as DecodeResult counts them). */
-  takeFieldFaults(): { badFields: number; misfits: number; notJsonObjects: number } {
-    const faults = { badFields: this.scratch.badFields, misfits: this.scratch.misfits, notJsonObjects: this.scratch.notJsonObjects };
-    this.scratch.badFields = 0;
-    this.scratch.misfits = 0;
-    this.scratch.notJsonObjects = 0;
-    return faults;
+  /** Records read since the last call, with the field faults the compiled templates met meanwhile. */
+  takeResult(records: FlowRecord[]): DecodeResult {
+    const result = { ...emptyResult(), records };
+    addFieldFaults(result, this.scratch);
+    return result;
   }
 }
 
@@ -268,7 +266,7 @@ function lineHandler(context: InputContext, reader: JsonRecordReader, input: str
     events.fieldsSkipped('json_bad_value', counts.badValues, { exporter: exporter.key });
     events.fieldsSkipped('json_unknown_element', counts.unknownElements, { exporter: exporter.key });
     if (records.length === 0) return 0;
-    const result: DecodeResult = { records, notices: [], ...reader.takeFieldFaults() };
+    const result = reader.takeResult(records);
     handlers.decoded(result, exporter, receivedAtMs);
     return records.length;
   };
