@@ -118,36 +118,56 @@ describe('Elasticsearch output', () => {
     }
   });
 
-  it('fills batch buffers again once their batches are indexed, every document arriving whole', async () => {
-    const es = await startFakeElasticsearch();
-    servers.push(es);
-    const batchMaxBytes = 1 << 20;
-    const { sink, metrics } = await harness(es, {
-      ELKFC_ELASTICSEARCH_BATCH_MAX_BYTES: String(batchMaxBytes), ELKFC_ELASTICSEARCH_BATCH_MAX_DOCUMENTS: '100000',
+  for (const failing of [false, true]) {
+    it(`fills batch buffers again once their batches are indexed, every document arriving whole${failing ? ', through failed requests and retried items' : ''}`, async () => {
+      const es = await startFakeElasticsearch();
+      servers.push(es);
+      let refusedItems = 0;
+      if (failing) {
+        // Whole requests refused (the batch is sent again from its buffer) and items refused once (sent again as copies).
+        es.faults.wholeStatus = { status: 503, remaining: 3 };
+        es.faults.itemStatus = (_id, doc, attempt) => {
+          if (attempt > 1 || !(doc.ipfix as { sourcePodName: string }).sourcePodName.endsWith('7')) return undefined;
+          refusedItems++;
+          return 429;
+        };
+      }
+      const batchMaxBytes = 1 << 20;
+      const { sink, metrics } = await harness(es, {
+        ELKFC_ELASTICSEARCH_BATCH_MAX_BYTES: String(batchMaxBytes), ELKFC_ELASTICSEARCH_BATCH_MAX_DOCUMENTS: '100000',
+        // Failing: batches go on being sealed (into buffers given back) while a refused one waits for its retry.
+        ...(failing ? { ELKFC_ELASTICSEARCH_RETRY_INITIAL_BACKOFF_MS: '300' } : {}),
+      });
+      const docs = documents(9000);
+      const options = { target: 'ipfix', type: 'ipfix', timestampSource: 'export' as const };
+      const expected = new Map(docs.map((d) => {
+        const out = new ByteBuffer(1 << 16);
+        createEncoder('elasticsearch', loadConfig(undefined, {}), options, () => {}).encode(d, out);
+        const [action, document] = out.buffer.toString('utf8', 0, out.pos).trimEnd().split('\n');
+        return [JSON.parse(action).create._id as string, JSON.parse(document)];
+      }));
+      // A batch buffer is the batch's capacity (batchMaxBytes and a document's slack): count the new ones.
+      const fresh = vi.spyOn(Buffer, 'allocUnsafe');
+      for (let i = 0; i < docs.length; i += 600) {
+        sink.write(docs.slice(i, i + 600));
+        if (failing) await new Promise((resolve) => setTimeout(resolve, 40));
+        else await until(async () => (await counter(metrics, 'elkfc_es_documents_indexed_total')) >= Math.max(0, i - 1200));
+      }
+      await sink.flush();
+      const batchBuffers = fresh.mock.calls.filter(([size]) => size === batchMaxBytes + (1 << 20)).length;
+      fresh.mockRestore();
+      expect(es.documents.size).toBe(docs.length);
+      for (const [id, { document }] of es.documents) expect(document).toEqual(expected.get(id));
+      if (failing) {
+        expect(es.faults.wholeStatus?.remaining).toBe(0);
+        expect(refusedItems).toBeGreaterThan(100);
+        return;
+      }
+      // Some 30 batches of 1 MiB; without reuse each took a fresh buffer (a few are new while several are under way).
+      expect(es.bulkRequests).toBeGreaterThan(20);
+      expect(batchBuffers).toBeLessThan(es.bulkRequests / 2);
     });
-    const docs = documents(9000);
-    const options = { target: 'ipfix', type: 'ipfix', timestampSource: 'export' as const };
-    const expected = new Map(docs.map((d) => {
-      const out = new ByteBuffer(1 << 16);
-      createEncoder('elasticsearch', loadConfig(undefined, {}), options, () => {}).encode(d, out);
-      const [action, document] = out.buffer.toString('utf8', 0, out.pos).trimEnd().split('\n');
-      return [JSON.parse(action).create._id as string, JSON.parse(document)];
-    }));
-    // A batch buffer is the batch's capacity (batchMaxBytes and a document's slack): count the new ones.
-    const fresh = vi.spyOn(Buffer, 'allocUnsafe');
-    for (let i = 0; i < docs.length; i += 600) {
-      sink.write(docs.slice(i, i + 600));
-      await until(async () => (await counter(metrics, 'elkfc_es_documents_indexed_total')) >= Math.max(0, i - 1200));
-    }
-    await sink.flush();
-    const batchBuffers = fresh.mock.calls.filter(([size]) => size === batchMaxBytes + (1 << 20)).length;
-    fresh.mockRestore();
-    expect(es.documents.size).toBe(docs.length);
-    for (const [id, { document }] of es.documents) expect(document).toEqual(expected.get(id));
-    // Some 30 batches of 1 MiB; without reuse each took a fresh buffer (a few are new while several are under way).
-    expect(es.bulkRequests).toBeGreaterThan(20);
-    expect(batchBuffers).toBeLessThan(es.bulkRequests / 2);
-  });
+  }
 
   it('drops a document it cannot serialise, counted as an internal error, and ships the others in whole pairs', async () => {
     const es = await startFakeElasticsearch();
