@@ -1,6 +1,6 @@
 // The file sink: parts rotate past maxFileBytes, the oldest parts are deleted past maxTotalBytes (counted and
 // logged as data loss), and every line pair is a _bulk create action and its document.
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -23,15 +23,20 @@ async function startFileSink(env: Record<string, string>) {
   return { dir, config, metrics, sink };
 }
 
+/** Flow Aggregator documents whose source Pods are named pod-0, pod-1, …: what came out, in order. */
+function numberedDocuments(count: number) {
+  const { pipeline } = testPipeline();
+  const layout = aggregatorLayout(4);
+  const header = (sequence: number) => ({ exportTimeSecs: 1_700_000_000, sequence, domain: 1 });
+  const messages = [templateMessage(header(0), 300, layout)];
+  for (let i = 0; i < count; i += 3) messages.push(dataMessage(header(i), 300, layout, [0, 1, 2].map((j) => aggregatorRecord(i + j, { sourcePodName: `pod-${i + j}` }))));
+  return decodeAll(pipeline, messages);
+}
+
 describe('file sink', () => {
   it('fills its buffer again once a chunk is written, every document written whole', async () => {
     const { dir, sink } = await startFileSink({});
-    const { pipeline } = testPipeline();
-    const layout = aggregatorLayout(4);
-    const header = (sequence: number) => ({ exportTimeSecs: 1_700_000_000, sequence, domain: 1 });
-    const messages = [templateMessage(header(0), 300, layout)];
-    for (let i = 0; i < 6000; i += 3) messages.push(dataMessage(header(i), 300, layout, [0, 1, 2].map((j) => aggregatorRecord(i + j, { sourcePodName: `pod-${i + j}` }))));
-    const docs = decodeAll(pipeline, messages);
+    const docs = numberedDocuments(6000);
     // The sink's buffer is 5 MiB (a 4 MiB chunk and a document's slack): count the new ones.
     const fresh = vi.spyOn(Buffer, 'allocUnsafe');
     for (let i = 0; i < docs.length; i += 1000) {
@@ -44,6 +49,37 @@ describe('file sink', () => {
     const lines = readdirSync(dir).flatMap((f) => readFileSync(join(dir, f), 'utf8').split('\n').filter(Boolean));
     expect(lines.filter((_, i) => i % 2 === 1).map((l) => JSON.parse(l).ipfix.sourcePodName)).toEqual(docs.map((d) => d.fields.sourcePodName));
     // Six chunks written one after the other: without reuse each took a fresh buffer.
+    expect(buffers).toBeLessThanOrEqual(1);
+  });
+
+  it('counts the chunks it cannot write, and writes the next ones whole from the same buffers', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'elkfc-files-'));
+    const dir = join(root, 'flows');
+    // Parts of 1 MiB: every chunk of 1,000 documents (some 3 MB) opens a new part, which fails while the directory is a file.
+    const { metrics, sink } = await startFileSink({ ELKFC_OUTPUT_FILE_DIRECTORY: dir, ELKFC_OUTPUT_FILE_MAX_FILE_BYTES: String(1024 * 1024) });
+    const docs = numberedDocuments(6000);
+    const fresh = vi.spyOn(Buffer, 'allocUnsafe');
+    const health: boolean[] = [];
+    for (let chunk = 0; chunk < 6; chunk++) {
+      if (chunk === 2) {
+        renameSync(dir, `${dir}-before`);
+        writeFileSync(dir, ''); // a file where the directory was: the next parts cannot be opened
+      }
+      if (chunk === 4) rmSync(dir);
+      sink.write(docs.slice(chunk * 1000, (chunk + 1) * 1000));
+      await sink.flush();
+      health.push(sink.ready());
+    }
+    const buffers = fresh.mock.calls.filter(([size]) => size === 5 * 1024 * 1024).length;
+    fresh.mockRestore();
+    await sink.close();
+    expect(health).toEqual([true, true, false, false, true, true]);
+    expect(await counter(metrics, 'elkfc_sink_documents_failed_total', { sink: 'file' })).toBe(2000);
+    expect(await counter(metrics, 'elkfc_sink_documents_written_total')).toBe(4000);
+    const lines = [`${dir}-before`, dir].flatMap((d) => readdirSync(d).sort().flatMap((f) => readFileSync(join(d, f), 'utf8').split('\n').filter(Boolean)));
+    const written = [...docs.slice(0, 2000), ...docs.slice(4000)];
+    expect(lines.filter((_, i) => i % 2 === 1).map((l) => JSON.parse(l).ipfix.sourcePodName)).toEqual(written.map((d) => d.fields.sourcePodName));
+    // The failed chunks' buffers were filled again too.
     expect(buffers).toBeLessThanOrEqual(1);
   });
 
