@@ -58,12 +58,17 @@ export function benchDecode(exporter: Exporter, seconds: number, trials = 5, sta
     while (Date.now() < deadline) {
       for (const message of stream.messages) {
         // What the Elasticsearch output does per document: its _id, the create action and the document, as bytes
-        // in the output buffer, taken as one chunk every 4 MiB.
+        // in the output buffer, taken as one batch every 4 MiB and its buffer given back to be filled again (as the
+        // output does once a batch is indexed).
         const documents = pipeline.process(message, session, 0);
         records += documents.length;
         if (!serialise) continue;
         for (const document of documents) writeBulkCreate(document, dailyIndex('flow-', document.timestamp), documentOptions, out, documentId(document));
-        if (out.length >= 4 << 20) octets += out.take().length;
+        if (out.length >= 4 << 20) {
+          const batch = out.take();
+          octets += batch.length;
+          out.giveBack(batch);
+        }
       }
     }
   };
