@@ -6,6 +6,7 @@ import { ByteBuffer } from '../collector/src/document/bytes.js';
 import { documentId, serializeDocument, type FlowDocument } from '../collector/src/document/document.js';
 import { textBytes } from '../collector/src/document/json-bytes.js';
 import { ElementRegistry } from '../collector/src/ie/registry.js';
+import { isoNanosWithinMs, parseIsoMs } from '../collector/src/shared/iso-time.js';
 import { dailyIndex, writeBulkCreate } from '../collector/src/sinks/bulk.js';
 import { dataMessage, templateMessage, type LayoutField } from './support/antrea-encoder.js';
 import { decodeAll, testPipeline } from './support/offline.js';
@@ -22,6 +23,37 @@ describe('value rendering', () => {
     for (const t of samples) expect(isoMillis(t, s)).toBe(new Date(t).toISOString());
     expect(isoMillis(9e15, s)).toBeUndefined();
     expect(s.badFields).toBe(1);
+  });
+
+  it('reads the times back as Date.parse does: every decoder-written time, odd shapes and invalid dates', () => {
+    const s = scratch();
+    const next = (() => { let x = 777; return () => ((x = (x * 1103515245 + 12345) % 2147483648) / 2147483648); })();
+    // The old reading of the digits past the millisecond, the reference for the text not in the decoders' shape.
+    const nanosWithin = (text: string) => {
+      const dot = text.indexOf('.');
+      const digits = dot > 0 ? text.slice(dot + 4, text.length - 1) : '';
+      return digits.length > 0 ? Number(digits.padEnd(6, '0').slice(0, 6)) : 0;
+    };
+    const times: string[] = [];
+    for (let i = 0; i < 20_000; i++) {
+      const ms = Math.floor((next() - 0.3) * 4e12);
+      times.push(isoMillis(ms, s)!, `${isoMillis(ms, s)!.slice(0, -1)}${String(i % 1000).padStart(3, '0')}Z`);
+      times.push(isoNtp(2_208_988_800 + Math.floor(next() * 4e9), Math.floor(next() * 2 ** 32), s)!);
+    }
+    times.push('1900-01-01T00:00:00.000Z', '0099-12-31T23:59:59.999Z', '0100-01-01T00:00:00.000Z', '9999-12-31T23:59:59.999Z',
+      '+275760-09-13T00:00:00.000Z', '2025-02-29T10:00:00.000Z', '2024-02-29T10:00:00.000Z', '2025-02-31T00:00:00.000Z',
+      '2025-04-31T12:00:00.000Z', '2025-02-32T00:00:00.000Z', '2025-00-10T00:00:00.000Z', '2025-13-10T00:00:00.000Z',
+      '2025-01-01T24:00:00.000Z', '2025-01-01T24:30:00.000Z', '2025-01-01T23:60:00.000Z', '2025-01-01T23:59:60.000Z',
+      '2025-01-01T00:00:00Z', '2025-01-01T00:00:00.5Z', '2025-01-01T00:00:00.1234Z', '2025-01-0aT00:00:00.000Z',
+      '2025-01-01T00:00:00.0a0Z', '2025-01-01T00:00:00.000123a56Z', '2025-01-01 00:00:00.000Z', '2025-01-01T00:00:00.000+01:00',
+      'not a time at all, 24 c', '', 'Z');
+    for (const t of times) {
+      expect(parseIsoMs(t), t).toBe(Date.parse(t));
+      expect(isoNanosWithinMs(t), t).toBe(nanosWithin(t));
+    }
+    // Every nanosecond of a nine-digit time comes back.
+    const ntp = isoNtp(3_818_448_000, 548_760, s)!;
+    expect([parseIsoMs(ntp) % 1000, isoNanosWithinMs(ntp)]).toEqual([0, 127_768]);
   });
 
   it('turns v5/v9 uptimes into absolute times across the 32-bit uptime wrap', () => {

@@ -1,6 +1,7 @@
 import * as crypto from 'node:crypto';
 import type { DecodedRecord } from '../decoders/template.js';
 import { BoundedCache } from '../shared/bounded-cache.js';
+import { isoNanosWithinMs, parseIsoMs } from '../shared/iso-time.js';
 import { ByteBuffer } from './bytes.js';
 import { constant, key8, number, reserve, string, textBytes, type ConstantBytes } from './json-bytes.js';
 
@@ -63,26 +64,6 @@ function add(a: number | bigint, b: number | bigint): number | bigint {
   if (typeof b === 'number' && !Number.isInteger(b)) return Number(a) + b;
   return BigInt(a) + BigInt(b);
 }
-
-/** An ISO 8601 UTC time (as the decoders write them, up to nanosecond digits) as [epoch milliseconds, nanoseconds within]. */
-function parseTime(text: string): [number, number] | undefined {
-  const ms = Date.parse(text);
-  if (Number.isNaN(ms)) return undefined;
-  const dot = text.indexOf('.');
-  let sub = 0;
-  if (dot > 0) {
-    const digits = text.slice(dot + 4, text.length - 1); // past the millisecond digits, before the Z
-    if (digits.length > 0) sub = Number(digits.padEnd(6, '0').slice(0, 6));
-  }
-  return [ms, sub];
-}
-
-/**
- * The same, remembered: a flow's times repeat in every record of it, and the decoders hand out one string instance
- * per time (so the lookup hashes nothing new). Bounded; the tuples are shared and never modified.
- */
-const parsedTimes = new BoundedCache<string, [number, number] | undefined>(16_384);
-const timeOf = (text: string) => parsedTimes.get(text, parseTime);
 
 /** A time plus or minus a duration in milliseconds, ISO with millisecond digits. */
 /** Undefined past the dates JavaScript can write (a duration of 2^52 ms, a float64 duration): never a throw. */
@@ -436,21 +417,23 @@ export function ecsJson(f: DecodedRecord, host: string): string {
 function times(f: DecodedRecord, out: ByteBuffer, p: number): number {
   const startText = startOf(f);
   const endText = endOf(f);
-  const start = typeof startText === 'string' ? timeOf(startText) : undefined;
-  const end = typeof endText === 'string' ? timeOf(endText) : undefined;
+  const startMs = typeof startText === 'string' ? parseIsoMs(startText) : NaN;
+  const endMs = typeof endText === 'string' ? parseIsoMs(endText) : NaN;
+  const start = !Number.isNaN(startMs);
+  const end = !Number.isNaN(endMs);
   let startIso = start ? startText as string : undefined;
   let endIso = end ? endText as string : undefined;
   let durationNs: number | undefined;
   if (start && end) {
-    durationNs = (end[0] - start[0]) * 1e6 + (end[1] - start[1]);
+    durationNs = (endMs - startMs) * 1e6 + (isoNanosWithinMs(endText as string) - isoNanosWithinMs(startText as string));
   } else {
     const ms = f.flowDurationMilliseconds;
     const us = f.flowDurationMicroseconds;
     const durationMs = typeof ms === 'number' ? ms : typeof us === 'number' ? us / 1000 : undefined;
     if (durationMs !== undefined) {
       durationNs = Math.round(durationMs * 1e6);
-      if (start) endIso = shifted(start[0], Math.round(durationMs));
-      else if (end) startIso = shifted(end[0], -Math.round(durationMs));
+      if (start) endIso = shifted(startMs, Math.round(durationMs));
+      else if (end) startIso = shifted(endMs, -Math.round(durationMs));
     }
   }
   if (startIso !== undefined) p = stringMember(out, p, START, startIso);

@@ -1,6 +1,6 @@
 import type { DecodedRecord, TextRules } from '../decoders/template.js';
 import type { FlowDocument } from '../document/document.js';
-import { BoundedCache } from '../shared/bounded-cache.js';
+import { parseIsoMs } from '../shared/iso-time.js';
 import { ThroughputTracker } from './throughput.js';
 
 /**
@@ -49,9 +49,7 @@ export interface EnrichmentOptions {
 const nonEmpty = (value: unknown): value is string => typeof value === 'string' && value !== '';
 const toNumber = (value: unknown): number | undefined =>
   typeof value === 'number' ? value : typeof value === 'bigint' ? Number(value) : undefined;
-// A flow's times come again in each of its records, as the same strings: parsed once. Bounded.
-const parsedTimes = new BoundedCache<string, number>(16_384);
-const timeMs = (value: unknown): number | undefined => (typeof value === 'string' ? parsedTimes.get(value, Date.parse) : undefined);
+const timeMs = (value: unknown): number | undefined => (typeof value === 'string' ? parseIsoMs(value) : undefined);
 
 export class AntreaEnricher {
   private readonly throughput: ThroughputTracker;
