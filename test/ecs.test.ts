@@ -65,20 +65,23 @@ describe('Community ID v1', () => {
     };
     const expected = (flow: [string, string, number, number, number]) => `,"community_id":"${communityId(...flow)}"`;
     // The cache hashes the addresses' last six characters and the ports as sourcePort * 65536 + destinationPort:
-    // these pairs land in one slot, and only its check of all five tells them apart.
+    // the flows of each group land in one pair of slots, and only its check of all five tells them apart (three
+    // flows in a pair push each other out).
     const collide: [string, string, number, number, number][][] = [
-      [['fd00:aaaa:bbbb::1', 'fd00::2', 6, 80, 443], ['fd00:cccc:bbbb::1', 'fd00::2', 6, 80, 443]],
+      [['fd00:aaaa:bbbb::1', 'fd00::2', 6, 80, 443], ['fd00:cccc:bbbb::1', 'fd00::2', 6, 80, 443], ['fd00:dddd:bbbb::1', 'fd00::2', 6, 80, 443]],
       [['10.0.0.1', '10.0.0.2', 17, 1, 65536], ['10.0.0.1', '10.0.0.2', 17, 2, 0]],
     ];
-    for (const [a, b] of collide) {
-      for (let i = 0; i < 3; i++) {
-        expect(member(a)).toBe(expected(a));
-        expect(member(b)).toBe(expected(b));
-      }
-      expect(expected(a)).not.toBe(expected(b));
+    for (const flows of collide) {
+      for (let i = 0; i < 3; i++) for (const flow of flows) expect(member(flow)).toBe(expected(flow));
+      for (const flow of flows.slice().reverse()) expect(member(flow)).toBe(expected(flow));
+      expect(new Set(flows.map(expected)).size).toBe(flows.length);
     }
     expect(member(['10.0.0.1', 'fe80::1', 6, 1, 2])).toBe('');
     expect(member(['10.0.0.1', 'fe80::1', 6, 1, 2])).toBe(''); // remembered as none
+    // Numbers no flow has (a definitions file's float or negative port) are hashed each time, never kept.
+    for (const odd of [['10.0.0.1', '10.0.0.2', 6, 80.5, 443], ['10.0.0.1', '10.0.0.2', 6, -1, 443], ['10.0.0.1', '10.0.0.2', 300, 1, 2]] as const) {
+      for (let i = 0; i < 2; i++) expect(member([...odd])).toBe(expected([...odd]));
+    }
   });
 });
 
