@@ -6,9 +6,6 @@
  * of the decode worker's time at 50,000 records/s.
  */
 
-/** Text positions of the shape's punctuation, and which character each must be. */
-const PUNCTUATION: readonly [number, number][] = [[4, 0x2d], [7, 0x2d], [10, 0x54], [13, 0x3a], [16, 0x3a], [19, 0x2e]];
-
 // The last day read (times of one export share it): Date.UTC once per day, not per time.
 let lastDayKey = -1;
 let lastDayMs = 0;
@@ -28,8 +25,8 @@ function digitsAt(text: string, from: number, count: number): number {
 function decoderShaped(text: string): boolean {
   const n = text.length;
   if ((n !== 24 && n !== 27 && n !== 30) || text.charCodeAt(n - 1) !== 0x5a) return false;
-  for (const [at, c] of PUNCTUATION) if (text.charCodeAt(at) !== c) return false;
-  return true;
+  return text.charCodeAt(4) === 0x2d && text.charCodeAt(7) === 0x2d && text.charCodeAt(10) === 0x54 // - - T
+    && text.charCodeAt(13) === 0x3a && text.charCodeAt(16) === 0x3a && text.charCodeAt(19) === 0x2e; // : : .
 }
 
 /** Epoch milliseconds of an ISO time, as Date.parse gives them (NaN when it is none). */
