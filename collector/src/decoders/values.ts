@@ -131,11 +131,12 @@ function internSlot(b: Buffer, v: DataView<ArrayBufferLike>, start: number, end:
   const n = end - start;
   let hash;
   if (n >= 8) {
-    // Little-endian on every platform: the same slots everywhere.
-    hash = Math.imul(v.getInt32(start, true) ^ Math.imul(n, 0x9e3779b1), 0x85ebca6b);
-    hash = Math.imul(hash ^ v.getInt32(start + 4, true), 0xc2b2ae35);
-    hash = Math.imul(hash ^ v.getInt32(end - 8, true), 0x85ebca6b);
-    hash = Math.imul(hash ^ v.getInt32(end - 4, true), 0xc2b2ae35);
+    // Every word: names of one cluster can share both ends (ip-10-0-16-198.ec2.internal, ip-10-0-17-96.ec2.internal)
+    // or their middle (ip-192-168-1-2.us-west-2.compute.internal). Little-endian on every platform: the same slots
+    // everywhere. The last word may overlap the one before it.
+    hash = Math.imul(n, 0x9e3779b1);
+    for (let i = start; i + 4 < end; i += 4) hash = Math.imul((hash ^ v.getInt32(i, true)) ^ (hash >>> 15), 0x85ebca6b);
+    hash = Math.imul((hash ^ v.getInt32(end - 4, true)) ^ (hash >>> 15), 0xc2b2ae35);
     hash ^= hash >>> 15;
   } else {
     hash = Math.imul(0x811c9dc5 ^ n, 0x01000193);
