@@ -105,8 +105,8 @@ export function mac(b: Buffer, o: number): string {
 // Interned ASCII strings: names repeat from record to record (pods, namespaces, nodes, policies, label texts).
 // Returning the same string instance spares the native slice and its garbage, and lets later stages compare values
 // by identity (and look them up in Maps by the hash V8 keeps in them). Direct-mapped by a hash of the length and of
-// up to 8 bytes at both ends (names share prefixes, not suffixes); a hit is then checked against a copy of the
-// entry's bytes, which also proves it ASCII. A collision just replaces the entry.
+// all the bytes (see internSlot); a hit is then checked against a copy of the entry's bytes, which also proves it
+// ASCII. A collision just replaces the entry.
 // Performance: names of 8 bytes or more are hashed and compared four bytes at a time through DataViews (one per
 // message, kept while records of it are read): decoding the Flow Aggregator's records took a fifth less than byte
 // by byte, in alternating rounds.
