@@ -201,10 +201,11 @@ const idTextView = new DataView(idText.buffer, idText.byteOffset, ID_MEMBER_OCTE
 
 /** Ports (or ICMP type and code) and protocol as one exact number, or -1 for values no flow has (then nothing is kept). */
 function flowNumbers(sourcePort: number, destinationPort: number, protocol: number): number {
-  const valid = (v: number, limit: number) => Number.isInteger(v) && v >= 0 && v < limit;
-  return valid(sourcePort, 65536) && valid(destinationPort, 65536) && valid(protocol, 256)
+  return below(sourcePort, 65536) && below(destinationPort, 65536) && below(protocol, 256)
     ? (sourcePort * 65536 + destinationPort) * 256 + protocol : -1;
 }
+
+const below = (v: number, limit: number) => Number.isInteger(v) && v >= 0 && v < limit;
 
 function idKept(slot: number, numbers: number, source: string, destination: string): boolean {
   return idRows[ID_ROW * slot] === numbers && idAddresses[2 * slot] === source && idAddresses[2 * slot + 1] === destination;
