@@ -181,8 +181,9 @@ const octetsOf = (text: string) => addressCache.get(text, addressOctets);
  * differ), the ports and the protocol; a hit is checked against all five, so a collision only costs a new hash.
  * Performance: a Map keyed by the five as one text built a string per record and hashed it, about 0.3 µs. A slot's
  * numbers and member bytes are one 64-octet row, its addresses side by side in another array: with a cluster's
- * 20,000 connections the table is megabytes, and each lookup waits for memory, so it touches as few cache lines as
- * it can (separate arrays per part cost a fifth of ECS's time in the decode worker's profile).
+ * 20,000 connections the table is megabytes, and each lookup waits for memory (with five arrays, the line comparing a
+ * slot took two fifths of this function's own time in a decode worker's profile), so it touches as few cache lines
+ * as it can.
  */
 const ID_SLOTS = 1 << 16;
 /** `,"community_id":"1:` and 28 base64 characters of a SHA-1 and `"`: 48 octets, six chunks, always. */
@@ -229,10 +230,10 @@ export function writeCommunityIdMember(out: ByteBuffer, p: number, source: strin
   }
   let h = hashTail(hashTail(0x811c9dc5, source), destination);
   h = Math.imul(h ^ (sourcePort * 65536 + destinationPort), 0x01000193);
-  // Two slots per hash: of a cluster's 20,000 connections in 65,536 single slots a quarter shared theirs with another
-  // and pushed each other out on every report (hashed again each time); in pairs, a few percent.
   // The multiplications carry bits only upwards, and the slot is the low bits: the source port, in the high half of
-  // its word, reached none of them (a cluster's connections differ mostly by it) until folded down here.
+  // its word, reached none of them (a cluster's connections differ mostly by it) until folded down here. Two slots
+  // per hash: with single slots and the old hash 30 % of the bench stream's records (20,000 connections) were hashed
+  // again in steady state, pushing each other out; now 9 % (connections three to a pair).
   h = Math.imul(h ^ protocol, 0x01000193);
   h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
   let slot = ((h ^ (h >>> 13)) >>> 0) & (ID_SLOTS - 2);
