@@ -22,7 +22,9 @@ const BATCH_CAPACITY = BATCH_OCTETS + 66 * 1024;
  * Batch buffers kept for reuse per worker: each answer gives its batch's buffer back. Performance: with a new buffer
  * per batch (and output buffers that grew), two workers at 50,000 records/s from 4 exporters cost 34 µs of CPU per
  * record, with reuse 25–29 µs, V8's helper threads a sixth to a third less. The main thread's V8 still runs a
- * mark-compact about every second: buffers that arrive transferred count as external memory, reused or not.
+ * mark-compact one to two times a second, started by its incremental-marking task with the heap far below its
+ * limit; not because of these buffers: with both kinds shared (SharedArrayBuffer, nothing transferred) there were as
+ * many (13–14 in 8 s, one exporter, one worker, 50,000 records/s). Their cause is not known.
  */
 const MAX_FREE_BATCHES = 4;
 /**
