@@ -22,9 +22,11 @@ const BATCH_CAPACITY = BATCH_OCTETS + 66 * 1024;
  * Batch buffers kept for reuse per worker: each answer gives its batch's buffer back. Performance: with a new buffer
  * per batch (and output buffers that grew), two workers at 50,000 records/s from 4 exporters cost 34 µs of CPU per
  * record, with reuse 25–29 µs, V8's helper threads a sixth to a third less. The main thread's V8 still runs a
- * mark-compact one to two times a second, started by its incremental-marking task with the heap far below its
- * limit; not because of these buffers: with both kinds shared (SharedArrayBuffer, nothing transferred) there were as
- * many (13–14 in 8 s, one exporter, one worker, 50,000 records/s). Their cause is not known.
+ * mark-compact one to two times a second (13–14 in 8 s, one exporter, one worker, 50,000 records/s), and not because
+ * of these buffers: with both kinds shared instead (SharedArrayBuffer, nothing transferred) there were as many. Its
+ * heap is small, so its old generation's limit is low, and V8 starts marking once the room left under that limit is
+ * near its young generation's size (which Node's receive garbage keeps large): with the limit raised
+ * (`node --initial-old-space-size=128`) there were none (README, Decode workers).
  */
 const MAX_FREE_BATCHES = 4;
 /**
