@@ -26,7 +26,8 @@ const BATCH_CAPACITY = BATCH_OCTETS + 66 * 1024;
  * of these buffers: with both kinds shared instead (SharedArrayBuffer, nothing transferred) there were as many. Its
  * heap is small, so its old generation's limit is low, and V8 starts marking once the room left under that limit is
  * near its young generation's size (which Node's receive garbage keeps large): with the limit raised
- * (`node --initial-old-space-size=128`) there were none (README, Decode workers).
+ * (`node --initial-old-space-size=128`) there were none, and 2.4 µs less CPU per record over 300 s, but RSS grew
+ * by 8 MiB every 30 s (README, Decode workers).
  */
 const MAX_FREE_BATCHES = 4;
 /**
