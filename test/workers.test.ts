@@ -155,6 +155,35 @@ describe('decode workers', () => {
     expect(runs[2]).toEqual(runs[0]);
   }, 60_000);
 
+  it('keep exporters in one worker apart: the same domain and template id with different layouts, datagrams interleaved', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'elkfc-workers-apart-'));
+    const a = await socket();
+    const b = await socket();
+    const collector = (running = new Collector(configFor(dir, 1), pino({ level: 'silent' })));
+    await collector.start();
+    const port = collector.inputAddress('udp')!.port;
+    const layouts = { a: aggregatorLayout(4), b: aggregatorLayout(6) };
+    await send(a, port, templateMessage(header(0, 1), 256, layouts.a));
+    await send(b, port, templateMessage(header(0, 1), 256, layouts.b));
+    for (let i = 0; i < 60; i++) {
+      // Both at once, so that one batch holds both exporters' datagrams.
+      await Promise.all([
+        send(a, port, dataMessage(header(i, 1), 256, layouts.a, [aggregatorRecord(i, { sourcePodName: `a-${i}` })])),
+        send(b, port, dataMessage(header(i, 1), 256, layouts.b, [aggregatorRecord(i, { sourcePodName: `b-${i}` })])),
+      ]);
+    }
+    await until(async () => (await counter(collector.events.metrics, 'elkfc_records_decoded_total')) === 120, 10_000, 'both exporters\' records');
+    expect(await counter(collector.events.metrics, 'elkfc_sequence_lost_total', { version: '10' })).toBe(0);
+    await collector.stop();
+    running = undefined;
+    const documents = writtenPairs(dir).map((pair) => JSON.parse(pair.split('\n')[1]).ipfix);
+    const from = (who: string) => documents.filter((d) => d.sourcePodName.startsWith(`${who}-`));
+    expect(from('a').map((d) => d.sourcePodName)).toEqual(Array.from({ length: 60 }, (_, i) => `a-${i}`));
+    expect(from('b').map((d) => d.sourcePodName)).toEqual(Array.from({ length: 60 }, (_, i) => `b-${i}`));
+    expect(from('a').every((d) => d.sourceIPv4Address !== undefined && d.sourceIPv6Address === undefined)).toBe(true);
+    expect(from('b').every((d) => d.sourceIPv6Address !== undefined && d.sourceIPv4Address === undefined)).toBe(true);
+  });
+
   it('share exporters out evenly, also exporters whose keys all hash to one worker, and keep each where it went', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'elkfc-workers-spread-'));
     const [onFirst] = await exportersOnBothWorkers(4);

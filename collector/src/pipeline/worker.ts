@@ -19,6 +19,8 @@ const REPORT_INTERVAL_MS = 100;
 const MAX_SPARE_BUFFERS = 4;
 /** Room for the documents of a full batch (about 3 octets of JSON per octet of Antrea datagrams): no growing copy. */
 const OUTPUT_OCTETS = 2 << 20;
+/** Header bytes of the last exporter kept for comparison (keys and addresses are far shorter). */
+const LAST_HEADER_OCTETS = 512;
 
 /**
  * A decode worker: its own FlowPipeline (templates, sequence numbers and throughput state of the exporter
@@ -58,6 +60,17 @@ export function runDecodeWorker(setup: WorkerSetup, port: MessagePort): void {
     return exporter;
   };
 
+  // The last datagram's exporter and its header bytes (lengths, flags, key, address): a batch is mostly one
+  // exporter's, and reading its two texts and looking them up cost each datagram more than comparing the bytes.
+  const lastHeader = Buffer.alloc(LAST_HEADER_OCTETS);
+  let lastHeaderLength = -1;
+  let lastExporter: ExporterSessionKey | undefined;
+  const sameHeader = (bytes: Buffer, start: number, end: number): boolean => {
+    if (end - start !== lastHeaderLength) return false;
+    for (let i = start, j = 0; i < end; i++, j++) if (bytes[i] !== lastHeader[j]) return false;
+    return true;
+  };
+
   function decodeBatch(buffer: ArrayBuffer, length: number, datagrams: number): void {
     const bytes = Buffer.from(buffer, 0, length);
     const offsets: number[] = [];
@@ -67,10 +80,16 @@ export function runDecodeWorker(setup: WorkerSetup, port: MessagePort): void {
       const keyLength = bytes.readUInt16LE(p + 12);
       const expires = (bytes[p + 14] & 1) === 1;
       const addressLength = bytes.readUInt16LE(p + 15);
-      let q = p + HEADER_OCTETS;
-      const key = bytes.toString('utf8', q, (q += keyLength));
-      const address = bytes.toString('utf8', q, (q += addressLength));
-      const exporter = exporterOf(key, address, expires);
+      const q = p + HEADER_OCTETS + keyLength + addressLength;
+      let exporter = lastExporter;
+      if (exporter === undefined || !sameHeader(bytes, p + 12, q)) {
+        const key = bytes.toString('utf8', p + HEADER_OCTETS, p + HEADER_OCTETS + keyLength);
+        const address = bytes.toString('utf8', p + HEADER_OCTETS + keyLength, q);
+        exporter = exporterOf(key, address, expires);
+        const headerLength = q - (p + 12);
+        lastExporter = headerLength <= LAST_HEADER_OCTETS ? exporter : undefined;
+        if (lastExporter) lastHeaderLength = bytes.copy(lastHeader, 0, p + 12, q);
+      }
       const documents = pipeline.process(bytes.subarray(q, q + messageLength), exporter, receivedAtMs);
       encoding = exporter;
       for (let i = 0; i < documents.length; i++) {
@@ -136,6 +155,7 @@ export function runDecodeWorker(setup: WorkerSetup, port: MessagePort): void {
       case 'close':
         pipeline.closeExporter(message.exporter);
         exporters.delete(message.exporter.key);
+        lastExporter = undefined; // its next datagram makes a new session key
         events.forgetExporter(message.exporter.key);
         post({ type: 'closed', id: message.id });
         break;
