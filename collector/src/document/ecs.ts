@@ -212,6 +212,22 @@ function idKept(slot: number, numbers: number, source: string, destination: stri
   return idRows[ID_ROW * slot] === numbers && idAddresses[2 * slot] === source && idAddresses[2 * slot + 1] === destination;
 }
 
+/** Keeps a flow's Community ID (or that it has none) in the first slot of its pair; the pair's older flow goes. */
+function keepFlow(slot: number, numbers: number, source: string, destination: string, id: string | undefined): void {
+  idRows.copyWithin(ID_ROW * (slot + 1), ID_ROW * slot, ID_ROW * (slot + 1));
+  idAddresses[2 * slot + 2] = idAddresses[2 * slot];
+  idAddresses[2 * slot + 3] = idAddresses[2 * slot + 1];
+  const row = ID_ROW * slot;
+  idAddresses[2 * slot] = source;
+  idAddresses[2 * slot + 1] = destination;
+  idRows[row] = numbers;
+  idRows[row + 1] = id === undefined ? 0 : 1;
+  if (id === undefined) return;
+  // ASCII (base64), so no chunk has a NaN's bits (see ConstantBytes).
+  idText.write(`,"community_id":"${id}"`, 0, 'latin1');
+  for (let i = 0; i < ID_MEMBER_CHUNKS; i++) idRows[row + 2 + i] = idTextView.getFloat64(8 * i);
+}
+
 function hashTail(h: number, text: string): number {
   const n = text.length;
   h = Math.imul(h ^ n, 0x01000193);
@@ -238,25 +254,8 @@ export function writeCommunityIdMember(out: ByteBuffer, p: number, source: strin
   h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
   let slot = ((h ^ (h >>> 13)) >>> 0) & (ID_SLOTS - 2);
   if (!idKept(slot, numbers, source, destination)) {
-    if (idKept(slot + 1, numbers, source, destination)) {
-      slot++;
-    } else {
-      // The pair's older flow goes, the newer moves to the second slot.
-      idRows.copyWithin(ID_ROW * (slot + 1), ID_ROW * slot, ID_ROW * (slot + 1));
-      idAddresses[2 * slot + 2] = idAddresses[2 * slot];
-      idAddresses[2 * slot + 3] = idAddresses[2 * slot + 1];
-      const id = communityId(source, destination, protocol, sourcePort, destinationPort);
-      const row = ID_ROW * slot;
-      idAddresses[2 * slot] = source;
-      idAddresses[2 * slot + 1] = destination;
-      idRows[row] = numbers;
-      idRows[row + 1] = id === undefined ? 0 : 1;
-      if (id !== undefined) {
-        // ASCII (base64), so no chunk has a NaN's bits (see ConstantBytes).
-        idText.write(`,"community_id":"${id}"`, 0, 'latin1');
-        for (let i = 0; i < ID_MEMBER_CHUNKS; i++) idRows[row + 2 + i] = idTextView.getFloat64(8 * i);
-      }
-    }
+    if (idKept(slot + 1, numbers, source, destination)) slot++;
+    else keepFlow(slot, numbers, source, destination, communityId(source, destination, protocol, sourcePort, destinationPort));
   }
   const row = ID_ROW * slot;
   if (idRows[row + 1] === 0) return p;
