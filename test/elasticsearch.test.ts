@@ -140,9 +140,11 @@ describe('Elasticsearch output', () => {
       });
       const docs = documents(9000);
       const options = { target: 'ipfix', type: 'ipfix', timestampSource: 'export' as const };
+      const encoder = createEncoder('elasticsearch', loadConfig(undefined, {}), options, () => {});
+      const out = new ByteBuffer(1 << 16);
       const expected = new Map(docs.map((d) => {
-        const out = new ByteBuffer(1 << 16);
-        createEncoder('elasticsearch', loadConfig(undefined, {}), options, () => {}).encode(d, out);
+        out.pos = 0;
+        encoder.encode(d, out);
         const [action, document] = out.buffer.toString('utf8', 0, out.pos).trimEnd().split('\n');
         return [JSON.parse(action).create._id as string, JSON.parse(document)];
       }));
