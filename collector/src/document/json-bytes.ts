@@ -117,6 +117,24 @@ export function raw(out: ByteBuffer, p: number, text: string): number {
   return p + n;
 }
 
+/**
+ * A JsonText's bytes, a chunk at a time. Performance: a Pod's labels (about 80 characters) come with each of its
+ * records as the same JsonText (values.jsonObject keeps them), and the native encoder raw() hands them to cost
+ * about as much per call as copying the chunks of a whole record's keys.
+ */
+export function jsonText(out: ByteBuffer, p: number, v: JsonText): number {
+  if (v.chunks === undefined) {
+    const bytes = textBytes(v.text);
+    v.chunks = bytes.chunks ?? null;
+    v.octets = bytes.length;
+  }
+  const chunks = v.chunks;
+  if (chunks === null) return raw(out, p, v.text);
+  const n = v.octets;
+  if (p + n + CONSTANT_OVERRUN > out.buffer.length) reserve(out, p, n + CONSTANT_OVERRUN);
+  return key8(out.view, p, chunks, 0, chunks.length, n);
+}
+
 /** Text encoded as UTF-8 by the native encoder, from position p. */
 export function encoded(out: ByteBuffer, p: number, text: string): number {
   out.pos = p;
@@ -209,7 +227,7 @@ export function value(out: ByteBuffer, p: number, v: unknown, fallback: (v: unkn
       return constant(out, p, v ? TRUE : FALSE);
     default:
       if (v === null) return constant(out, p, NULL);
-      if (v instanceof JsonText) return raw(out, p, v.text);
+      if (v instanceof JsonText) return jsonText(out, p, v);
       return encoded(out, p, fallback(v));
   }
 }
