@@ -6,6 +6,7 @@ import { documentId, type FlowDocument } from '../collector/src/document/documen
 import { writeEcs } from '../collector/src/document/ecs.js';
 import { compileRecordWriter, type RecordWriter } from '../collector/src/document/record-writer.js';
 import type { RecordLayout } from '../collector/src/decoders/template.js';
+import { NO_TEXT_SLOTS } from '../collector/src/decoders/values.js';
 import { benchPipeline } from './decode.js';
 import { spread, type Spread } from './proc.js';
 
@@ -31,10 +32,10 @@ export function benchStages(rounds = 10): Map<Stage, Spread> {
     zeroWriters.set(layout, [compileRecordWriter({ names: layout.names, kinds: layout.kinds.map(() => 'integer' as const) }, () => '0'), zeros]);
   }
   const stages: [Stage, (d: FlowDocument) => void][] = [
-    ['the ipfix object (its compiled record writer)', (d) => writers.get(d.layout)!(d.fields, out)],
+    ['the ipfix object (its compiled record writer)', (d) => writers.get(d.layout)!(d.fields, out, d.textSlots ?? NO_TEXT_SLOTS)],
     ['the same keys, every value 0 (keys and per-field dispatch)', (d) => {
       const [write, zeros] = zeroWriters.get(d.layout)!;
-      write(zeros, out);
+      write(zeros, out, NO_TEXT_SLOTS);
     }],
     ['the ECS fields', (d) => writeEcs(d.fields, d.host, out)],
     ['the _id (SHA-1 of its origin)', (d) => void documentId(d)],

@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { applicationId, ip6, isoMillis, isoNtp, str, uptimeMillis, type RecordScratch } from '../collector/src/decoders/values.js';
-import { compileTemplate } from '../collector/src/decoders/template.js';
+import { compileTemplate, type MessageHeader } from '../collector/src/decoders/template.js';
+import { decodeRecords, newScratch, type FlowRecord } from '../collector/src/decoders/types.js';
 import { ByteBuffer } from '../collector/src/document/bytes.js';
-import { documentId, serializeDocument, type FlowDocument } from '../collector/src/document/document.js';
+import { buildDocument, documentId, serializeDocument, type FlowDocument } from '../collector/src/document/document.js';
 import { textBytes } from '../collector/src/document/json-bytes.js';
 import { ElementRegistry } from '../collector/src/ie/registry.js';
 import { isoNanosWithinMs, parseIsoMs } from '../collector/src/shared/iso-time.js';
@@ -13,7 +14,7 @@ import { dataMessage, templateMessage, type LayoutField } from './support/antrea
 import { decodeAll, testPipeline } from './support/offline.js';
 import { random } from './support/random.js';
 
-const scratch = (): RecordScratch => ({ pos: 0, end: 0, badFields: 0, misfits: 0, notJsonObjects: 0 });
+const scratch = (): RecordScratch => ({ pos: 0, end: 0, badFields: 0, misfits: 0, notJsonObjects: 0, textSlots: 0 });
 
 describe('value rendering', () => {
   it('formats times exactly as Date.prototype.toISOString, across days and years', () => {
@@ -235,6 +236,38 @@ describe('document writer', () => {
       });
     }
     expect(labels.every((label) => label.chunks !== undefined)).toBe(true);
+  });
+
+  it('copies decoded texts from the intern table only while it holds them, and escapes those that need it', () => {
+    // Two text fields (interfaceName, interfaceDescription), variable length: the writer copies a text from its
+    // intern slot only if the slot still holds that string and it needs no escaping; a record written after 200,000
+    // others (slots reused, the ring of hints gone round) must still come out exact.
+    const template = compileTemplate({
+      version: 10, templateId: 256, scopeFieldCount: 0, fields: [82, 83].map((id) => ({ enterprise: 0, id, length: 65535 })),
+    }, { registry: ElementRegistry.builtin(), includeFlowsetId: false });
+    const header: MessageHeader = { version: 10, domain: 0, sequence: 0, exportTimeSecs: 1_700_000_000, uptimeMs: 0, unixNsecs: 0 };
+    const options = { target: 'ipfix', type: 'ipfix', timestampSource: 'export' as const, ecs: false };
+    const scratch = newScratch();
+    const decode = (texts: [string, string][]): FlowRecord[] => {
+      const body = Buffer.concat(texts.flat().map((text) => Buffer.concat([Buffer.from([Buffer.byteLength(text)]), Buffer.from(text)])));
+      const records: FlowRecord[] = [];
+      decodeRecords(template, body, 0, body.length, header, scratch, records);
+      return records;
+    };
+    const expected = ([name, description]: [string, string]) => `{"@timestamp":"2023-11-14T22:13:20.000Z","@version":"1","host":"192.0.2.1",`
+      + `"type":"ipfix","ipfix":${JSON.stringify({ version: 10, interfaceName: name, interfaceDescription: description })}}`;
+    const kept: [string, string][] = Array.from({ length: 100 }, (_, i) => [
+      ['eth0', 'a "quoted" name', 'back\\slash', 'tab\there', `pod-${i}`][i % 5], `node-${i % 7}.example.internal-${'x'.repeat(i)}`,
+    ]);
+    const keptDocs = decode(kept).map((record) => buildDocument(record, '192.0.2.1', 0, options));
+    keptDocs.forEach((doc, i) => expect(serializeDocument(doc, options)).toBe(expected(kept[i])));
+    for (let round = 0; round < 1000; round++) {
+      const others: [string, string][] = Array.from({ length: 200 }, (_, i) => [`if-${round}-${i}`, `d-${(round * 200 + i) % 40_000}-${'y'.repeat(i % 90)}`]);
+      decode(others).forEach((record, i) => {
+        if (i % 37 === 0) expect(serializeDocument(buildDocument(record, '192.0.2.1', 0, options), options)).toBe(expected(others[i]));
+      });
+    }
+    keptDocs.forEach((doc, i) => expect(serializeDocument(doc, options)).toBe(expected(kept[i])));
   });
 
   it('stays exact over 200,000 records whose fields change at different rates', () => {

@@ -60,6 +60,11 @@ export interface RecordLayout {
    * anything (text from the exporter, reserved fields enrichment sets, objects, floats).
    */
   readonly kinds: readonly ValueKind[];
+  /**
+   * Per name, which of the record's text slot entries (values.textAt) says where its text is interned, or -1;
+   * absent: none has one.
+   */
+  readonly textEntries?: readonly number[];
 }
 
 /** A template compiled once into a specialised function: no per-field lookups on the hot path. */
@@ -145,7 +150,7 @@ function resolve(field: FieldSpecifier, definition: TemplateDefinition, registry
  * Expression that reads a value of `type` from `length` octets at offset expression `at`, or undefined when
  * that length does not fit the type (a 12-octet counter, a 5-octet address).
  */
-function readExpression(type: ResolvedField['type'], length: number, at: string): string | undefined {
+function readExpression(type: ResolvedField['type'], length: number, at: string, textEntry: string | undefined): string | undefined {
   const fixed = length !== VARIABLE_LENGTH;
   const n = fixed ? String(length) : 'n';
   switch (type) {
@@ -179,7 +184,7 @@ function readExpression(type: ResolvedField['type'], length: number, at: string)
       if (length === 6) return `V.mac(b, ${at})`;
       break;
     case 'string':
-      return `V.str(b, ${at}, ${n})`;
+      return textEntry === undefined ? `V.str(b, ${at}, ${n})` : `V.textAt(b, ${at}, ${n}, ${textEntry})`;
     case 'dateTimeSeconds':
       if (length >= 1 && length <= 6) return `V.isoMillis(b.readUIntBE(${at}, ${length}) * 1000, s)`;
       break;
@@ -213,8 +218,8 @@ function readExpression(type: ResolvedField['type'], length: number, at: string)
  * length does not fit its type is kept the same way (so the field keeps one type in Elasticsearch and nothing
  * is lost) and counted as a misfit each time it is decoded.
  */
-function fieldReader(field: ResolvedField, element: FieldSpecifier, at: string, rules: TextRules | undefined): { name: string; expression: string; misfit: boolean } {
-  let expression = readExpression(field.type, field.length, at);
+function fieldReader(field: ResolvedField, element: FieldSpecifier, at: string, rules: TextRules | undefined, textEntry: string | undefined): { name: string; expression: string; misfit: boolean } {
+  let expression = readExpression(field.type, field.length, at, textEntry);
   if (expression !== undefined && field.type === 'string' && rules) {
     const empty = rules.emptyAs?.[field.name];
     if (empty !== undefined) expression = `V.emptyAs(${expression}, ${JSON.stringify(empty)})`;
@@ -281,6 +286,14 @@ export function compileTemplate(definition: TemplateDefinition, options: Compile
     // A repeated element (an array) or one name read two ways is anything.
     kinds.set(name, kinds.has(name) ? 'any' : kind);
   };
+  // Each text field's entry among the record's text slots (values.textAt), by the name it is decoded as.
+  const textEntries = new Map<string, number>();
+  let texts = 0;
+  const textEntry = (field: ResolvedField): string | undefined => {
+    if (field.type !== 'string' || texts >= values.MAX_RECORD_TEXTS) return undefined;
+    textEntries.set(field.name, texts);
+    return `t + ${texts++}`;
+  };
   let fixedOffset = 0;
   let variable = false;
   let minRecordLength = 0;
@@ -306,7 +319,7 @@ export function compileTemplate(definition: TemplateDefinition, options: Compile
         'if (p + n > s.end) throw new Overrun();',
       );
       if (field.type !== 'skip') {
-        const reader = fieldReader(field, definition.fields[index], 'p', options.textRules);
+        const reader = fieldReader(field, definition.fields[index], 'p', options.textRules, textEntry(field));
         note(reader.name, reader.expression);
         lines.push(`const v${index} = ${reader.expression};`);
         if (reader.misfit) lines.push('s.misfits++;');
@@ -321,7 +334,7 @@ export function compileTemplate(definition: TemplateDefinition, options: Compile
     }
     // Zero-length fields (v9 templates have them) carry no value; skip fields only take space.
     if (field.length > 0 && field.type !== 'skip') {
-      const reader = fieldReader(field, definition.fields[index], at, options.textRules);
+      const reader = fieldReader(field, definition.fields[index], at, options.textRules, textEntry(field));
       note(reader.name, reader.expression);
       lines.push(`const v${index} = ${reader.expression};`);
       if (reader.misfit) lines.push('s.misfits++;');
@@ -347,11 +360,16 @@ export function compileTemplate(definition: TemplateDefinition, options: Compile
     names.push(name);
     layoutKinds.push('any');
   }
+  lines.unshift(texts > 0 ? `const t = s.textSlots = V.claimTextSlots(${texts});` : `s.textSlots = ${values.NO_TEXT_SLOTS};`);
   lines.push(`return { ${properties.join(', ')} };`);
   const factory = new Function('V', 'Overrun', `return function decodeRecord(b, s, h) {\n${lines.join('\n')}\n};`);
   return {
     definition,
-    layout: { names, kinds: layoutKinds },
+    layout: {
+      names, kinds: layoutKinds,
+      // A name repeated in the template holds an array, no text.
+      textEntries: texts > 0 ? names.map((name) => valueNames.get(name)?.length === 1 ? textEntries.get(name) ?? -1 : -1) : undefined,
+    },
     minRecordLength,
     decode: factory(values, RecordOverrun) as CompiledTemplate['decode'],
   };

@@ -19,6 +19,8 @@ export interface FlowRecord {
   readonly sequence: number;
   readonly setOffset: number;
   readonly index: number;
+  /** Where its texts' intern slots are noted (values.textAt): a hint for the record writer. */
+  readonly textSlots: number;
 }
 
 /** Things a decoder did or met that are not records; the pipeline turns each into a log line and a metric. */
@@ -95,7 +97,7 @@ export function errorsFor(exporter: ExporterSessionKey, version: number) {
 }
 
 export function newScratch(): RecordScratch {
-  return { pos: 0, end: 0, badFields: 0, misfits: 0, notJsonObjects: 0 };
+  return { pos: 0, end: 0, badFields: 0, misfits: 0, notJsonObjects: 0, textSlots: 0 };
 }
 
 /**
@@ -170,7 +172,7 @@ export function decodeRecords(
     const fields = template.decode(b, scratch, header);
     out.push({
       fields, layout: template.layout, version: header.version, exportTimeMs,
-      domain: header.domain, sequence: header.sequence, setOffset, index: index++,
+      domain: header.domain, sequence: header.sequence, setOffset, index: index++, textSlots: scratch.textSlots,
     });
     if (scratch.pos === before) break;
   }

@@ -20,6 +20,8 @@ export interface RecordScratch {
   misfits: number;
   /** Texts that had to be a JSON object and were not (left out; see jsonObject). */
   notJsonObjects: number;
+  /** Where the record being decoded keeps its texts' intern slots (claimTextSlots). */
+  textSlots: number;
 }
 
 const HEX: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
@@ -116,6 +118,10 @@ const internKeys = new Array<string>(INTERN_SIZE).fill('');
 const internLengths = new Int32Array(INTERN_SIZE).fill(-1);
 const internBytes = new Uint8Array(INTERN_SIZE * INTERN_MAX_LENGTH);
 const internView = new DataView(internBytes.buffer);
+/** 1 where the slot's text needs no JSON escaping (no quote, backslash or control character). */
+const internClean = new Uint8Array(INTERN_SIZE);
+/** The slot of the text str() last returned, or -1 when that text was not interned. */
+let lastInternSlot = -1;
 let viewedBuffer: Buffer | undefined;
 let bufferView: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
 
@@ -163,10 +169,14 @@ export function str(b: Buffer, start: number, length: number): string {
   while (end > start && b[end - 1] === 0) end--;
   const n = end - start;
   let slot = -1;
+  lastInternSlot = -1;
   if (n <= INTERN_MAX_LENGTH) {
     const v = viewOf(b);
     slot = internSlot(b, v, start, end);
-    if (internLengths[slot] === n && sameBytes(b, v, start, n, slot)) return internKeys[slot];
+    if (internLengths[slot] === n && sameBytes(b, v, start, n, slot)) {
+      lastInternSlot = slot;
+      return internKeys[slot];
+    }
   }
   // Kubernetes names are ASCII: slicing them as Latin-1 is much cheaper than decoding UTF-8.
   let ascii = true;
@@ -182,6 +192,10 @@ export function str(b: Buffer, start: number, length: number): string {
       internKeys[slot] = text;
       internLengths[slot] = n;
       internBytes.set(b.subarray(start, end), slot * INTERN_MAX_LENGTH);
+      let clean = 1;
+      for (let i = start; i < end; i++) if (b[i] < 0x20 || b[i] === 0x22 || b[i] === 0x5c) clean = 0;
+      internClean[slot] = clean;
+      lastInternSlot = slot;
     }
     return text;
   }
@@ -190,6 +204,42 @@ export function str(b: Buffer, start: number, length: number): string {
   if (text.includes('\uFFFD') && !isUtf8(b.subarray(start, end))) return latin1Slice(b, start, end);
   return text;
 }
+
+/**
+ * Where each record's texts were interned, so that the record writer can copy an interned text's bytes from the
+ * intern table eight at a time instead of its characters one by one (record-writer.ts): a record claims one entry
+ * per text field of its template, in a ring, and its document keeps where they start. An entry is only a hint: the
+ * writer uses it only while the slot still holds that very string (entries and slots are reused), so a hint gone
+ * stale costs the character copy, never a wrong byte.
+ */
+const TEXT_SLOT_RING = 1 << 16;
+/** Text fields of one template given entries; any after these are written from their characters. */
+export const MAX_RECORD_TEXTS = 1024;
+export const textSlots = new Int32Array(TEXT_SLOT_RING + MAX_RECORD_TEXTS).fill(-1);
+/** Entries that are always -1: for records that were not decoded by a compiled template. */
+export const NO_TEXT_SLOTS = TEXT_SLOT_RING;
+let textSlotCursor = 0;
+
+/** The first of `count` ring entries for the texts of the record about to be decoded. */
+export function claimTextSlots(count: number): number {
+  let start = textSlotCursor;
+  if (start + count > TEXT_SLOT_RING) start = 0;
+  textSlotCursor = start + count;
+  return start;
+}
+
+/** str(), noting at ring entry `entry` where the text is interned (-1: it is not). */
+export function textAt(b: Buffer, start: number, length: number, entry: number): string {
+  const text = str(b, start, length);
+  textSlots[entry] = lastInternSlot;
+  return text;
+}
+
+/**
+ * The intern table, read by the record writer: a slot's string, whether it needs no escaping, and its bytes
+ * (`slotOctets` per slot from the start of `bytes`). Only ASCII is interned, so no 8 of those bytes are a NaN's bits.
+ */
+export const internTable = { texts: internKeys, clean: internClean, bytes: internView, slotOctets: INTERN_MAX_LENGTH } as const;
 
 const TWO_32 = 4294967296;
 const SAFE_HIGH = 0x200000; // high word below 2^21 keeps hi * 2^32 + lo below 2^53

@@ -1,6 +1,7 @@
 import * as crypto from 'node:crypto';
 import type { FlowRecord } from '../decoders/types.js';
 import type { DecodedRecord, RecordLayout } from '../decoders/template.js';
+import { NO_TEXT_SLOTS } from '../decoders/values.js';
 import { ByteBuffer } from './bytes.js';
 import { writeEcs } from './ecs.js';
 import { constant, reserve, string, textBytes, type ConstantBytes } from './json-bytes.js';
@@ -36,6 +37,8 @@ export interface FlowDocument {
   origin: RecordOrigin;
   /** Write the ECS members (`,"event":{...},...`, see ecs.ts) after the target object. */
   ecs: boolean;
+  /** Where its decoder noted its texts' intern slots (FlowRecord.textSlots): a hint for the writer. */
+  textSlots?: number;
 }
 
 const FLOW_END_FIELDS = ['flowEndMilliseconds', 'flowEndSeconds', 'flowEndMicroseconds', 'flowEndNanoseconds', 'last_switched'];
@@ -71,6 +74,7 @@ export function buildDocument(record: FlowRecord, host: string, receivedAtMs: nu
     layout: record.layout,
     origin: record,
     ecs: options.ecs !== false,
+    textSlots: record.textSlots,
   };
 }
 
@@ -139,7 +143,7 @@ export function writeDocument(doc: FlowDocument, options: DocumentOptions, out: 
   p = string(out, p, doc.host);
   reserve(out, p, envelope.room);
   out.pos = constant(out, p, envelope.tail);
-  writerFor(doc.layout)(doc.fields, out);
+  writerFor(doc.layout)(doc.fields, out, doc.textSlots ?? NO_TEXT_SLOTS);
   if (doc.ecs) writeEcs(doc.fields, doc.host, out);
   out.byte(0x7d);
 }

@@ -100,6 +100,23 @@ export function string(out: ByteBuffer, p: number, s: string): number {
   return q + 1;
 }
 
+/**
+ * A JSON string of n ASCII bytes that need no escaping, copied eight at a time from `bytes` at `at` (the intern
+ * table's, values.internTable: n is at most its slot's size, and no chunk of it is a NaN's bits). Performance: the
+ * characters of a Flow Aggregator record's interned texts (names of Pods, Nodes, namespaces, policies; about 260
+ * per record) cost about 2 ns each one at a time.
+ */
+export function internedText(out: ByteBuffer, p: number, bytes: DataView, at: number, n: number): number {
+  if (p + n + 2 + CONSTANT_OVERRUN > out.buffer.length) reserve(out, p, n + 2 + CONSTANT_OVERRUN);
+  const b = out.buffer;
+  const d = out.view;
+  b[p] = 0x22;
+  const q = p + 1;
+  for (let i = 0; i < n; i += 8) d.setFloat64(q + i, bytes.getFloat64(at + i, true), true);
+  b[q + n] = 0x22;
+  return q + n + 1;
+}
+
 /** Past this length, the native UTF-8 encoder copies text faster than a loop (it flattens a concatenation too). */
 const NATIVE_COPY_LENGTH = 24;
 

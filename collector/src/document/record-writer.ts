@@ -1,12 +1,16 @@
 import type { RecordLayout } from '../decoders/template.js';
+import { internTable, textSlots } from '../decoders/values.js';
 import type { ByteBuffer } from './bytes.js';
 import * as W from './json-bytes.js';
 
 /** JSON of a value the record writer has no fast path for (objects, arrays, bigints in arrays). */
 export type ValueWriter = (value: unknown) => string;
 
-/** Writes one record's JSON object at out.pos and advances it. */
-export type RecordWriter = (fields: Record<string, unknown>, out: ByteBuffer) => void;
+/**
+ * Writes one record's JSON object at out.pos and advances it. `textSlots` is where its decoder noted its texts'
+ * intern slots (values.textAt; values.NO_TEXT_SLOTS for none).
+ */
+export type RecordWriter = (fields: Record<string, unknown>, out: ByteBuffer, textSlots: number) => void;
 
 /**
  * The JSON writer of one record layout, compiled: constant keys as pre-encoded bytes, and per value only the
@@ -33,9 +37,13 @@ export function compileRecordWriter(layout: RecordLayout, fallback: ValueWriter)
   const store = (i: number) => keys[i].chunks
     ? `p = W.key8(d, p, C, ${at[i]}, ${at[i] + keys[i].chunks!.length}, ${keys[i].length});`
     : `p = W.key(d, p, K, ${at[i]}, ${at[i] + keys[i].words.length}, ${keys[i].length});`;
-  const lines = ['let p = out.pos; let b = out.buffer; let d = out.view; let v;'];
+  const lines = ['let p = out.pos; let b = out.buffer; let d = out.view; let v; let x;'];
   layout.names.forEach((name, i) => {
-    const write = layout.kinds[i] === 'integer' ? 'W.number(out, p, v)' : 'W.value(out, p, v, J)';
+    const entry = layout.textEntries?.[i] ?? -1;
+    // A text still in the intern slot its decoder noted (and needing no escapes) is copied from the slot's bytes.
+    const write = layout.kinds[i] === 'integer' ? 'W.number(out, p, v)'
+      : entry >= 0 ? `((x = T[t + ${entry}]) >= 0 && IT[x] === v && IC[x] === 1 ? W.internedText(out, p, IB, x * ${internTable.slotOctets}, v.length) : W.value(out, p, v, J))`
+        : 'W.value(out, p, v, J)';
     // Room for the key (and its last chunk) and a number; strings make their own room.
     const room = keys[i].length + W.CONSTANT_OVERRUN + W.NUMBER_ROOM;
     const reserve = `if (p + ${room} > b.length) { W.reserve(out, p, ${room}); b = out.buffer; d = out.view; }`;
@@ -46,5 +54,6 @@ export function compileRecordWriter(layout: RecordLayout, fallback: ValueWriter)
     lines.push(`v = f[${JSON.stringify(name)}];`, `if (v !== undefined) { ${reserve} ${store(i)} p = ${write}; b = out.buffer; d = out.view; }`);
   });
   lines.push('if (p + 1 > b.length) { W.reserve(out, p, 1); b = out.buffer; }', 'b[p] = 0x7d;', 'out.pos = p + 1;');
-  return new Function('W', 'J', 'C', 'K', `return function writeRecord(f, out) {\n${lines.join('\n')}\n};`)(W, fallback, chunkTable, wordTable) as RecordWriter;
+  return new Function('W', 'J', 'C', 'K', 'T', 'IT', 'IC', 'IB', `return function writeRecord(f, out, t) {\n${lines.join('\n')}\n};`)(
+    W, fallback, chunkTable, wordTable, textSlots, internTable.texts, internTable.clean, internTable.bytes) as RecordWriter;
 }
