@@ -179,12 +179,16 @@ export function str(b: Buffer, start: number, length: number): string {
     }
   }
   // Kubernetes names are ASCII: slicing them as Latin-1 is much cheaper than decoding UTF-8.
+  // The same pass tells whether the text needs JSON escaping (kept with an interned text for the writer).
   let ascii = true;
+  let clean = 1;
   for (let i = start; i < end; i++) {
-    if (b[i] > 0x7f) {
+    const c = b[i];
+    if (c > 0x7f) {
       ascii = false;
       break;
     }
+    if (c < 0x20 || c === 0x22 || c === 0x5c) clean = 0;
   }
   if (ascii) {
     const text = latin1Slice(b, start, end);
@@ -192,8 +196,6 @@ export function str(b: Buffer, start: number, length: number): string {
       internKeys[slot] = text;
       internLengths[slot] = n;
       internBytes.set(b.subarray(start, end), slot * INTERN_MAX_LENGTH);
-      let clean = 1;
-      for (let i = start; i < end; i++) if (b[i] < 0x20 || b[i] === 0x22 || b[i] === 0x5c) clean = 0;
       internClean[slot] = clean;
       lastInternSlot = slot;
     }
