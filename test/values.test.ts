@@ -4,7 +4,7 @@ import { applicationId, ip6, isoMillis, isoNtp, str, uptimeMillis, type RecordSc
 import { compileTemplate, type MessageHeader } from '../collector/src/decoders/template.js';
 import { decodeRecords, newScratch, type FlowRecord } from '../collector/src/decoders/types.js';
 import { ByteBuffer } from '../collector/src/document/bytes.js';
-import { buildDocument, documentId, serializeDocument, type FlowDocument } from '../collector/src/document/document.js';
+import { buildDocument, documentId, serializeDocument, writeDocument, type FlowDocument } from '../collector/src/document/document.js';
 import { textBytes } from '../collector/src/document/json-bytes.js';
 import { ElementRegistry } from '../collector/src/ie/registry.js';
 import { isoNanosWithinMs, parseIsoMs } from '../collector/src/shared/iso-time.js';
@@ -167,6 +167,10 @@ describe('document writer', () => {
   it('writes what JSON.stringify writes, bigints exact, for awkward values', () => {
     const fields: Record<string, unknown> = {
       version: 10, flowset_id: 256, text: 'quote " back \\ tab \t nl \n', unicode: 'é ☃ 😀', lone: '\ud800x', empty: '',
+      // From 32 characters on a text is checked by a regular expression and copied natively: each kind of character
+      // that check must refuse, at either end of such a text.
+      long: `${'k'.repeat(40)} ~!#[]`, longQuote: `${'q'.repeat(40)}"`, longBackslash: `\\${'b'.repeat(40)}`, longControl: `${'c'.repeat(40)}\u001f`,
+      longDel: `\u007f${'d'.repeat(40)}`, longUnicode: `${'u'.repeat(40)}é`, longLone: `\udfff${'s'.repeat(40)}`, longNul: `${'n'.repeat(31)}\u0000`,
       nan: NaN, inf: Infinity, 'naïve ☃ "key"': 'x', neg: -0, float: 1.5, big: 2n ** 64n - 1n, list: [1n, 2], object: { a: 'b' }, nil: null, bool: true,
       gone: undefined,
     };
@@ -194,6 +198,58 @@ describe('document writer', () => {
       version: 'integer', sourceTransportPort: 'integer', octetDeltaCount: 'integer', packetDeltaCount: 'integer', protocolIdentifier: 'integer',
       ingressInterface: 'integer', sourceIPv4Address: 'plain', flowStartSeconds: 'plain', flowStartMicroseconds: 'plain', interfaceName: 'any',
     });
+  });
+
+  it('writes plain values without checking them only when they are strings, short and long', () => {
+    // `plain` (addresses, times, hex) is copied without the per-character check; a value no decoder wrote is
+    // written as anything else would be.
+    const fields: Record<string, unknown> = {
+      version: 10, short: '10.0.0.1', long: '2001:db8:85a3:1234:5678:8a2e:370:7334', hex: 'ab'.repeat(300), number: 7, big: 2n ** 64n,
+      labels: new JsonText('{"app":"web"}'), object: { a: 'b' }, nil: null,
+    };
+    const names = Object.keys(fields);
+    const doc: FlowDocument = {
+      timestamp: '2024-01-01T00:00:00.000Z', host: '192.0.2.1', fields, layout: { names, kinds: names.map((n) => (n === 'version' ? 'integer' : 'plain')) },
+      origin: { domain: 1, sequence: 0, setOffset: 16, index: 0, exportTimeMs: 0 }, ecs: false,
+    };
+    const text = serializeDocument(doc, { target: 'ipfix', type: 'ipfix', timestampSource: 'export' });
+    expect(text.slice(text.indexOf('"ipfix":{') + 8, -1)).toBe(JSON.stringify({ ...fields, big: 0 }).replace('"big":0', `"big":${2n ** 64n}`));
+  });
+
+  it('copies a field holding the very value of an earlier one from that one\'s written JSON, and writes it itself otherwise', () => {
+    // layout.copies: `copy` may hold `a`, `both` `b` or `a`; `early` names a field after it, `missing` and `nothere`
+    // are not in the layout (never copied from or to).
+    const names = ['version', 'a', 'b', 'middle', 'copy', 'both', 'early', 'late'];
+    const layout = {
+      names, kinds: names.map((n) => (n === 'version' ? 'integer' : 'any') as 'integer' | 'any'),
+      copies: { copy: ['a'], both: ['b', 'a'], early: ['late'], missing: ['a'], late: ['nothere'] },
+    };
+    const options = { target: 'ipfix', type: 'ipfix', timestampSource: 'export' as const };
+    const flowKey = (i: number) => `frontend-7d9c8b5f4-x${i}kq2:40000->backend-5f4d9c8b7-q${i}x2k:8080 TCP`;
+    const odd = 'quote " back \\ \u0001 é 😀 \ud800';
+    const cases: Record<string, unknown>[] = [
+      { a: flowKey(1), b: 'b', copy: flowKey(1), both: 'b' }, // the same strings: copied
+      { a: flowKey(2), b: '10.0.0.1', copy: [...flowKey(2)].join(''), both: flowKey(2) }, // equal, not identical; the second source
+      { a: flowKey(3), b: 'x', copy: flowKey(4), both: 'y' }, // other values: written
+      { a: undefined, b: undefined, copy: flowKey(5), both: 'z' }, // sources left out: written
+      { a: odd, copy: odd, both: odd }, // escaped and UTF-8 JSON copied as written
+      { a: 7, b: 7, copy: 7, both: 7 }, // not strings: written
+      { a: flowKey(6), copy: flowKey(6), middle: 'm'.repeat(5000), early: 'late', late: 'late' }, // the buffer grows between
+    ];
+    // A tiny buffer, so that it grows while records are written; the copies must come from the bytes as they now lie.
+    const out = new ByteBuffer(16);
+    const expected: string[] = [];
+    for (const [i, values] of cases.entries()) {
+      const fields = { version: 10, ...Object.fromEntries(names.slice(1).map((n) => [n, values[n]])) };
+      const doc: FlowDocument = {
+        timestamp: '2024-01-01T00:00:00.000Z', host: '192.0.2.1', fields, layout, ecs: false,
+        origin: { domain: 1, sequence: i, setOffset: 16, index: 0, exportTimeMs: 0 },
+      };
+      writeDocument(doc, options, out);
+      expected.push(JSON.stringify({ '@timestamp': doc.timestamp, '@version': '1', host: doc.host, type: 'ipfix', ipfix: fields }));
+      expect(serializeDocument(doc, options)).toBe(expected[i]);
+    }
+    expect(out.takeString()).toBe(expected.join(''));
   });
 
   it('writes keys and constant text exactly when 8 of their bytes read as a NaN (DEL before a 4-byte UTF-8 sequence)', () => {

@@ -65,7 +65,15 @@ export interface RecordLayout {
    * absent: none has one.
    */
   readonly textEntries?: readonly number[];
+  /** Reserved fields that often hold the very value of an earlier field (CompileOptions.fieldCopies). */
+  readonly copies?: FieldCopies;
 }
+
+/**
+ * Fields a later stage often sets to the very value of earlier fields, by name, with the names of those fields:
+ * writers may copy such a field's output from theirs (the record writer does, for enrichment's flow keys and addresses).
+ */
+export type FieldCopies = Readonly<Record<string, readonly string[]>>;
 
 /** A template compiled once into a specialised function: no per-field lookups on the hot path. */
 export interface CompiledTemplate {
@@ -97,6 +105,8 @@ export interface CompileOptions {
    * JSON.stringify then walks several times slower; declared up front, the record keeps one fast shape.
    */
   reservedFields?: readonly string[];
+  /** Which reserved fields often copy which others (see FieldCopies); kept in every layout. */
+  fieldCopies?: FieldCopies;
   /** What some texts are read as (enrichment's rules for its template fields); none when left out. */
   textRules?: TextRules;
 }
@@ -369,6 +379,7 @@ export function compileTemplate(definition: TemplateDefinition, options: Compile
       names, kinds: layoutKinds,
       // A name repeated in the template holds an array, no text.
       textEntries: texts > 0 ? names.map((name) => valueNames.get(name)?.length === 1 ? textEntries.get(name) ?? -1 : -1) : undefined,
+      copies: options.fieldCopies,
     },
     minRecordLength,
     decode: factory(values, RecordOverrun) as CompiledTemplate['decode'],

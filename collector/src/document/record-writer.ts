@@ -37,13 +37,25 @@ export function compileRecordWriter(layout: RecordLayout, fallback: ValueWriter)
   const store = (i: number) => keys[i].chunks
     ? `p = W.key8(d, p, C, ${at[i]}, ${at[i] + keys[i].chunks!.length}, ${keys[i].length});`
     : `p = W.key(d, p, K, ${at[i]}, ${at[i] + keys[i].words.length}, ${keys[i].length});`;
-  const lines = ['let p = out.pos; let b = out.buffer; let d = out.view; let v; let x;'];
+  // A field holding the very value of an earlier one (layout.copies) has that one's JSON copied from where it was
+  // written: each source keeps the value it wrote (c<i>) and where its JSON lies (s<i>, e<i>).
+  const sourcesOf = new Map<number, number[]>();
+  for (const [copy, names] of Object.entries(layout.copies ?? {})) {
+    const at = layout.names.indexOf(copy);
+    const sources = names.map((name) => layout.names.indexOf(name)).filter((j) => j > 0 && j < at);
+    if (at > 0 && sources.length > 0) sourcesOf.set(at, sources);
+  }
+  const sources = [...new Set([...sourcesOf.values()].flat())];
+  const lines = ['let p = out.pos; let b = out.buffer; let d = out.view; let v; let x;', ...sources.map((j) => `let c${j}, s${j} = 0, e${j} = 0;`)];
   layout.names.forEach((name, i) => {
     const entry = layout.textEntries?.[i] ?? -1;
     // A text still in the intern slot its decoder noted (and needing no escapes) is copied from the slot's bytes.
-    const write = layout.kinds[i] === 'integer' ? 'W.number(out, p, v)'
+    let write = layout.kinds[i] === 'integer' ? 'W.number(out, p, v)'
       : entry >= 0 ? `((x = T[t + ${entry}]) >= 0 && IT[x] === v && IC[x] === 1 ? W.internedText(out, p, IB, x * ${internTable.slotOctets}, v.length) : W.value(out, p, v, J))`
-        : 'W.value(out, p, v, J)';
+        : layout.kinds[i] === 'plain' ? 'W.plain(out, p, v, J)' : 'W.value(out, p, v, J)';
+    // c<j> stays undefined while its field is unwritten (and v is not undefined here).
+    for (const j of [...(sourcesOf.get(i) ?? [])].reverse()) write = `(v === c${j} ? W.written(out, p, s${j}, e${j}) : ${write})`;
+    if (sources.includes(i)) write = `(s${i} = p, e${i} = ${write}, c${i} = v, e${i})`;
     // Room for the key (and its last chunk) and a number; strings make their own room.
     const room = keys[i].length + W.CONSTANT_OVERRUN + W.NUMBER_ROOM;
     const reserve = `if (p + ${room} > b.length) { W.reserve(out, p, ${room}); b = out.buffer; d = out.view; }`;

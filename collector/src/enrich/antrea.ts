@@ -1,4 +1,4 @@
-import type { DecodedRecord, TextRules } from '../decoders/template.js';
+import type { DecodedRecord, FieldCopies, TextRules } from '../decoders/template.js';
 import type { FlowDocument } from '../document/document.js';
 import { parseIsoMs } from '../shared/iso-time.js';
 import { ThroughputTracker } from './throughput.js';
@@ -29,6 +29,14 @@ export const ENRICHMENT_FIELDS = [
   'ingressNetworkPolicyTypeStr', 'egressNetworkPolicyTypeStr', 'sourceIP', 'destinationIP', 'flowKey', 'flowKeyPodToPod',
   'flowKeyPodToService', 'flowKeyPodToExternal', 'throughput', 'reverseThroughput', 'originalExporterIP',
 ] as const;
+
+/** Enrichment fields that hold the very value of another (see FieldCopies): sourceIP is the record's own address, and so on. */
+export const ENRICHMENT_COPIES: FieldCopies = {
+  sourceIP: ['sourceIPv6Address', 'sourceIPv4Address'],
+  destinationIP: ['destinationIPv6Address', 'destinationIPv4Address'],
+  flowKeyPodToPod: ['flowKey'],
+  flowKeyPodToExternal: ['flowKey'],
+};
 
 /**
  * filter.rb's rules for template fields, applied as records are decoded (see TextRules): a policy's empty name and
