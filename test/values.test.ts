@@ -219,7 +219,8 @@ describe('document writer', () => {
   it('copies a field holding the very value of an earlier one from that one\'s written JSON, and writes it itself otherwise', () => {
     // layout.copies: `copy` may hold `a`, `both` `b` or `a`; `early` names a field after it, `missing` and `nothere`
     // are not in the layout (never copied from or to).
-    const names = ['version', 'a', 'b', 'middle', 'copy', 'both', 'early', 'late'];
+    // Fields between sources and copies, so that they lie in different compiled parts of the writer.
+    const names = ['version', 'a', 'b', 'middle', ...Array.from({ length: 20 }, (_, i) => `between${i}`), 'copy', 'both', 'early', 'late'];
     const layout = {
       names, kinds: names.map((n) => (n === 'version' ? 'integer' : 'any') as 'integer' | 'any'),
       copies: { copy: ['a'], both: ['b', 'a'], early: ['late'], missing: ['a'], late: ['nothere'] },
@@ -231,7 +232,7 @@ describe('document writer', () => {
       { a: flowKey(1), b: 'b', copy: flowKey(1), both: 'b' }, // the same strings: copied
       { a: flowKey(2), b: '10.0.0.1', copy: [...flowKey(2)].join(''), both: flowKey(2) }, // equal, not identical; the second source
       { a: flowKey(3), b: 'x', copy: flowKey(4), both: 'y' }, // other values: written
-      { a: undefined, b: undefined, copy: flowKey(5), both: 'z' }, // sources left out: written
+      { a: undefined, b: undefined, copy: flowKey(3), both: 'z' }, // sources left out (the last record's a): written
       { a: odd, copy: odd, both: odd }, // escaped and UTF-8 JSON copied as written
       { a: 7, b: 7, copy: 7, both: 7 }, // not strings: written
       { a: flowKey(6), copy: flowKey(6), middle: 'm'.repeat(5000), early: 'late', late: 'late' }, // the buffer grows between
