@@ -253,6 +253,25 @@ describe('document writer', () => {
     expect(out.takeString()).toBe(expected.join(''));
   });
 
+  it('writes the few texts a field mostly holds from their pre-encoded JSON, and any other value itself', () => {
+    // layout.choices: `kind` mostly holds one of three texts (one needing escapes, one UTF-8), `other` one text.
+    const names = ['version', 'kind', 'other'];
+    const layout = {
+      names, kinds: ['integer', 'any', 'any'] as ('integer' | 'any')[],
+      choices: { kind: ['Intra-Node', 'say "hi"\\', 'Zwischenknoten ☃'], other: ['Allow'], missing: ['x'] },
+    };
+    const options = { target: 'ipfix', type: 'ipfix', timestampSource: 'export' as const };
+    const values: unknown[] = ['Intra-Node', ['Intra', 'Node'].join('-'), 'say "hi"\\', 'Zwischenknoten ☃', 'Inter-Node', 'Intra-Node ', 3, null, { a: 1 }];
+    for (const [i, kind] of values.entries()) {
+      const fields = { version: 10, kind, other: i % 2 ? 'Allow' : 'Drop' };
+      const doc: FlowDocument = {
+        timestamp: '2024-01-01T00:00:00.000Z', host: '192.0.2.1', fields, layout, ecs: false,
+        origin: { domain: 1, sequence: i, setOffset: 16, index: 0, exportTimeMs: 0 },
+      };
+      expect(serializeDocument(doc, options)).toBe(JSON.stringify({ '@timestamp': doc.timestamp, '@version': '1', host: doc.host, type: 'ipfix', ipfix: fields }));
+    }
+  });
+
   it('writes keys and constant text exactly when 8 of their bytes read as a NaN (DEL before a 4-byte UTF-8 sequence)', () => {
     // Constant text is copied as doubles; a NaN's bits might not survive that, so such text goes by 32-bit words.
     const odd = Array.from({ length: 8 }, (_, k) => `${'a'.repeat(k)}\u007f😀`);

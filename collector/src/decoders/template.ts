@@ -67,7 +67,12 @@ export interface RecordLayout {
   readonly textEntries?: readonly number[];
   /** Reserved fields that often hold the very value of an earlier field (CompileOptions.fieldCopies). */
   readonly copies?: FieldCopies;
+  /** Reserved fields that mostly hold one of a few texts (CompileOptions.fieldChoices). */
+  readonly choices?: FieldChoices;
 }
+
+/** Fields a later stage mostly sets to one of a few texts, by name, with those texts: writers may pre-encode them. */
+export type FieldChoices = Readonly<Record<string, readonly string[]>>;
 
 /**
  * Fields a later stage often sets to the very value of earlier fields, by name, with the names of those fields:
@@ -107,6 +112,8 @@ export interface CompileOptions {
   reservedFields?: readonly string[];
   /** Which reserved fields often copy which others (see FieldCopies); kept in every layout. */
   fieldCopies?: FieldCopies;
+  /** Which reserved fields mostly hold which texts (see FieldChoices); kept in every layout. */
+  fieldChoices?: FieldChoices;
   /** What some texts are read as (enrichment's rules for its template fields); none when left out. */
   textRules?: TextRules;
 }
@@ -380,6 +387,7 @@ export function compileTemplate(definition: TemplateDefinition, options: Compile
       // A name repeated in the template holds an array, no text.
       textEntries: texts > 0 ? names.map((name) => valueNames.get(name)?.length === 1 ? textEntries.get(name) ?? -1 : -1) : undefined,
       copies: options.fieldCopies,
+      choices: options.fieldChoices,
     },
     minRecordLength,
     decode: factory(values, RecordOverrun) as CompiledTemplate['decode'],

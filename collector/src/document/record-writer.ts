@@ -56,6 +56,7 @@ export function compileRecordWriter(layout: RecordLayout, fallback: ValueWriter)
   const state = sources.map((j) => `let c${j}, s${j} = 0, e${j} = 0;`);
   const reset = sources.map((j) => `c${j} = undefined;`).join(' ');
   const fieldLines: string[][] = [];
+  const choices: W.ConstantBytes[] = [];
   const head: string[] = [];
   layout.names.forEach((name, i) => {
     const entry = layout.textEntries?.[i] ?? -1;
@@ -66,6 +67,11 @@ export function compileRecordWriter(layout: RecordLayout, fallback: ValueWriter)
     // c<j> stays undefined while its field is unwritten (and v is not undefined here).
     for (const j of [...(sourcesOf.get(i) ?? [])].reverse()) write = `(v === c${j} ? W.written(out, p, s${j}, e${j}) : ${write})`;
     if (sources.includes(i)) write = `(s${i} = p, e${i} = ${write}, c${i} = v, e${i})`;
+    // One of the few texts the field mostly holds (layout.choices): its JSON pre-encoded.
+    for (const choice of [...(layout.choices?.[name] ?? [])].reverse()) {
+      write = `(v === ${JSON.stringify(choice)} ? W.constant(out, p, CH[${choices.length}]) : ${write})`;
+      choices.push(W.textBytes(JSON.stringify(choice)));
+    }
     // Room for the key (and its last chunk) and a number; strings make their own room.
     const room = keys[i].length + W.CONSTANT_OVERRUN + W.NUMBER_ROOM;
     const reserve = `if (p + ${room} > b.length) { W.reserve(out, p, ${room}); b = out.buffer; d = out.view; }`;
@@ -85,6 +91,6 @@ export function compileRecordWriter(layout: RecordLayout, fallback: ValueWriter)
   const body = ['let p = out.pos; let b = out.buffer; let d = out.view;', reset, ...head, ...parts.map((_, k) => `p = part${k}(f, out, p, t);`),
     'b = out.buffer;', 'if (p + 1 > b.length) { W.reserve(out, p, 1); b = out.buffer; }', 'b[p] = 0x7d;', 'out.pos = p + 1;'];
   // Strict: a name the generated code failed to declare is an error, not a global.
-  return new Function('W', 'J', 'C', 'K', 'T', 'IT', 'IC', 'IB', `'use strict';\n${state.join('\n')}\n${parts.join('\n')}\nreturn function writeRecord(f, out, t) {\n${body.join('\n')}\n};`)(
-    W, fallback, chunkTable, wordTable, textSlots, internTable.texts, internTable.clean, internTable.bytes) as RecordWriter;
+  return new Function('W', 'J', 'C', 'K', 'T', 'IT', 'IC', 'IB', 'CH', `'use strict';\n${state.join('\n')}\n${parts.join('\n')}\nreturn function writeRecord(f, out, t) {\n${body.join('\n')}\n};`)(
+    W, fallback, chunkTable, wordTable, textSlots, internTable.texts, internTable.clean, internTable.bytes, choices) as RecordWriter;
 }

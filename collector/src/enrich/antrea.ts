@@ -1,4 +1,4 @@
-import type { DecodedRecord, FieldCopies, TextRules } from '../decoders/template.js';
+import type { DecodedRecord, FieldChoices, FieldCopies, TextRules } from '../decoders/template.js';
 import type { FlowDocument } from '../document/document.js';
 import { parseIsoMs } from '../shared/iso-time.js';
 import { ThroughputTracker } from './throughput.js';
@@ -36,6 +36,16 @@ export const ENRICHMENT_COPIES: FieldCopies = {
   destinationIP: ['destinationIPv6Address', 'destinationIPv4Address'],
   flowKeyPodToPod: ['flowKey'],
   flowKeyPodToExternal: ['flowKey'],
+};
+
+/** Enrichment fields that hold a name from the tables above (see FieldChoices): numbers not in them are written as digits. */
+export const ENRICHMENT_CHOICES: FieldChoices = {
+  protocolName: Object.values(PROTOCOL_NAMES),
+  flowTypeStr: Object.values(FLOW_TYPES),
+  ingressNetworkPolicyRuleActionStr: Object.values(RULE_ACTIONS),
+  egressNetworkPolicyRuleActionStr: Object.values(RULE_ACTIONS),
+  ingressNetworkPolicyTypeStr: Object.values(POLICY_TYPES),
+  egressNetworkPolicyTypeStr: Object.values(POLICY_TYPES),
 };
 
 /**

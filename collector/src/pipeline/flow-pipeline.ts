@@ -3,7 +3,7 @@ import type { CompiledTemplate, TemplateDefinition } from '../decoders/template.
 import { sharedTemplateCompiler } from '../decoders/template-cache.js';
 import { FlowError, type Decoder, type DecodeResult } from '../decoders/types.js';
 import { buildDocument, type DocumentOptions, type FlowDocument } from '../document/document.js';
-import { AntreaEnricher, ENRICHMENT_COPIES, ENRICHMENT_FIELDS, ENRICHMENT_TEXT_RULES, type EnrichmentOptions } from '../enrich/antrea.js';
+import { AntreaEnricher, ENRICHMENT_CHOICES, ENRICHMENT_COPIES, ENRICHMENT_FIELDS, ENRICHMENT_TEXT_RULES, type EnrichmentOptions } from '../enrich/antrea.js';
 import type { ElementRegistry } from '../ie/registry.js';
 import { SequenceTracker } from '../session/sequence.js';
 import { reliableTransport, TemplateSession, type ExporterSessionKey, type PendingLimits, type SharedTemplateCounts, type TemplateLimits } from '../session/template-session.js';
@@ -45,6 +45,7 @@ export class FlowPipeline {
       includeFlowsetId: settings.includeFlowsetId,
       reservedFields: settings.enrichment ? ENRICHMENT_FIELDS : [],
       fieldCopies: settings.enrichment ? ENRICHMENT_COPIES : undefined,
+      fieldChoices: settings.enrichment ? ENRICHMENT_CHOICES : undefined,
       textRules: settings.enrichment ? ENRICHMENT_TEXT_RULES : undefined,
     };
     this.compile = sharedTemplateCompiler(compileOptions);
