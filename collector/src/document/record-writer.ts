@@ -27,9 +27,11 @@ export function compileRecordWriter(layout: RecordLayout, fallback: ValueWriter)
   // Every record starts with `version`, always set: so every later key is written with its leading comma.
   if (layout.names[0] !== 'version') throw new Error(`record layout must start with version, not ${layout.names[0]}`);
   const keys = layout.names.map((name, i) => W.textBytes(i === 0 ? `{${JSON.stringify(name)}:` : `,${JSON.stringify(name)}:`));
-  // Keys as 8-byte chunks (or 32-bit words, see ConstantBytes), copied a chunk at a time (a byte loop cost more than
-  // all the values together; straight-line stores took TurboFan seconds to compile per layout). A key's last chunk
-  // may run past its end: the value after it overwrites those bytes, and the room reserved covers them.
+  // Keys as 8-byte chunks (or 32-bit words, see ConstantBytes), a chunk per store (a byte loop cost more than all the
+  // values together). A key's chunks are straight-line stores, not a loop: in one function for a whole record they
+  // took TurboFan seconds to compile, in the parts below (FIELDS_PER_PART) milliseconds, and the writer stage took
+  // 0.4-0.6 µs less per record than with the loop (alternating slices, each order once). A key's last chunk may run
+  // past its end: the value after it overwrites those bytes, and the room reserved covers them.
   const chunks: number[] = [];
   const words: number[] = [];
   const at: number[] = [];
@@ -41,7 +43,7 @@ export function compileRecordWriter(layout: RecordLayout, fallback: ValueWriter)
   const chunkTable = new Float64Array(chunks);
   const wordTable = new Uint32Array(words);
   const store = (i: number) => keys[i].chunks
-    ? `p = W.key8(d, p, C, ${at[i]}, ${at[i] + keys[i].chunks!.length}, ${keys[i].length});`
+    ? `${Array.from(keys[i].chunks!, (_, k) => `d.setFloat64(p${k ? ` + ${8 * k}` : ''}, C[${at[i] + k}]);`).join(' ')} p += ${keys[i].length};`
     : `p = W.key(d, p, K, ${at[i]}, ${at[i] + keys[i].words.length}, ${keys[i].length});`;
   // A field holding the very value of an earlier one (layout.copies) has that one's JSON copied from where it was
   // written: each source keeps the value it wrote (c<i>) and where its JSON lies (s<i>, e<i>).
