@@ -96,14 +96,10 @@ const NATIVE_STRING_LENGTH = 32;
  */
 export function string(out: ByteBuffer, p: number, s: string): number {
   const n = s.length;
+  if (n >= NATIVE_STRING_LENGTH && !NOT_PLAIN.test(s)) return plainText(out, p, s);
   reserve(out, p, n + 2);
   const b = out.buffer;
   b[p] = 0x22;
-  if (n >= NATIVE_STRING_LENGTH && !NOT_PLAIN.test(s)) {
-    const q = p + 1 + latin1Write(b, s, p + 1);
-    b[q] = 0x22;
-    return q + 1;
-  }
   let q = p + 1;
   for (let i = 0; i < n; i++) {
     const c = s.charCodeAt(i);
@@ -136,14 +132,18 @@ export function internedText(out: ByteBuffer, p: number, bytes: DataView, at: nu
  * without the check string() makes per character; anything else (no decoder of the layout wrote it) as value() would.
  */
 export function plain(out: ByteBuffer, p: number, v: unknown, fallback: (v: unknown) => string): number {
-  if (typeof v !== 'string') return value(out, p, v, fallback);
-  const n = v.length;
+  return typeof v === 'string' ? plainText(out, p, v) : value(out, p, v, fallback);
+}
+
+/** A JSON string of printable ASCII needing no escaping (its caller knows or checked), copied as it is. */
+function plainText(out: ByteBuffer, p: number, s: string): number {
+  const n = s.length;
   reserve(out, p, n + 2);
   const b = out.buffer;
   b[p] = 0x22;
   let q = p + 1;
-  if (n >= NATIVE_STRING_LENGTH) q += latin1Write(b, v, q);
-  else for (let i = 0; i < n; i++) b[q++] = v.charCodeAt(i);
+  if (n >= NATIVE_STRING_LENGTH) q += latin1Write(b, s, q);
+  else for (let i = 0; i < n; i++) b[q++] = s.charCodeAt(i);
   b[q] = 0x22;
   return q + 1;
 }
