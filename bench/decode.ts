@@ -2,7 +2,6 @@
 // realistic Antrea records (bench/cluster.ts). CPU time per record from process.cpuUsage(), five trials.
 import { pino } from 'pino';
 import { ByteBuffer } from '../collector/src/document/bytes.js';
-import { documentId } from '../collector/src/document/document.js';
 import { ElementRegistry } from '../collector/src/ie/registry.js';
 import { FlowPipeline } from '../collector/src/pipeline/flow-pipeline.js';
 import { dailyIndex, writeBulkCreate } from '../collector/src/sinks/bulk.js';
@@ -63,7 +62,7 @@ export function benchDecode(exporter: Exporter, seconds: number, trials = 5, sta
         const documents = pipeline.process(message, session, 0);
         records += documents.length;
         if (!serialise) continue;
-        for (const document of documents) writeBulkCreate(document, dailyIndex('flow-', document.timestamp), documentOptions, out, documentId(document));
+        for (const document of documents) writeBulkCreate(document, dailyIndex('flow-', document.timestamp), documentOptions, out, true);
         if (out.length >= 4 << 20) {
           const batch = out.take();
           octets += batch.length;

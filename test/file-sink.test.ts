@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../collector/src/config/load.js';
-import { documentId } from '../collector/src/document/document.js';
+import { documentId } from '../collector/src/document/document-id.js';
 import { createFileSink } from '../collector/src/sinks/file.js';
 import { InternalEvents } from '../collector/src/telemetry/events.js';
 import { createMetrics } from '../collector/src/telemetry/metrics.js';

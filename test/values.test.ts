@@ -4,7 +4,8 @@ import { applicationId, ip6, isoMillis, isoNtp, str, uptimeMillis, type RecordSc
 import { compileTemplate, type MessageHeader } from '../collector/src/decoders/template.js';
 import { decodeRecords, newScratch, type FlowRecord } from '../collector/src/decoders/types.js';
 import { ByteBuffer } from '../collector/src/document/bytes.js';
-import { buildDocument, documentId, serializeDocument, writeDocument, type FlowDocument } from '../collector/src/document/document.js';
+import { documentId } from '../collector/src/document/document-id.js';
+import { buildDocument, serializeDocument, writeDocument, type FlowDocument } from '../collector/src/document/document.js';
 import { textBytes } from '../collector/src/document/json-bytes.js';
 import { ElementRegistry } from '../collector/src/ie/registry.js';
 import { isoNanosWithinMs, parseIsoMs } from '../collector/src/shared/iso-time.js';
@@ -389,8 +390,8 @@ describe('document writer', () => {
     };
     const options = { target: 'ipfix', type: 'ipfix', timestampSource: 'export' as const };
     const out = new ByteBuffer(8); // grows while writing
-    writeBulkCreate(doc, dailyIndex('flow-', doc.timestamp), options, out, documentId(doc));
-    writeBulkCreate(doc, 'flows', options, out);
+    writeBulkCreate(doc, dailyIndex('flow-', doc.timestamp), options, out, true);
+    writeBulkCreate(doc, 'flows', options, out, false);
     const lines = out.takeString().split('\n');
     expect(lines.map((l) => (l ? JSON.parse(l) : l))).toEqual([
       { create: { _index: 'flow-2024.01.31', _id: documentId(doc) } }, JSON.parse(serializeDocument(doc, options)),

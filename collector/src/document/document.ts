@@ -1,4 +1,3 @@
-import * as crypto from 'node:crypto';
 import type { FlowRecord } from '../decoders/types.js';
 import type { DecodedRecord, RecordLayout } from '../decoders/template.js';
 import { NO_TEXT_SLOTS } from '../decoders/values.js';
@@ -156,18 +155,3 @@ export function serializeDocument(doc: FlowDocument, options: DocumentOptions): 
   writeDocument(doc, options, scratch);
   return scratch.takeString();
 }
-
-/**
- * The document's `_id`: a hash of where the record came from (exporter address, observation domain, export time,
- * message sequence number, set offset, index in the set), so that a record sent twice (a retry after a timeout,
- * a spool replayed after a crash, a message the exporter resent) is indexed once: `create` refuses the second.
- */
-export function documentId(doc: FlowDocument): string {
-  const o = doc.origin;
-  return sha1(`${doc.host}|${o.domain}|${o.exportTimeMs}|${o.sequence}|${o.setOffset}|${o.index}`);
-}
-
-// crypto.hash (Node 20.12+) is the one-shot digest: half the cost of a Hash object per document.
-const sha1: (text: string) => string = typeof crypto.hash === 'function'
-  ? (text) => crypto.hash('sha1', text, 'base64url')
-  : (text) => crypto.createHash('sha1').update(text).digest('base64url');

@@ -1,5 +1,6 @@
 import type { estypes } from '@elastic/elasticsearch';
 import type { ByteBuffer } from '../document/bytes.js';
+import { DOCUMENT_ID_ROOM, writeDocumentId } from '../document/document-id.js';
 import { writeDocument, type DocumentOptions, type FlowDocument } from '../document/document.js';
 import { constant, reserve, string, textBytes } from '../document/json-bytes.js';
 
@@ -29,16 +30,16 @@ const ID = textBytes(',"_id":');
 const END = textBytes('}}\n');
 const ROOM = CREATE.length + ID.length + END.length;
 
-/** One `_bulk` create action (with the document's `_id` when given) and its document, each on its own line. */
-export function writeBulkCreate(document: FlowDocument, index: string, options: DocumentOptions, out: ByteBuffer, id?: string): void {
+/** One `_bulk` create action (with the document's `_id` when asked, see document-id.ts) and its document, each on its own line. */
+export function writeBulkCreate(document: FlowDocument, index: string, options: DocumentOptions, out: ByteBuffer, withId: boolean): void {
   let p = out.pos;
   reserve(out, p, ROOM);
   p = constant(out, p, CREATE);
   p = string(out, p, index);
-  if (id !== undefined) {
-    reserve(out, p, ROOM);
+  if (withId) {
+    reserve(out, p, ROOM + DOCUMENT_ID_ROOM);
     p = constant(out, p, ID);
-    p = string(out, p, id);
+    p = writeDocumentId(document, out.buffer, p);
   }
   reserve(out, p, ROOM);
   out.pos = constant(out, p, END);

@@ -1,6 +1,6 @@
 import type { CollectorConfig } from '../config/schema.js';
 import type { ByteBuffer } from '../document/bytes.js';
-import { documentId, writeDocument, type DocumentOptions, type FlowDocument } from '../document/document.js';
+import { writeDocument, type DocumentOptions, type FlowDocument } from '../document/document.js';
 import { FlowError } from '../decoders/types.js';
 import type { InternalEvents } from '../telemetry/events.js';
 import { dailyIndex, writeBulkCreate } from './bulk.js';
@@ -64,14 +64,14 @@ const elasticsearchPairs: EncoderFactory = (config, options) => {
       }
       index = indexName;
     }
-    writeBulkCreate(document, index, options, out, documentId(document));
+    writeBulkCreate(document, index, options, out, true);
   };
 };
 
 /** The file sink: the Elasticsearch output's pairs and _id (a file loaded twice indexes each record once), by the document's day. */
 const filePairs: EncoderFactory = (config, options) => {
   const prefix = config.output.file.indexPrefix;
-  return (document, out) => writeBulkCreate(document, dailyIndex(prefix, document.timestamp), options, out, documentId(document));
+  return (document, out) => writeBulkCreate(document, dailyIndex(prefix, document.timestamp), options, out, true);
 };
 
 /** The encoders by sink name (sinks/registry.ts): a new output adds its line here too. */
