@@ -45,6 +45,19 @@ function children(pid: number): number[] {
   }
 }
 
+/**
+ * Seconds a process's main thread has spent runnable but waiting for a CPU (the second field of its schedstat): on
+ * a small machine the sender, a stand-in cluster, the process's own helper threads and the kernel's take turns with
+ * it, and datagrams wait meanwhile. NaN where the kernel keeps no scheduler statistics.
+ */
+export function mainThreadWaitSeconds(pid: number): number {
+  try {
+    return Number(readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').split(' ')[1]) / 1e9;
+  } catch {
+    return Number.NaN;
+  }
+}
+
 /** Peak resident memory (VmHWM) in MiB. */
 export function peakRssMiB(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');

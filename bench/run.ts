@@ -67,7 +67,7 @@ if (!only || only === 'udp') {
   ours = await benchUdp('null', rates, udpSeconds, { log });
   const atTarget = ours.steps.find((s) => s.rate === TARGETS.udpRate);
   row('UDP, null sink: highest step with zero loss', `${ours.best.toLocaleString('en')} records/s`, `≥ ${TARGETS.udpRate.toLocaleString('en')}`, ours.best >= TARGETS.udpRate);
-  row('  collector CPU per record at each step (in brackets, the kernel\'s part: receive)', ours.steps.map((s) => `${s.rate / 1000}k: ${micros(s.cpuMicrosPerRecord)} (${micros(s.systemMicrosPerRecord)})${s.lost ? `, lost ${((100 * s.lost) / s.sent).toFixed(1)} %` : ''}`).join('; '), '');
+  row('  collector CPU per record at each step (in brackets, the kernel\'s part: receive) and the share of the step its main thread waited for a CPU', ours.steps.map((s) => `${s.rate / 1000}k: ${micros(s.cpuMicrosPerRecord)} (${micros(s.systemMicrosPerRecord)}), waiting ${(100 * s.mainThreadWaiting).toFixed(1)} %${s.lost ? `, lost ${((100 * s.lost) / s.sent).toFixed(1)} %` : ''}`).join('; '), '');
   row('  collector peak memory (VmHWM)', `${ours.peakRssMiB.toFixed(0)} MiB`, `≤ ${TARGETS.peakRssMiB} MiB`, ours.peakRssMiB <= TARGETS.peakRssMiB && atTarget !== undefined);
   // Decode workers beside the main thread: four exporters (so that both workers get some), 50,000 records/s in all.
   for (const workers of [0, 'auto'] as const) {
@@ -85,8 +85,8 @@ if (!only || only === 'udp') {
     await es?.close();
     const worst = Math.max(...run.steps.map((s) => s.cpuMicrosPerRecord));
     row(`UDP, ${output} output: highest step with zero loss`, `${run.best.toLocaleString('en')} records/s`, `≥ ${TARGETS.udpRate.toLocaleString('en')}`, run.best >= TARGETS.udpRate);
-    row(`  collector CPU per record (${output} output's own included; in brackets, the kernel's part)`,
-      run.steps.map((s) => `${s.rate / 1000}k: ${micros(s.cpuMicrosPerRecord)} (${micros(s.systemMicrosPerRecord)})`).join(', '),
+    row(`  collector CPU per record (${output} output's own included; in brackets, the kernel's part) and the share of the step its main thread waited for a CPU`,
+      run.steps.map((s) => `${s.rate / 1000}k: ${micros(s.cpuMicrosPerRecord)} (${micros(s.systemMicrosPerRecord)}), waiting ${(100 * s.mainThreadWaiting).toFixed(1)} %`).join(', '),
       `≤ ${TARGETS.outputMicros} µs`, worst <= TARGETS.outputMicros);
     if (run.fileSystemMicrosPerRecord !== undefined) {
       log(`  the file system alone: ${micros(run.fileSystemMicrosPerRecord)} CPU per record (${run.fileOctetsPerRecord!.toFixed(0)} octets each, bare 4 MiB writes)`);

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { scrapeMetric } from '../test/support/wait.js';
 import type { Exporter } from './cluster.js';
-import { cpuSeconds, peakRssMiB, systemCpuSeconds, udpDrops } from './proc.js';
+import { cpuSeconds, mainThreadWaitSeconds, peakRssMiB, systemCpuSeconds, udpDrops } from './proc.js';
 
 const BIN = new URL('../bin/elk-flow-collector.js', import.meta.url).pathname;
 const SENDER = new URL('./sender.ts', import.meta.url).pathname;
@@ -26,6 +26,8 @@ export interface StepResult {
   cores: number;
   /** Share of one core the sender used while it sent: the rest of the machine was the collector's. */
   senderCores: number;
+  /** Share of the step the process's main thread was ready to run but waited for a CPU (NaN: not known). */
+  mainThreadWaiting: number;
 }
 
 export type Output = 'null' | 'file' | 'elasticsearch';
@@ -91,16 +93,19 @@ export async function measureStep(process: ChildProcess, port: number, rate: num
   const dropsBefore = udpDrops(port);
   const cpuBefore = cpuSeconds(process.pid!);
   const systemBefore = systemCpuSeconds(process.pid!);
+  const waitBefore = mainThreadWaitSeconds(process.pid!);
   const started = performance.now();
   const { records: sent, cores: senderCores } = await send(port, rate, seconds, exporter, exporters);
   await new Promise((r) => setTimeout(r, drainMs)); // let the process drain its buffers
   const cpu = cpuSeconds(process.pid!) - cpuBefore;
   const system = systemCpuSeconds(process.pid!) - systemBefore;
+  const waited = mainThreadWaitSeconds(process.pid!) - waitBefore;
   const elapsed = (performance.now() - started) / 1000;
   const got = (await delivered()) - before;
   return {
     rate, sent, delivered: got, lost: Math.max(0, sent - got), kernelDrops: udpDrops(port) - dropsBefore,
     cpuMicrosPerRecord: got > 0 ? (cpu * 1e6) / got : NaN, systemMicrosPerRecord: got > 0 ? (system * 1e6) / got : NaN, cores: cpu / elapsed, senderCores,
+    mainThreadWaiting: waited / elapsed,
   };
 }
 
@@ -148,7 +153,8 @@ export async function benchUdp(output: Output, rates: number[], seconds: number,
       const step = await measureStep(collector, port, rate, seconds, exporter, delivered, output === 'elasticsearch' ? 4000 : 2000, options.exporters);
       steps.push(step);
       options.log?.(`  ${output}: ${rate.toLocaleString('en')} records/s for ${seconds} s: sent ${step.sent}, delivered ${step.delivered}, lost ${step.lost} `
-        + `(kernel drops ${step.kernelDrops} datagrams), ${step.cpuMicrosPerRecord.toFixed(1)} µs CPU per record (${step.systemMicrosPerRecord.toFixed(1)} in the kernel), ${step.cores.toFixed(2)} cores (sender ${step.senderCores.toFixed(2)})`);
+        + `(kernel drops ${step.kernelDrops} datagrams), ${step.cpuMicrosPerRecord.toFixed(1)} µs CPU per record (${step.systemMicrosPerRecord.toFixed(1)} in the kernel), ${step.cores.toFixed(2)} cores (sender ${step.senderCores.toFixed(2)}), `
+        + `main thread waiting for a CPU ${(100 * step.mainThreadWaiting).toFixed(1)} % of the step`);
       if (step.lost > 0) break;
       best = rate;
     }
