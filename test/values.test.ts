@@ -315,6 +315,32 @@ describe('document writer', () => {
     expect(labels.every((label) => label.chunks !== undefined)).toBe(true);
   });
 
+  it('reads 64-bit counters in a compiled template exactly, numbers below 2^53 and bigints from it, fixed and variable-length records', () => {
+    // octetDeltaCount (8 octets) before and after a variable-length interfaceName: the compiled template reads the
+    // common case itself and leaves the rest to u64; every boundary of its test must give what u64 gives.
+    const template = compileTemplate({
+      version: 10, templateId: 256, scopeFieldCount: 0,
+      fields: [[1, 8], [82, 65535], [2, 8]].map(([id, length]) => ({ enterprise: 0, id, length })),
+    }, { registry: ElementRegistry.builtin(), includeFlowsetId: false });
+    const header: MessageHeader = { version: 10, domain: 0, sequence: 0, exportTimeSecs: 1_700_000_000, uptimeMs: 0, unixNsecs: 0 };
+    const values = [0n, 1n, 255n, 2n ** 31n - 1n, 2n ** 31n, 2n ** 32n - 1n, 2n ** 32n, 0x00ff_ffff_ffffn, 2n ** 48n + 5n,
+      0x001f_ffff_ffff_ffffn, 2n ** 53n, 2n ** 53n + 1n, 0x0020_0000_0000_0001n, 0x00ff_0000_0000_0000n, 0x0100_0000_0000_0000n,
+      0x8000_0000_0000_0000n, 2n ** 64n - 1n];
+    const body = Buffer.concat(values.map((v, i) => {
+      const record = Buffer.alloc(8 + 1 + 3 + 8);
+      record.writeBigUInt64BE(v, 0);
+      record.writeUInt8(3, 8);
+      record.write('if0', 9, 'latin1');
+      record.writeBigUInt64BE(values[values.length - 1 - i], 12);
+      return record;
+    }));
+    const records: FlowRecord[] = [];
+    decodeRecords(template, body, 0, body.length, header, newScratch(), records);
+    const exact = (v: bigint) => (v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v);
+    expect(records.map((r) => [r.fields.octetDeltaCount, r.fields.packetDeltaCount]))
+      .toEqual(values.map((v, i) => [exact(v), exact(values[values.length - 1 - i])]));
+  });
+
   it('copies decoded texts from the intern table only while it holds them, and escapes those that need it', () => {
     // Two text fields (interfaceName, interfaceDescription), variable length: the writer copies a text from its
     // intern slot only if the slot still holds that string and it needs no escaping; a record written after 200,000
