@@ -1,7 +1,8 @@
-import * as crypto from 'node:crypto';
 import type { DecodedRecord } from '../decoders/template.js';
 import { BoundedCache } from '../shared/bounded-cache.js';
+import { latin1Slice } from '../shared/buffer-access.js';
 import { isoNanosWithinMs, parseIsoMs } from '../shared/iso-time.js';
+import { Sha1Scratch, SHA1_BASE64_LENGTH } from '../shared/sha1.js';
 import { ByteBuffer } from './bytes.js';
 import { constant, key8, number, reserve, string, textBytes, type ConstantBytes } from './json-bytes.js';
 
@@ -149,27 +150,32 @@ export function communityId(source: string, destination: string, protocol: numbe
     [a, b] = [b, a];
     [aPort, bPort] = [bPort, aPort];
   }
-  const input = HASH_INPUTS[(a.length === 16 ? 2 : 0) + (hasPorts ? 1 : 0)];
-  input.writeUInt16BE(0, 0); // seed
+  // The hash input, written in place: seed 0, both addresses, protocol, a zero octet, both ports.
+  const input = communityHash.input;
+  input[0] = 0;
+  input[1] = 0;
   input.set(a, 2);
   input.set(b, 2 + a.length);
   let at = 2 + 2 * a.length;
   input[at++] = protocol;
   input[at++] = 0;
   if (hasPorts) {
-    input.writeUInt16BE(aPort & 0xffff, at);
-    input.writeUInt16BE(bPort & 0xffff, at + 2);
+    input[at++] = (aPort >> 8) & 0xff;
+    input[at++] = aPort & 0xff;
+    input[at++] = (bPort >> 8) & 0xff;
+    input[at++] = bPort & 0xff;
   }
-  return `1:${sha1Base64(input)}`;
+  communityHash.digest(at);
+  const end = communityHash.writeBase64(communityText, 2);
+  return latin1Slice(communityText, 0, end);
 }
 
-// The hash input of each shape (IPv4 or IPv6, with or without ports), written in place for every flow.
-const HASH_INPUTS = [12, 16, 36, 40].map((n) => Buffer.alloc(n));
-
-// crypto.hash (Node 20.12+) is the one-shot digest, without a Hash object per flow.
-const sha1Base64: (input: Buffer) => string = typeof crypto.hash === 'function'
-  ? (input) => crypto.hash('sha1', input, 'base64')
-  : (input) => crypto.createHash('sha1').update(input).digest('base64');
+// The SHA-1 of shared/sha1.ts, not node:crypto: a connection's first record (or one whose kept ID another pushed
+// out) paid about 0.8 µs for the native call and its string, which a cluster with more connections than the slots
+// below pays on many records.
+const COMMUNITY_INPUT_MAX = 40; // IPv6 with ports
+const communityHash = new Sha1Scratch(COMMUNITY_INPUT_MAX);
+const communityText = Buffer.from(`1:${'A'.repeat(SHA1_BASE64_LENGTH)}`, 'latin1');
 
 // A flow's addresses come again in each of its records, as the same strings: parsed once. Bounded; never modified.
 const addressCache = new BoundedCache<string, Uint8Array | undefined>(65_536);

@@ -1,6 +1,7 @@
 /**
- * SHA-1 (FIPS 180-4) of short inputs written into a scratch buffer, its digest written as base64url straight into an
- * output buffer. For the document `_id` (document-id.ts), hashed once per document on the hot path.
+ * SHA-1 (FIPS 180-4) of short inputs written into a scratch buffer, its digest written in base64 straight into an
+ * output buffer. For the document `_id` (document-id.ts), hashed once per document on the hot path, and for a flow's
+ * Community ID (document/ecs.ts) when it is not kept already.
  *
  * Why not node:crypto: `crypto.hash('sha1', text, 'base64url')` needs the input as a string and returns one. Building
  * the `_id`'s text from five numbers (most past 2^31, so each a double-to-string conversion), the native call and the
@@ -32,9 +33,12 @@ function compileBlock(): (h: Int32Array, v: DataView, offset: number) => void {
 
 const block = compileBlock();
 const BASE64URL = Buffer.from('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_', 'latin1');
+const BASE64 = Buffer.from('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/', 'latin1');
 
 /** Characters of a SHA-1 digest in base64url without padding (160 bits in sextets). */
 export const SHA1_BASE64URL_LENGTH = 27;
+/** Characters of a SHA-1 digest in base64 with its padding (one `=`). */
+export const SHA1_BASE64_LENGTH = 28;
 
 export class Sha1Scratch {
   /** The input, written by the caller from offset 0; room for the padding past `maxInput` octets. */
@@ -70,19 +74,30 @@ export class Sha1Scratch {
 
   /** The last digest in base64url without padding, SHA1_BASE64URL_LENGTH octets at out[p]; returns the end. */
   writeBase64url(out: Uint8Array, p: number): number {
+    return this.writeSextets(out, p, BASE64URL);
+  }
+
+  /** The last digest in base64 with its padding, SHA1_BASE64_LENGTH octets at out[p]; returns the end. */
+  writeBase64(out: Uint8Array, p: number): number {
+    const end = this.writeSextets(out, p, BASE64);
+    out[end] = 0x3d; // '='
+    return end + 1;
+  }
+
+  private writeSextets(out: Uint8Array, p: number, alphabet: Uint8Array): number {
     const d = this.digestBytes;
     for (let i = 0; i < 18; i += 3) {
       const v = (d[i] << 16) | (d[i + 1] << 8) | d[i + 2];
-      out[p] = BASE64URL[v >>> 18];
-      out[p + 1] = BASE64URL[(v >>> 12) & 63];
-      out[p + 2] = BASE64URL[(v >>> 6) & 63];
-      out[p + 3] = BASE64URL[v & 63];
+      out[p] = alphabet[v >>> 18];
+      out[p + 1] = alphabet[(v >>> 12) & 63];
+      out[p + 2] = alphabet[(v >>> 6) & 63];
+      out[p + 3] = alphabet[v & 63];
       p += 4;
     }
     const v = (d[18] << 8) | d[19];
-    out[p] = BASE64URL[v >>> 10];
-    out[p + 1] = BASE64URL[(v >>> 4) & 63];
-    out[p + 2] = BASE64URL[(v << 2) & 63];
+    out[p] = alphabet[v >>> 10];
+    out[p + 1] = alphabet[(v >>> 4) & 63];
+    out[p + 2] = alphabet[(v << 2) & 63];
     return p + 3;
   }
 }
