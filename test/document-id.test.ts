@@ -70,8 +70,10 @@ describe('document id', () => {
       doc('10.0.0.1', { ...base, setOffset: 1e21 }), // written as 1e+21
       doc('10.0.0.1', { ...base, index: -0 }),
       doc('hôte-é', base),
-      doc('exporter-' + 'x'.repeat(160), base), // longer than the scratch input: hashed from its text
-      doc('e'.repeat(150), { ...base, exportTimeMs: 2 ** 53 - 1 }), // fits only without its last numbers
+      doc('exporter-' + 'x'.repeat(200), base), // a host longer than the scratch input: hashed from its text
+      doc('e'.repeat(180), { ...base, exportTimeMs: 2 ** 53 - 1 }), // 200 octets up to the sequence number, which does not fit
+      doc('e'.repeat(175), { ...base, exportTimeMs: 2 ** 53 - 1, setOffset: 1 }), // exactly 200 octets: in place
+      doc(undefined as unknown as string, base), // no host at all (the type forbids it): the text says "undefined"
     ];
     for (const d of cases) expect(documentId(d), idText(d)).toBe(expected(d));
   });

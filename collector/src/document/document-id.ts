@@ -10,15 +10,15 @@ import type { FlowDocument } from './document.js';
  * values; its octets are written here without building it (see shared/sha1.ts for why).
  */
 
-/** Inputs longer than this (a host name of 150 characters or more) are hashed by node:crypto from their text. */
+/** Inputs of more octets than this (only with host names far longer than any address) are hashed by node:crypto from their text. */
 const MAX_INPUT = 200;
 const sha1 = new Sha1Scratch(MAX_INPUT);
 const input = sha1.input;
 const PIPE = 0x7c;
 
-/** Octets of an ASCII text at input[n]; -1 when it is not ASCII or does not fit. */
+/** Octets of an ASCII text at input[n]; -1 when it is not ASCII (or no text at all) or does not fit. */
 function text(value: string, n: number): number {
-  if (n < 0 || n + value.length > MAX_INPUT) return -1;
+  if (n < 0 || typeof value !== 'string' || n + value.length > MAX_INPUT) return -1;
   for (let i = 0; i < value.length; i++) {
     const c = value.charCodeAt(i);
     if (c > 0x7f) return -1;
