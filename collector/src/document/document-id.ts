@@ -1,4 +1,5 @@
 import * as crypto from 'node:crypto';
+import { latin1Write } from '../shared/buffer-access.js';
 import { Sha1Scratch, SHA1_BASE64URL_LENGTH } from '../shared/sha1.js';
 import type { FlowDocument } from './document.js';
 
@@ -72,7 +73,7 @@ const fallback: (text: string) => string = typeof crypto.hash === 'function'
 export const DOCUMENT_ID_ROOM = SHA1_BASE64URL_LENGTH + 2;
 
 /** Writes the document's `_id` as a JSON string at out[p] (DOCUMENT_ID_ROOM octets, reserved by the caller); returns the end. */
-export function writeDocumentId(doc: FlowDocument, out: Uint8Array, p: number): number {
+export function writeDocumentId(doc: FlowDocument, out: Buffer, p: number): number {
   out[p] = 0x22;
   const n = writeInput(doc);
   let end: number;
@@ -80,7 +81,7 @@ export function writeDocumentId(doc: FlowDocument, out: Uint8Array, p: number): 
     sha1.digest(n);
     end = sha1.writeBase64url(out, p + 1);
   } else {
-    end = p + 1 + Buffer.from(out.buffer, out.byteOffset, out.length).write(fallback(idText(doc)), p + 1, 'latin1');
+    end = p + 1 + latin1Write(out, fallback(idText(doc)), p + 1);
   }
   out[end] = 0x22;
   return end + 1;
