@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { applicationId, ip6, isoMillis, isoNtp, jsonObject, str, uptimeMillis, type RecordScratch } from '../collector/src/decoders/values.js';
+import { applicationId, ip6, isoMillis, isoNtp, str, uptimeMillis, type RecordScratch } from '../collector/src/decoders/values.js';
 import { compileTemplate, type MessageHeader } from '../collector/src/decoders/template.js';
 import { decodeRecords, newScratch, type FlowRecord } from '../collector/src/decoders/types.js';
 import { ByteBuffer } from '../collector/src/document/bytes.js';
@@ -146,38 +146,6 @@ describe('value rendering', () => {
     }
     const long = 'x'.repeat(300);
     expect(str(Buffer.from(long), 0, long.length)).toBe(long);
-  });
-
-  it('keeps what a Pod label text is with its intern slot, never another text\'s, and counts every text that is no object', () => {
-    const s = scratch();
-    // More label texts than intern slots, read again and again in a shuffled order: slots are taken over by other
-    // texts between two reads of one, so a kept value that outlived its text would come back for the wrong text.
-    const texts = Array.from({ length: 12_000 }, (_, i) => i % 997 === 0 ? `app=pod-${i}` // no JSON: counted each time
-      : i % 1009 === 0 ? `{\n"app": "pod-${i}"\n}` // JSON across lines: kept parsed
-        : JSON.stringify({ app: `pod-${i}`, 'pod-template-hash': (i * 2654435761 % 4294967296).toString(36) }));
-    const next = random(11);
-    let invalid = 0;
-    for (let i = 0; i < 60_000; i++) {
-      const text = texts[Math.floor(next() * texts.length)];
-      const bytes = Buffer.from(text);
-      const value = jsonObject(str(bytes, 0, bytes.length), s);
-      if (text.startsWith('app=')) {
-        invalid++;
-        expect(value).toBeUndefined();
-      } else if (text.includes('\n')) {
-        expect(value).toEqual(JSON.parse(text));
-      } else {
-        expect(value).toBeInstanceOf(JsonText);
-        expect((value as JsonText).text).toBe(text);
-      }
-    }
-    expect(invalid).toBeGreaterThan(0);
-    expect(s.notJsonObjects).toBe(invalid);
-    // A text that did not come from str() just before (lastInternSlot names another text) is looked up by itself.
-    const [label, other] = [texts[1], Buffer.from(texts[2])];
-    expect((jsonObject(str(other, 0, other.length), s) as JsonText).text).toBe(texts[2]);
-    str(other, 0, other.length);
-    expect((jsonObject(label, s) as JsonText).text).toBe(label);
   });
 });
 

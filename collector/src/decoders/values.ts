@@ -120,12 +120,6 @@ const internBytes = new Uint8Array(INTERN_SIZE * INTERN_MAX_LENGTH);
 const internView = new DataView(internBytes.buffer);
 /** 1 where the slot's text needs no JSON escaping (no quote, backslash or control character). */
 const internClean = new Uint8Array(INTERN_SIZE);
-/**
- * What jsonObject() made of the slot's text (undefined: not asked yet, or it was no JSON object), emptied when the
- * slot takes another text. Performance: the Map of known JSON texts cost 1.5 % of the collector's main thread under
- * UDP (perf, the Flow Aggregator's two label texts per record); the slot is already known from reading the text.
- */
-const internJsonObjects = new Array<JsonText | object | undefined>(INTERN_SIZE).fill(undefined);
 /** The slot of the text str() last returned, or -1 when that text was not interned. */
 let lastInternSlot = -1;
 let viewedBuffer: Buffer | undefined;
@@ -200,7 +194,6 @@ export function str(b: Buffer, start: number, length: number): string {
     const text = latin1Slice(b, start, end);
     if (slot >= 0) {
       internKeys[slot] = text;
-      internJsonObjects[slot] = undefined;
       internLengths[slot] = n;
       internBytes.set(b.subarray(start, end), slot * INTERN_MAX_LENGTH);
       internClean[slot] = clean;
@@ -441,19 +434,8 @@ let knownJsonObjectChars = 0;
  */
 export function jsonObject(text: string, scratch: RecordScratch): JsonText | object | undefined {
   if (text === '') return undefined;
-  // The text str() just returned, when it is interned: what its slot keeps (the slot is checked to hold this text,
-  // so a text that came another way, or a slot taken by another text since, falls through to the Map).
-  const slot = lastInternSlot;
-  const inSlot = slot >= 0 && internKeys[slot] === text;
-  if (inSlot) {
-    const kept = internJsonObjects[slot];
-    if (kept !== undefined) return kept;
-  }
   const known = knownJsonObjects.get(text);
-  if (known !== undefined) {
-    if (inSlot) internJsonObjects[slot] = known;
-    return known;
-  }
+  if (known !== undefined) return known;
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -471,6 +453,5 @@ export function jsonObject(text: string, scratch: RecordScratch): JsonText | obj
   }
   knownJsonObjects.set(text, value);
   knownJsonObjectChars += text.length;
-  if (inSlot) internJsonObjects[slot] = value;
   return value;
 }
