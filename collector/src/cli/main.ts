@@ -17,6 +17,7 @@ import { COMMANDS, commandHelp, parseCommand, programHelp, PROGRAM, UsageError, 
 import { counted, decodeFiles, decodeSummaryLine } from './decode.js';
 import { progress } from './progress.js';
 import { replay, ReplayError } from './replay.js';
+import { applyV8Flags } from './v8-flags.js';
 
 /** Exit codes: 0 done, 1 runtime failure, 2 bad usage, configuration or environment (start-up refused). */
 const EXIT_USAGE = 2;
@@ -177,6 +178,9 @@ async function setup(args: string[]): Promise<void> {
 }
 
 const HANDLERS: Record<CommandName, (args: string[]) => Promise<void>> = { run, decode, replay: replayCommand, setup };
+
+// Before any command runs: the process's V8 settings (v8-flags.ts).
+applyV8Flags();
 
 export async function main(argv: string[]): Promise<void> {
   try {
