@@ -3,6 +3,7 @@
 // (per UDP step) shorten or lengthen it; BENCH_ONLY=decode|stages|udp|peers runs one part.
 import { readFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
+import { applyV8Flags } from '../collector/src/cli/v8-flags.js';
 import { loadConfig } from '../collector/src/config/load.js';
 import { workerCount } from '../collector/src/pipeline/workers.js';
 import { startFakeElasticsearch } from '../test/support/fake-elasticsearch.js';
@@ -11,6 +12,9 @@ import { benchPeer, installedPeers, type PeerResult } from './peers.js';
 import { formatSpread } from './proc.js';
 import { benchStages } from './stages.js';
 import { BENCH_EXPORTERS, benchUdp, type UdpRun } from './udp.js';
+
+// The in-process rows run with the collector process's V8 settings (the UDP rows run the collector itself).
+applyV8Flags();
 
 const TARGETS = { decodeMicros: 8, outputMicros: 10, udpRate: 100_000, peakRssMiB: 256 };
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
