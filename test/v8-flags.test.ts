@@ -20,7 +20,7 @@ function pretenuringTrace(before: string): string {
 }
 
 describe('the V8 settings of the collector process', () => {
-  it('turn allocation-site pretenuring off as soon as the command module loads (records never go to the old generation)', () => {
+  it('turn allocation-site pretenuring off as soon as the command module loads: no object literal is allocated straight into the old generation any more', () => {
     // The same child without the collector's module: V8 does pretenure (so this test can tell).
     expect(pretenuringTrace('')).toMatch(/=> tenure/);
     const trace = pretenuringTrace(`await import(${JSON.stringify(`${root}collector/src/cli/main.ts`)});`);
