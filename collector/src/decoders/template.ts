@@ -175,9 +175,7 @@ function readExpression(type: ResolvedField['type'], length: number, at: string,
       if (length === 1) return `b[${at}]`;
       if (length === 2) return `V.u16(b, ${at})`;
       if (length === 4) return `V.u32(b, ${at})`;
-      // The common case (below 2^53) in line: TurboFan left most of a template's u64 calls as calls, its inlining
-      // budget spent (node --trace-turbo-inlining); the same number u64 gives.
-      if (length === 8) return `(b[${at}] === 0 && b[${at} + 1] < 0x20 ? ((b[${at} + 1] << 16) | (b[${at} + 2] << 8) | b[${at} + 3]) * 4294967296 + (b[${at} + 4] * 0x1000000 + ((b[${at} + 5] << 16) | (b[${at} + 6] << 8) | b[${at} + 7])) : V.u64(b, ${at}))`;
+      if (length === 8) return values.u64Expression(at);
       if (fixed && length <= 8) return `V.uint(b, ${at}, ${length})`;
       break;
     case 'signed8': case 'signed16': case 'signed32': case 'signed64':

@@ -264,6 +264,17 @@ export function u64(b: Buffer, o: number): number | bigint {
   return (BigInt(hi) << 32n) | BigInt(lo);
 }
 
+/**
+ * u64 at offset expression `at` as the code of a compiled template: the common case (below 2^53) in line, the call
+ * for the rest. TurboFan left most of a template's u64 calls as calls, its inlining budget spent (node
+ * --trace-turbo-inlining). The same test and arithmetic as u64: high octet 0 and the next below SAFE_HIGH's.
+ */
+export function u64Expression(at: string): string {
+  const hi = `((b[${at} + 1] << 16) | (b[${at} + 2] << 8) | b[${at} + 3])`;
+  const lo = `(b[${at} + 4] * 0x1000000 + ((b[${at} + 5] << 16) | (b[${at} + 6] << 8) | b[${at} + 7]))`;
+  return `(b[${at}] === 0 && b[${at} + 1] < ${SAFE_HIGH >>> 16} ? ${hi} * ${TWO_32} + ${lo} : V.u64(b, ${at}))`;
+}
+
 /** Unsigned integer of 1 to 8 octets (reduced-size encoding); exact above 2^53 as a bigint. */
 export function uint(b: Buffer, o: number, length: number): number | bigint {
   if (length <= 6) return b.readUIntBE(o, length);
